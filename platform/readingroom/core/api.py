@@ -1,0 +1,17 @@
+"""HTTP mapping of the platform's errors, and small API helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from readingroom.core.exceptions import ReadingRoomError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus :class:`ReadingRoomError` -> its status code with ``{"detail": message}``."""
+    if isinstance(exc, ReadingRoomError):
+        return Response({"detail": str(exc)}, status=exc.status_code)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,221 @@
+"""Analysis of a submitted session's gaze: fixations, quality, and the duration-weighted gaze prior.
+
+Samples stay in screen coordinates for detection (velocities in degrees per second need the screen's
+pixels per degree); each fixation is then mapped to image pixels with the view in force at its midpoint.
+The prior is a sum of Gaussians of sigma = 1 degree of visual angle, expressed in image pixels for the zoom
+of each view, limited to the image region that view showed, and normalised to sum to 1.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from PIL import Image as PILImage
+
+import gaze_capture as gc
+from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
+from readingroom.gaze.services import session_image
+from readingroom.reading.models import ReadingSession
+
+DETECTOR = "ivt"
+
+
+@dataclass(frozen=True)
+class SessionGaze:
+    samples: gc.Samples
+    views: list[gc.View]
+    view_image_ids: list[int]
+
+
+def session_gaze(*, session: ReadingSession) -> SessionGaze | None:
+    """All samples of a session in time order, and its views; None when no gaze was stored."""
+    chunks = list(GazeChunk.objects.filter(session=session).order_by("seq").values_list("data", flat=True))
+    if not chunks:
+        return None
+    data = np.concatenate([np.frombuffer(bytes(c), dtype="<f8").reshape(4, -1) for c in chunks], axis=1)
+    order = np.argsort(data[0], kind="stable")
+    data = data[:, order]
+    samples = gc.Samples.from_arrays(data[0], data[1], data[2], valid=data[3] > 0.5)
+    views, image_ids = [], []
+    for event in session.view_events.select_related("image").order_by("t_ms", "seq"):
+        views.append(
+            gc.View(
+                t_ms=event.t_ms,
+                image_region=tuple(event.image_region),
+                screen_rect=tuple(event.screen_rect),
+                image_shape=(event.image.rows, event.image.columns),
+                window_width=event.window_width,
+                window_level=event.window_level,
+                zoom=event.zoom,
+            )
+        )
+        image_ids.append(event.image_id)
+    return SessionGaze(samples=samples, views=views, view_image_ids=image_ids)
+
+
+def screen_geometry(*, session: ReadingSession) -> gc.ScreenGeometry:
+    """The session's screen geometry, or the installation's default."""
+    values = {**settings.READING_DEFAULT_SCREEN, **(session.screen or {})}
+    return gc.ScreenGeometry(
+        width_px=int(values["width_px"]),
+        height_px=int(values["height_px"]),
+        width_mm=float(values["width_mm"]),
+        height_mm=float(values["height_mm"]),
+        distance_mm=float(values["distance_mm"]),
+    )
+
+
+def _image_px_per_screen_px(view: gc.View) -> float:
+    x0, y0, x1, y1 = view.image_region
+    sx0, sy0, sx1, sy1 = view.screen_rect
+    return float(np.sqrt(((x1 - x0) / (sx1 - sx0)) * ((y1 - y0) / (sy1 - sy0))))
+
+
+def gaze_prior(
+    *,
+    x_img: np.ndarray,
+    y_img: np.ndarray,
+    duration_ms: np.ndarray,
+    view_index: np.ndarray,
+    views: list[gc.View],
+    image_shape: tuple[int, int],
+    pixels_per_degree: float,
+) -> np.ndarray:
+    """The duration-weighted prior over the image, float32 (H, W) summing to 1.
+
+    Fixations are grouped by the view they fell in: each group gets its own sigma (1 degree at that view's
+    zoom) and its own on-screen region; groups are weighted by their total fixation duration.
+    """
+    prior = np.zeros(image_shape, dtype=np.float64)
+    total = float(duration_ms.sum())
+    for index in np.unique(view_index):
+        member = view_index == index
+        view = views[int(index)]
+        part = gc.fixation_prior(
+            x_img[member],
+            y_img[member],
+            duration_ms[member],
+            image_shape=image_shape,
+            sigma_px=pixels_per_degree * _image_px_per_screen_px(view),
+            region=view.image_region,
+        )
+        prior += part * (float(duration_ms[member].sum()) / total)
+    prior /= prior.sum()
+    return prior.astype(np.float32)
+
+
+def heatmap_png(prior: np.ndarray) -> bytes:
+    """An RGBA PNG of the prior for display: a dark-red-to-yellow ramp, alpha rising with density."""
+    peak = float(prior.max())
+    level = np.sqrt(prior / peak) if peak > 0 else np.zeros_like(prior)
+    rgba = np.zeros((*prior.shape, 4), dtype=np.uint8)
+    rgba[..., 0] = np.clip(255 * (0.4 + 1.2 * level), 0, 255)
+    rgba[..., 1] = np.clip(255 * (1.6 * level - 0.4), 0, 255)
+    rgba[..., 2] = np.clip(255 * (2.0 * level - 1.6), 0, 255)
+    rgba[..., 3] = np.clip(200 * level, 0, 255)
+    buf = io.BytesIO()
+    PILImage.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def _write(relative: str, data: bytes) -> None:
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def analysis_run(*, session_id: int) -> GazeAnalysis | None:
+    """Detect fixations and build the gaze prior of a submitted session. None if the session is gone.
+
+    Failures are stored on the analysis with their reason (and re-raised for the worker's log).
+    """
+    session = ReadingSession.objects.select_related("assignment__study").filter(pk=session_id).first()
+    if session is None:
+        return None
+    analysis, _ = GazeAnalysis.objects.get_or_create(session=session)
+    analysis.status = GazeAnalysis.Status.RUNNING
+    analysis.save(update_fields=["status", "updated_at"])
+    try:
+        return _analyse(session, analysis)
+    except Exception as exc:
+        analysis.status = GazeAnalysis.Status.FAILED
+        analysis.error = f"{type(exc).__name__}: {exc}"
+        analysis.save(update_fields=["status", "error", "updated_at"])
+        raise
+
+
+def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
+    image = session_image(session=session)
+    gaze = session_gaze(session=session)
+    analysis.detector = DETECTOR
+    analysis.image = image
+    if gaze is None or image is None:
+        analysis.status = GazeAnalysis.Status.DONE
+        analysis.error = "no gaze was recorded" if gaze is None else "the study has no image"
+        analysis.fixation_count = 0
+        analysis.save()
+        return analysis
+
+    geometry = screen_geometry(session=session)
+    samples = gaze.samples
+    fixations = gc.detect(DETECTOR, samples, pixels_per_degree=geometry.pixels_per_degree)
+    mid_t = (fixations.onset_ms + fixations.offset_ms) / 2.0
+    fx_img, fy_img, f_on, f_view = gc.map_to_image(fixations.x, fixations.y, mid_t, gaze.views)
+    _, _, s_on, _ = gc.map_to_image(samples.x, samples.y, samples.t_ms, gaze.views)
+    on_this_image = f_on & np.isin(f_view, [i for i, v in enumerate(gaze.view_image_ids) if v == image.pk])
+
+    prior_name = heat_name = ""
+    if on_this_image.any():
+        prior = gaze_prior(
+            x_img=fx_img[on_this_image],
+            y_img=fy_img[on_this_image],
+            duration_ms=fixations.duration_ms[on_this_image],
+            view_index=f_view[on_this_image],
+            views=gaze.views,
+            image_shape=(image.rows, image.columns),
+            pixels_per_degree=geometry.pixels_per_degree,
+        )
+        buf = io.BytesIO()
+        np.save(buf, prior)
+        prior_name = f"gaze/session-{session.pk}/prior.npy"
+        heat_name = f"gaze/session-{session.pk}/heatmap.png"
+        _write(prior_name, buf.getvalue())
+        _write(heat_name, heatmap_png(prior))
+
+    view_image = np.array(gaze.view_image_ids, dtype=np.int64)
+    rows = [
+        Fixation(
+            session=session,
+            index=i,
+            onset_ms=float(fixations.onset_ms[i]),
+            offset_ms=float(fixations.offset_ms[i]),
+            duration_ms=float(fixations.duration_ms[i]),
+            x_screen=float(fixations.x[i]),
+            y_screen=float(fixations.y[i]),
+            image_id=int(view_image[f_view[i]]) if f_on[i] else None,
+            x_image=float(fx_img[i]) if f_on[i] else None,
+            y_image=float(fy_img[i]) if f_on[i] else None,
+        )
+        for i in range(len(fixations))
+    ]
+    with transaction.atomic():
+        Fixation.objects.filter(session=session).delete()
+        Fixation.objects.bulk_create(rows, batch_size=1000)
+        n = len(samples.t_ms)
+        analysis.sample_count = n
+        analysis.valid_fraction = float(samples.valid.mean()) if n else None
+        analysis.on_image_fraction = float((s_on & samples.valid).sum() / max(int(samples.valid.sum()), 1))
+        analysis.fixation_count = len(rows)
+        analysis.prior_file = prior_name
+        analysis.heatmap_file = heat_name
+        analysis.status = GazeAnalysis.Status.DONE
+        analysis.error = "" if prior_name else "no fixation fell on the image"
+        analysis.save()
+    return analysis

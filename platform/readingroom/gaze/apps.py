@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GazeConfig(AppConfig):
+    name = "readingroom.gaze"
+    label = "gaze"

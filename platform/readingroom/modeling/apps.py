@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelingConfig(AppConfig):
+    name = "readingroom.modeling"
+    label = "modeling"

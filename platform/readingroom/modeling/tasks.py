@@ -1,0 +1,14 @@
+"""Celery adapters of the modeling services (queue ``gpu``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from readingroom.modeling.services import prediction_run
+
+
+@shared_task(name="readingroom.modeling.predict_session", acks_late=True)
+def predict_session(session_id: int) -> str:
+    """Run the active model on a submitted session's image."""
+    prediction = prediction_run(session_id=session_id)
+    return "gone" if prediction is None else prediction.status

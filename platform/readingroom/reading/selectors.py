@@ -1,0 +1,36 @@
+"""Read-only queries of the reading app."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from readingroom.core.exceptions import Forbidden, NotFound
+from readingroom.core.models import User
+from readingroom.reading.models import Assignment, ReadingSession
+
+
+def worklist_for(*, reader: User) -> QuerySet[Assignment]:
+    """The reader's assignments, in reading order, with their studies and images prefetched."""
+    return (
+        Assignment.objects.filter(reader=reader)
+        .select_related("project", "study")
+        .prefetch_related("study__images")
+        .order_by("project_id", "order", "id")
+    )
+
+
+def session_for_reader(*, session_id: int, reader: User) -> ReadingSession:
+    """The reader's own session; :class:`NotFound` or :class:`Forbidden` otherwise."""
+    session = ReadingSession.objects.select_related("assignment__study").filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(f"reading session {session_id} does not exist")
+    if session.reader_id != reader.pk:
+        raise Forbidden(f"reading session {session_id} belongs to another reader")
+    return session
+
+
+def user_can_view_study(*, user: User, study_id: int) -> bool:
+    """Readers see the studies on their worklist; leads, curators, engineers and admins see all."""
+    if any(user.has_role(role) for role in ("lead", "curator", "engineer", "admin")):
+        return True
+    return Assignment.objects.filter(reader=user, study_id=study_id).exists()

@@ -1,0 +1,129 @@
+"""Decode a DICOM radiograph and render it for display.
+
+The display follows the DICOM grayscale pipeline: stored values -> modality LUT (rescale slope/intercept)
+-> VOI LUT or window centre/width from the file (first value) -> presentation (MONOCHROME1 inverted), scaled
+to 8 bits. Where the file has no VOI, the window spans the 0.5th to 99.5th percentile of the modality values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+from readingroom.core.exceptions import InvalidInput
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """Pixels and display parameters of one grayscale radiograph.
+
+    ``stored`` is (rows, columns) uint16; signed sources are shifted into the unsigned range with the
+    intercept adjusted, so that ``stored * rescale_slope + rescale_intercept`` gives the modality values.
+    ``display`` is (rows, columns) uint8, ready to show (windowed, MONOCHROME1 inverted).
+    """
+
+    stored: np.ndarray
+    display: np.ndarray
+    bits_stored: int
+    photometric_interpretation: str
+    rescale_slope: float
+    rescale_intercept: float
+    window_center: float
+    window_width: float
+    pixel_spacing: tuple[float, float] | None
+
+
+def _first(value: object) -> float:
+    """The first of a possibly multi-valued DICOM number."""
+    if isinstance(value, str | int | float):
+        return float(value)
+    return float(value[0])  # type: ignore[index]
+
+
+def _voi_output_range(ds: Dataset) -> tuple[float, float]:
+    """The range of values that :func:`pydicom.pixels.apply_voi_lut` maps the window onto."""
+    if "VOILUTSequence" in ds and "WindowCenter" not in ds:
+        depth = int(ds.VOILUTSequence[0].LUTDescriptor[2])
+        return 0.0, float(2**depth - 1)
+    bits = int(ds.BitsStored)
+    if int(ds.get("PixelRepresentation", 0)) == 0:
+        y_min, y_max = 0.0, float(2**bits - 1)
+    else:
+        y_min, y_max = float(-(2 ** (bits - 1))), float(2 ** (bits - 1) - 1)
+    if "ModalityLUTSequence" not in ds:
+        slope = float(ds.get("RescaleSlope", 1.0))
+        intercept = float(ds.get("RescaleIntercept", 0.0))
+        y_min, y_max = y_min * slope + intercept, y_max * slope + intercept
+    return y_min, y_max
+
+
+def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
+    """Decode the first frame of a grayscale radiograph and render its display image.
+
+    Raises :class:`InvalidInput` naming ``source`` when the dataset has no pixel data, is not grayscale,
+    or its transfer syntax cannot be decoded.
+    """
+    where = f"{source}: " if source else ""
+    if "PixelData" not in ds:
+        raise InvalidInput(f"{where}no pixel data (SOP class {ds.get('SOPClassUID', 'unknown')})")
+    photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    if photometric not in {"MONOCHROME1", "MONOCHROME2"}:
+        raise InvalidInput(f"{where}photometric interpretation {photometric or 'missing'} is not grayscale")
+    try:
+        raw = ds.pixel_array
+    except Exception as exc:  # pydicom raises several types for undecodable pixel data
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
+        raise InvalidInput(f"{where}cannot decode pixel data (transfer syntax {syntax}): {exc}") from exc
+    if raw.ndim == 3:  # multi-frame: the first frame is the radiograph
+        raw = raw[0]
+    if raw.ndim != 2:
+        raise InvalidInput(f"{where}pixel data has shape {raw.shape}, expected a 2-D grayscale image")
+
+    bits = int(ds.BitsStored)
+    slope = float(ds.get("RescaleSlope", 1.0))
+    intercept = float(ds.get("RescaleIntercept", 0.0))
+    if int(ds.get("PixelRepresentation", 0)) == 1:
+        shift = 2 ** (bits - 1)
+        stored = (raw.astype(np.int32) + shift).astype(np.uint16)
+        intercept -= slope * shift
+    else:
+        stored = raw.astype(np.uint16)
+
+    modality = apply_modality_lut(raw, ds).astype(np.float64)
+    if "WindowCenter" in ds and "WindowWidth" in ds:
+        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
+        windowed = apply_voi_lut(modality, ds, index=0, prefer_lut=False)
+        y_min, y_max = _voi_output_range(ds)
+    elif "VOILUTSequence" in ds:
+        lut = ds.VOILUTSequence[0]
+        first_mapped, entries = int(lut.LUTDescriptor[1]), int(lut.LUTDescriptor[0]) or 65536
+        center, width = first_mapped + entries / 2.0, float(entries)
+        windowed = apply_voi_lut(modality, ds, index=0)
+        y_min, y_max = _voi_output_range(ds)
+    else:
+        low, high = np.percentile(modality, [0.5, 99.5])
+        width = max(float(high - low), 1.0)
+        center = float(low) + width / 2.0
+        windowed = np.clip((modality - low) / width, 0.0, 1.0)
+        y_min, y_max = 0.0, 1.0
+    scaled = (np.asarray(windowed, dtype=np.float64) - y_min) / max(y_max - y_min, 1e-12)
+    display = np.rint(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
+    if photometric == "MONOCHROME1":
+        display = 255 - display
+
+    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
+    return DecodedImage(
+        stored=np.ascontiguousarray(stored),
+        display=display,
+        bits_stored=bits,
+        photometric_interpretation=photometric,
+        rescale_slope=slope,
+        rescale_intercept=intercept,
+        window_center=float(center),
+        window_width=float(width),
+        pixel_spacing=pixel_spacing,
+    )

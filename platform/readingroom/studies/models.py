@@ -1,0 +1,71 @@
+"""Patients (pseudonymised), studies and images, with the display derivatives of each image."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Patient(models.Model):
+    """A patient known only by a pseudonymous key (a keyed hash of the source's patient id)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    sex = models.CharField(max_length=1, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"patient {self.key[:12]}"
+
+
+class Study(models.Model):
+    """One imaging study. UIDs are the platform's own, remapped consistently from the source's."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="studies")
+    study_uid = models.CharField(max_length=64, unique=True)
+    modality = models.CharField(max_length=16, blank=True)
+    description = models.CharField(max_length=256, blank=True)
+    indication = models.TextField(blank=True, help_text="Clinical indication shown to the reader")
+    history = models.TextField(blank=True, help_text="Clinical history shown to the reader")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["id"]
+
+    @property
+    def title(self) -> str:
+        return self.description or f"{self.modality or 'XR'} chest study {self.pk}"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Image(models.Model):
+    """One radiograph. Pixels are kept as stored values (uint16) beside an 8-bit display rendering.
+
+    ``window_center``/``window_width`` are in modality units (after rescale slope/intercept).
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="images")
+    sop_uid = models.CharField(max_length=64, unique=True)
+    source_sha256 = models.CharField(max_length=64, unique=True, help_text="hash of the imported file")
+    modality = models.CharField(max_length=16, blank=True)
+    view_position = models.CharField(max_length=16, blank=True)
+    rows = models.PositiveIntegerField()
+    columns = models.PositiveIntegerField()
+    bits_stored = models.PositiveSmallIntegerField()
+    photometric_interpretation = models.CharField(max_length=16)
+    rescale_slope = models.FloatField(default=1.0)
+    rescale_intercept = models.FloatField(default=0.0)
+    window_center = models.FloatField()
+    window_width = models.FloatField()
+    pixel_spacing = models.JSONField(null=True, blank=True, help_text="[row mm, column mm]")
+    pixels_file = models.CharField(max_length=255, help_text="raw uint16 little-endian, row-major")
+    display_file = models.CharField(max_length=255, help_text="8-bit PNG, windowed and inverted")
+    thumbnail_file = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"image {self.pk} ({self.view_position or '?'}, {self.columns}x{self.rows})"

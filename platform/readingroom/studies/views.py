@@ -1,0 +1,83 @@
+"""Image metadata and pixels for the viewer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from readingroom.core.exceptions import Forbidden, NotFound
+from readingroom.reading.selectors import user_can_view_study
+from readingroom.studies.models import Image
+
+
+class ImageOutput(serializers.ModelSerializer):
+    pixels_url = serializers.SerializerMethodField()
+    display_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Image
+        fields = [
+            "id", "study", "rows", "columns", "bits_stored", "photometric_interpretation", "rescale_slope",
+            "rescale_intercept", "window_center", "window_width", "pixel_spacing", "view_position",
+            "pixels_url", "display_url", "thumbnail_url",
+        ]  # fmt: skip
+
+    def get_pixels_url(self, image: Image) -> str:
+        return reverse("image-pixels", args=[image.pk])
+
+    def get_display_url(self, image: Image) -> str:
+        return reverse("image-display", args=[image.pk])
+
+    def get_thumbnail_url(self, image: Image) -> str:
+        return reverse("image-thumbnail", args=[image.pk])
+
+
+def _image_for(request: Request, image_id: int) -> Image:
+    image = Image.objects.filter(pk=image_id).first()
+    if image is None:
+        raise NotFound(f"image {image_id} does not exist")
+    if not user_can_view_study(user=request.user, study_id=image.study_id):
+        raise Forbidden(f"image {image_id} is not on your worklist")
+    return image
+
+
+def _file(relative: str, content_type: str) -> FileResponse:
+    path = Path(settings.MEDIA_ROOT) / relative
+    if not relative or not path.is_file():
+        raise NotFound("the file of this image is missing")
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+class ImageDetailView(APIView):
+    @extend_schema(responses=ImageOutput)
+    def get(self, request: Request, image_id: int) -> Response:
+        return Response(ImageOutput(_image_for(request, image_id)).data)
+
+
+class ImagePixelsView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="uint16 LE")})
+    def get(self, request: Request, image_id: int) -> FileResponse:
+        return _file(_image_for(request, image_id).pixels_file, "application/octet-stream")
+
+
+class ImageDisplayView(APIView):
+    @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="8-bit display PNG")})
+    def get(self, request: Request, image_id: int) -> FileResponse:
+        return _file(_image_for(request, image_id).display_file, "image/png")
+
+
+class ImageThumbnailView(APIView):
+    @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="thumbnail PNG")})
+    def get(self, request: Request, image_id: int) -> FileResponse:
+        return _file(_image_for(request, image_id).thumbnail_file, "image/png")

@@ -1,0 +1,46 @@
+"""URL routes: the API under /api/, the admin, the OpenAPI schema, and the single-page app."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from readingroom import spa
+from readingroom.core import views as core_views
+from readingroom.reading import views as reading_views
+from readingroom.studies import views as studies_views
+
+api = [
+    path("auth/csrf/", core_views.CsrfView.as_view()),
+    path("auth/login/", core_views.LoginView.as_view()),
+    path("auth/logout/", core_views.LogoutView.as_view()),
+    path("auth/me/", core_views.MeView.as_view()),
+    path("worklist/", reading_views.WorklistView.as_view()),
+    path("assignments/<int:assignment_id>/start/", reading_views.SessionStartView.as_view()),
+    path("sessions/<int:session_id>/report/", reading_views.ReportView.as_view()),
+    path("sessions/<int:session_id>/results/", reading_views.ResultsView.as_view()),
+    path(
+        "sessions/<int:session_id>/heatmap.png", reading_views.HeatmapView.as_view(), name="session-heatmap"
+    ),
+    path(
+        "sessions/<int:session_id>/attention.png",
+        reading_views.AttentionView.as_view(),
+        name="session-attention",
+    ),
+    path("images/<int:image_id>/", studies_views.ImageDetailView.as_view()),
+    path("images/<int:image_id>/pixels", studies_views.ImagePixelsView.as_view(), name="image-pixels"),
+    path("images/<int:image_id>/display.png", studies_views.ImageDisplayView.as_view(), name="image-display"),
+    path(
+        "images/<int:image_id>/thumbnail.png",
+        studies_views.ImageThumbnailView.as_view(),
+        name="image-thumbnail",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+    path("", spa.index),
+    re_path(r"^(?!api/|admin/|static/|ws/|media/)(?P<path>.*)$", spa.index),
+]
