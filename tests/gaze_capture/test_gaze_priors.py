@@ -39,7 +39,7 @@ def test_prior_is_limited_to_region_and_ignores_outside_fixations():
 def test_prior_empty_and_outside_raise():
     with pytest.raises(EmptyInputError):
         fixation_prior([], [], [], image_shape=(10, 10), sigma_px=2)
-    with pytest.raises(EmptyInputError, match="inside the region"):
+    with pytest.raises(EmptyInputError, match="lies in region"):
         fixation_prior([5.0], [5.0], [100.0], image_shape=(10, 10), sigma_px=2, region=(6, 6, 10, 10))
     with pytest.raises(EmptyInputError):
         fixation_prior([np.nan], [5.0], [100.0], image_shape=(10, 10), sigma_px=2)
