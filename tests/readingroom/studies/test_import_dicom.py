@@ -1,0 +1,116 @@
+"""Importing DICOM radiographs: real files, rendering, idempotence and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image as PILImage
+from pydicom.pixels import apply_voi_lut
+from readingroom.core.exceptions import InvalidInput
+from readingroom.studies.models import Image, Patient, Study
+from readingroom.studies.services import image_import_dicom
+
+from tests.conftest import rg1_uncr, shared_data
+from tests.readingroom.conftest import write_dicom
+
+pytestmark = pytest.mark.django_db
+
+
+def _display(image: Image, settings) -> np.ndarray:
+    return np.asarray(PILImage.open(settings.MEDIA_ROOT / image.display_file))
+
+
+def _pydicom_display(path) -> np.ndarray:
+    """pydicom's own VOI LUT output scaled to 8 bits, MONOCHROME1 inverted: the reference rendering."""
+    ds = pydicom.dcmread(path)
+    windowed = apply_voi_lut(ds.pixel_array.astype(np.float64), ds, prefer_lut=False)
+    y_max = 2**ds.BitsStored - 1
+    out = np.rint(np.clip(windowed / y_max, 0, 1) * 255)
+    return 255 - out if ds.PhotometricInterpretation == "MONOCHROME1" else out
+
+
+def test_real_monochrome1_radiograph_renders_like_pydicom(settings):
+    path = rg1_uncr()
+    image = image_import_dicom(path=path).image
+    assert (image.rows, image.columns) == (1955, 1841)
+    assert image.photometric_interpretation == "MONOCHROME1"
+    assert image.bits_stored == 15
+    display = _display(image, settings)
+    assert np.abs(display.astype(int) - _pydicom_display(path)).max() <= 1
+    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
+        image.rows, image.columns
+    )
+    assert np.array_equal(stored, pydicom.dcmread(path).pixel_array)
+
+
+def test_jpeg_compressed_samples_import(settings):
+    folder = shared_data("cxr_dicom_samples")
+    files = sorted(folder.glob("*.dcm"))
+    assert len(files) == 2
+    images = [image_import_dicom(path=f).image for f in files]
+    normal, inverted = sorted(images, key=lambda i: i.photometric_interpretation != "MONOCHROME2")
+    assert normal.rows == normal.columns == 1024
+    # The synthetic MONOCHROME1 variant holds the same pixels: its display must be the inverse.
+    assert np.array_equal(_display(inverted, settings), 255 - _display(normal, settings))
+
+
+def test_import_is_idempotent(dicom_file):
+    first = image_import_dicom(path=dicom_file)
+    second = image_import_dicom(path=dicom_file)
+    assert first.created and not second.created
+    assert second.image.pk == first.image.pk
+    assert Image.objects.count() == 1
+
+
+def test_patient_identity_is_not_stored(dicom_file):
+    image = image_import_dicom(path=dicom_file).image
+    source = pydicom.dcmread(dicom_file)
+    assert image.study.study_uid != source.StudyInstanceUID
+    assert image.sop_uid != source.SOPInstanceUID
+    assert "TEST-PATIENT" not in image.study.patient.key
+
+
+def test_window_missing_falls_back_to_percentiles(tmp_path, settings):
+    image = image_import_dicom(path=write_dicom(tmp_path / "nowin.dcm", window=None)).image
+    display = _display(image, settings)
+    assert display.min() == 0 and display.max() == 255
+    assert image.window_width > 0
+
+
+def test_non_dicom_file_is_refused_with_its_name(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    with pytest.raises(InvalidInput, match="notes.txt: not a DICOM file"):
+        image_import_dicom(path=bad)
+    assert not Study.objects.exists() and not Patient.objects.exists()
+
+
+def test_truncated_dicom_writes_nothing(tmp_path, settings):
+    good = write_dicom(tmp_path / "good.dcm", rows=128, columns=128)
+    truncated = tmp_path / "truncated.dcm"
+    truncated.write_bytes(good.read_bytes()[:-5000])
+    with pytest.raises(InvalidInput, match="truncated.dcm"):
+        image_import_dicom(path=truncated)
+    assert not Image.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_non_image_dicom_is_refused(tmp_path):
+    path = write_dicom(tmp_path / "sr.dcm", Modality="SR")
+    with pytest.raises(InvalidInput, match="modality SR is not an image"):
+        image_import_dicom(path=path)
+
+
+def test_command_reports_each_bad_file_and_exits_non_zero(tmp_path, capsys):
+    good = write_dicom(tmp_path / "good.dcm")
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"\0" * 200)
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("import_dicom", str(good), str(bad))
+    captured = capsys.readouterr()
+    assert "imported" in captured.out and "good.dcm" in captured.out
+    assert f"error: {bad}:" in captured.err
+    assert Image.objects.count() == 1
