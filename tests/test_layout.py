@@ -53,7 +53,9 @@ def test_cogaze_uses_no_gaze_capture_device_code():
         for node in ast.walk(tree):
             module = node.module if isinstance(node, ast.ImportFrom) else None
             names = [a.name for a in node.names] if isinstance(node, ast.Import | ast.ImportFrom) else []
-            if any(n.startswith(("gaze_capture.devices", "gaze_capture.bridge")) for n in [module or "", *names]):
+            if any(
+                n.startswith(("gaze_capture.devices", "gaze_capture.bridge")) for n in [module or "", *names]
+            ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 

@@ -64,7 +64,9 @@ def _wait_for_worker(log: Path, process: subprocess.Popen, timeout: float = 90.0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"celery worker exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"celery worker exited with code {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         if "ready" in log.read_text():
             return
         time.sleep(0.3)
@@ -111,7 +113,9 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator
     try:
         _wait_for_port(port, server)
         _wait_for_worker(worker_log, worker)
-        yield LiveStack(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}", worker=worker, server=server)
+        yield LiveStack(
+            url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}", worker=worker, server=server
+        )
     finally:
         _stop(server)
         _stop(worker)

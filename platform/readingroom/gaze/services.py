@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from readingroom.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from readingroom.gaze.batches import parse_gaze_batch, parse_view_message
-from readingroom.gaze.models import GazeAnalysis, GazeChunk
+from readingroom.gaze.models import GazeAnalysis
 from readingroom.reading.models import ReadingSession, ViewEvent
 from readingroom.studies.models import Image
 
@@ -23,29 +23,19 @@ def _require_open(session_id: int) -> None:
         raise Conflict(f"reading session {session_id} is closed; no more gaze is accepted")
 
 
-def gaze_batch_store(*, session_id: int, message: dict[str, Any]) -> tuple[int, bool]:
-    """Validate and store one gaze batch. Returns ``(seq, stored)``; ``stored`` is False for a duplicate.
+def gaze_batch_store(*, session_id: int, message: dict[str, Any]) -> int:
+    """Validate and store one gaze batch (outside the WebSocket path); returns its seq.
 
     A batch is stored at most once per (session, seq), whatever order batches arrive in; a resent batch
-    is acknowledged again without being stored twice.
+    is accepted again without being stored twice.
     """
+    from readingroom.gaze.ingest import chunks_store
+
     batch = parse_gaze_batch(message, max_samples=settings.GAZE_MAX_SAMPLES_PER_BATCH)
-    _require_open(session_id)
-    t = batch.data[0]
-    try:
-        with transaction.atomic():
-            GazeChunk.objects.create(
-                session_id=session_id,
-                seq=batch.seq,
-                device=batch.device,
-                n_samples=batch.n_samples,
-                t_first_ms=float(t[0]),
-                t_last_ms=float(t[-1]),
-                data=batch.data.astype("<f8").tobytes(),
-            )
-    except IntegrityError:
-        return batch.seq, False
-    return batch.seq, True
+    (error,) = chunks_store([(session_id, batch)])
+    if error is not None:
+        raise error
+    return batch.seq
 
 
 def view_event_store(*, session_id: int, message: dict[str, Any]) -> tuple[int, bool]:

@@ -6,8 +6,8 @@ Protocol (JSON text frames):
   -> ``{"type": "ack", "kind": "view", "seq"}``
 - ``{"type": "ping", "t_client"}`` -> ``{"type": "pong", "t_client", "t_server"}``
 - anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}``; the socket stays open.
-An acknowledgement is sent only after the batch is committed; a resent batch is acknowledged again and
-stored once.
+An acknowledgement is sent only after the batch is committed (batches of all connections are committed
+together, see ``gaze.ingest``); a resent batch is acknowledged again and stored once.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from readingroom.core.exceptions import ReadingRoomError
 from readingroom.gaze import services as gaze_services
+from readingroom.gaze.batches import parse_gaze_batch
+from readingroom.gaze.ingest import chunk_writer
 
 CLOSE_FORBIDDEN = 4403
 
@@ -59,9 +62,9 @@ class GazeConsumer(AsyncWebsocketConsumer):
         seq = message.get("seq") if isinstance(message.get("seq"), int) else None
         try:
             if kind == "gaze_batch":
-                seq, _ = await database_sync_to_async(gaze_services.gaze_batch_store)(
-                    session_id=self.session_id, message=message
-                )
+                batch = parse_gaze_batch(message, max_samples=settings.GAZE_MAX_SAMPLES_PER_BATCH)
+                seq = batch.seq
+                await chunk_writer().store(session_id=self.session_id, batch=batch)
                 await self._send({"type": "ack", "seq": seq})
             elif kind == "view":
                 seq, _ = await database_sync_to_async(gaze_services.view_event_store)(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from readingroom.core.exceptions import InvalidInput
 from readingroom.gaze.batches import parse_gaze_batch, parse_view_message
 

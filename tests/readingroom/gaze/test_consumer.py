@@ -7,6 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+
 from readingroom.asgi import application
 from readingroom.gaze.models import GazeChunk
 from readingroom.reading.models import ViewEvent

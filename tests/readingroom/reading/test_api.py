@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rest_framework.test import APIClient
+
 from readingroom.celery import app as celery_app
 from readingroom.gaze.services import gaze_batch_store, view_event_store
 from readingroom.modeling.services import NO_MODEL_MESSAGE
 from readingroom.reading.models import OBSERVATIONS, Assignment, ReadingSession
-from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 

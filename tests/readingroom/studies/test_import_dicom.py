@@ -8,10 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image as PILImage
 from pydicom.pixels import apply_voi_lut
+
 from readingroom.core.exceptions import InvalidInput
 from readingroom.studies.models import Image, Patient, Study
 from readingroom.studies.services import image_import_dicom
-
 from tests.conftest import rg1_uncr, shared_data
 from tests.readingroom.conftest import write_dicom
 
