@@ -146,3 +146,8 @@ export function viewsDiffer(
   const nb = numbers(b);
   return na.some((value, i) => Math.abs(value - nb[i]) > eps * Math.max(1, Math.abs(value)));
 }
+
+/** Display scale in CSS px per image pixel (horizontal), from a screen rect and its image region. */
+export function displayScale(screenRect: Rect, region: Rect): number {
+  return (screenRect[2] - screenRect[0]) / Math.abs(region[2] - region[0]);
+}

@@ -26,6 +26,7 @@ import type { ViewState } from "../gaze/messages";
 import {
   type Rect,
   type Vec2,
+  displayScale,
   imageRegion,
   imageToCanvasTransform,
   imageToWorld,
@@ -186,9 +187,14 @@ export class Viewer {
     const viewport = this.viewport;
     viewport.resetCamera();
     viewport.resetProperties();
+    // resetProperties() drops the MONOCHROME1 inversion, so set it again with the image's window.
+    const properties: Parameters<Types.IStackViewport["setProperties"]>[0] = {
+      invert: this.meta?.photometric_interpretation === "MONOCHROME1",
+    };
     if (this.meta?.window_width && this.meta.window_center != null) {
-      viewport.setProperties({ voiRange: windowToVoi(this.meta.window_width, this.meta.window_center) });
+      properties.voiRange = windowToVoi(this.meta.window_width, this.meta.window_center);
     }
+    viewport.setProperties(properties);
     viewport.render();
   }
 
@@ -282,7 +288,8 @@ export class Viewer {
       screen_rect: screenRect,
       window_width: window.width,
       window_level: window.level,
-      zoom: viewport.getZoom(),
+      // CSS px per image pixel: Cornerstone's getZoom() means different things on the CPU and GPU paths.
+      zoom: displayScale(screenRect, region),
     };
   }
 
