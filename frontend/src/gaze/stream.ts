@@ -55,6 +55,12 @@ export interface GazeStreamOptions {
 
 const OPEN = 1;
 
+/** WebSocket URL for a path the server returned (`ws_path`), on this page's host. */
+export function socketUrl(wsPath: string, location: { protocol: string; host: string }): string {
+  if (/^wss?:\/\//.test(wsPath)) return wsPath;
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsPath}`;
+}
+
 export class GazeStream {
   readonly gaze = new Outbox<GazeBatchMessage>();
   readonly views = new Outbox<ViewMessage>();

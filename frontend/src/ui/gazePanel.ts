@@ -24,7 +24,10 @@ export function gazePanel(options: {
   target: () => ClientRect | null;
   initialKind: TrackerKind;
   rateHz: number;
+  /** The last valid sample of each delivery (null when the tracker stops or loses the eye). */
   onSample?: (sample: GazeSample | null) => void;
+  /** Every delivery of samples. */
+  onSamples?: (samples: GazeSample[]) => void;
 }): GazePanel {
   const { stream } = options;
   let tracker: GazeTracker | null = null;
@@ -56,6 +59,7 @@ export function gazePanel(options: {
     stream.setDevice(tracker.device);
     unsubscribeSamples = tracker.onSamples((batch) => {
       stream.addSamples(batch);
+      options.onSamples?.(batch);
       options.onSample?.(batch[batch.length - 1]?.valid ? batch[batch.length - 1] : null);
     });
     void tracker.start();

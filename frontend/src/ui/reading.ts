@@ -1,7 +1,9 @@
 import type { ApiClient } from "../api/client";
 import type { ImageMeta, ReportPayload, StartedSession } from "../api/types";
-import { GazeStream } from "../gaze/stream";
+import { GazeStream, socketUrl } from "../gaze/stream";
 import type { TrackerKind } from "../gaze/trackers";
+import { accumulateDensity, colorizeDensity } from "../heatmap/colormap";
+import { clientToImage } from "../viewer/geometry";
 import { prepareImage, registerReadingRoomLoader } from "../viewer/imageLoader";
 import { ViewerOverlay } from "../viewer/overlay";
 import { type LeftTool, Viewer, initCornerstone } from "../viewer/viewer";
@@ -14,12 +16,6 @@ export interface ReadingOptions {
   useCPU: boolean;
   trackerKind: TrackerKind;
   rateHz: number;
-}
-
-/** WebSocket URL for a path the server returned, on this page's host. */
-export function socketUrl(wsPath: string, location: { protocol: string; host: string }): string {
-  if (/^wss?:\/\//.test(wsPath)) return wsPath;
-  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsPath}`;
 }
 
 /**
@@ -125,12 +121,38 @@ export function readingScreen(
       onSample: (sample) => {
         if (showGaze.checked) overlay.setGazePoint(sample ? [sample.x, sample.y] : null);
       },
+      onSamples: (samples) => {
+        const view = viewer.view;
+        if (!view) return;
+        for (const s of samples) {
+          if (!s.valid) continue;
+          livePoints.push([view.image_id, ...clientToImage(view, s.x, s.y)]);
+        }
+        if (livePoints.length > 60_000) livePoints.splice(0, livePoints.length - 60_000);
+      },
     });
+    // Live gaze density (off by default: showing readers their own gaze can change how they read).
+    const livePoints: Array<[number, number, number]> = [];
+    const showDensity = h("input", { type: "checkbox", "data-testid": "gaze-show-density" });
+    const drawDensity = () => {
+      const meta = viewer.imageMeta;
+      if (!showDensity.checked || !meta) return;
+      const gridW = 64;
+      const gridH = Math.max(1, Math.round((64 * meta.rows) / meta.columns));
+      const points = livePoints.filter((p) => p[0] === meta.id).map((p): [number, number] => [p[1], p[2]]);
+      overlay.setDensity(colorizeDensity(accumulateDensity(points, meta.columns, meta.rows, gridW, gridH), 150), gridW, gridH);
+    };
+    const densityTimer = setInterval(drawDensity, 500);
+    cleanups.push(() => clearInterval(densityTimer));
+    showDensity.addEventListener("change", () => (showDensity.checked ? drawDensity() : overlay.setDensity(null)));
     const showGaze = h("input", { type: "checkbox", "data-testid": "gaze-show-point" });
     showGaze.addEventListener("change", () => {
       if (!showGaze.checked) overlay.setGazePoint(null);
     });
-    gaze.element.append(h("label", { class: "small" }, showGaze, " Show the gaze point"));
+    gaze.element.append(
+      h("label", { class: "small" }, showGaze, " Show the gaze point"),
+      h("label", { class: "small" }, showDensity, " Show live gaze density"),
+    );
     side.append(gaze.element);
     cleanups.push(() => gaze.destroy());
 

@@ -11,6 +11,7 @@ export class ViewerOverlay {
   private opacity = 0.7;
   private visible = true;
   private gazePoint: [number, number] | null = null;
+  private density: HTMLCanvasElement | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly viewer: Viewer, testId = "heatmap-overlay") {
@@ -39,6 +40,20 @@ export class ViewerOverlay {
     });
     this.layer = image;
     this.canvas.dataset.layer = name;
+    this.draw();
+  }
+
+  /** Show a coarse RGBA density grid (`gridW * gridH` cells covering the image), or clear it with null. */
+  setDensity(rgba: Uint8ClampedArray | null, gridW = 0, gridH = 0): void {
+    if (!rgba) {
+      this.density = null;
+    } else {
+      const canvas = this.density ?? document.createElement("canvas");
+      canvas.width = gridW;
+      canvas.height = gridH;
+      canvas.getContext("2d")?.putImageData(new ImageData(new Uint8ClampedArray(rgba), gridW, gridH), 0, 0);
+      this.density = canvas;
+    }
     this.draw();
   }
 
@@ -86,6 +101,13 @@ export class ViewerOverlay {
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(this.layer, 0, 0, meta.columns, meta.rows);
       ctx.globalAlpha = 1;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+    }
+    if (this.density && meta && matrix) {
+      const [a, b, c, d, e, f] = matrix;
+      ctx.setTransform(a * dpr, b * dpr, c * dpr, d * dpr, e * dpr, f * dpr);
+      ctx.imageSmoothingEnabled = true;
+      ctx.drawImage(this.density, 0, 0, meta.columns, meta.rows);
       ctx.setTransform(1, 0, 0, 1, 0, 0);
     }
     if (this.gazePoint) {
