@@ -190,8 +190,8 @@ export function readingScreen(
       }
       const results = resultsPanel(api, session.session_id, overlay);
       cleanups.push(() => results.destroy());
-      right.append(results.element);
-      results.element.scrollIntoView({ behavior: "smooth", block: "start" });
+      right.prepend(results.element);
+      right.scrollTop = 0;
     };
     right.append(reportForm(submit));
     await showImage(study.image_ids[0]);

@@ -145,10 +145,12 @@ export class Viewer {
 
   /** Show one image (Cornerstone image id from `prepareImage`). */
   async show(csImageId: string, meta: ImageMeta): Promise<void> {
+    this.meta = null;
+    this.imageNumber = null;
+    await this.viewport.setStack([csImageId], 0);
+    // Only now does the viewport hold the image: before, its transforms would refer to the old one.
     this.meta = meta;
     this.imageNumber = meta.id;
-    this.lastView = null;
-    await this.viewport.setStack([csImageId], 0);
     this.viewport.render();
   }
 
@@ -256,13 +258,17 @@ export class Viewer {
   imageToCanvasMatrix(): [number, number, number, number, number, number] | null {
     if (!this.meta) return null;
     const { columns, rows } = this.meta;
-    return imageToCanvasTransform(
-      this.imageToCanvas([0, 0]),
-      this.imageToCanvas([columns, 0]),
-      this.imageToCanvas([0, rows]),
-      columns,
-      rows,
-    );
+    try {
+      return imageToCanvasTransform(
+        this.imageToCanvas([0, 0]),
+        this.imageToCanvas([columns, 0]),
+        this.imageToCanvas([0, rows]),
+        columns,
+        rows,
+      );
+    } catch {
+      return null; // the viewport has no image data yet
+    }
   }
 
   /** What is on screen now, or null before an image is shown. */
