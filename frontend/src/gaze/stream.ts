@@ -1,0 +1,297 @@
+/**
+ * The gaze WebSocket: batches samples every `batchIntervalMs`, numbers batches and view events,
+ * keeps them until acknowledged, reconnects with exponential backoff and then resends every
+ * unacknowledged message in order, and pings every `pingIntervalMs` for clock sync.
+ */
+import { Outbox, backoffDelay } from "./outbox";
+import {
+  type GazeBatchMessage,
+  type ViewMessage,
+  type ViewState,
+  parseServerMessage,
+} from "./messages";
+import type { GazeSample } from "./types";
+
+/** The part of the browser WebSocket the stream uses (a fake can stand in for tests). */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code?: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+
+export interface StreamStats {
+  connection: ConnectionState;
+  /** Samples handed to the stream. */
+  samples: number;
+  batchesSent: number;
+  batchesAcked: number;
+  batchesPending: number;
+  batchesRejected: number;
+  viewsAcked: number;
+  viewsPending: number;
+  reconnects: number;
+  /** Last ping round trip in ms, null before the first pong. */
+  rttMs: number | null;
+  /** Server time minus client time at the last pong, estimated at the midpoint (ms). */
+  clockOffsetMs: number | null;
+  lastError: string | null;
+}
+
+export interface GazeStreamOptions {
+  url: string;
+  device: string;
+  socketFactory?: (url: string) => SocketLike;
+  now?: () => number;
+  batchIntervalMs?: number;
+  pingIntervalMs?: number;
+  backoff?: { baseMs?: number; maxMs?: number; jitter?: number; random?: () => number };
+}
+
+const OPEN = 1;
+
+/** WebSocket URL for a path the server returned (`ws_path`), on this page's host. */
+export function socketUrl(wsPath: string, location: { protocol: string; host: string }): string {
+  if (/^wss?:\/\//.test(wsPath)) return wsPath;
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsPath}`;
+}
+
+export class GazeStream {
+  readonly gaze = new Outbox<GazeBatchMessage>();
+  readonly views = new Outbox<ViewMessage>();
+  private readonly url: string;
+  private device: string;
+  private readonly socketFactory: (url: string) => SocketLike;
+  private readonly now: () => number;
+  private readonly batchIntervalMs: number;
+  private readonly pingIntervalMs: number;
+  private readonly backoff: GazeStreamOptions["backoff"];
+  private socket: SocketLike | null = null;
+  private buffer: GazeSample[] = [];
+  private attempt = 0;
+  private closedByUser = false;
+  private batchTimer: ReturnType<typeof setInterval> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly listeners = new Set<(stats: StreamStats) => void>();
+  private readonly state: Omit<
+    StreamStats,
+    "batchesAcked" | "batchesPending" | "batchesRejected" | "viewsAcked" | "viewsPending"
+  > = {
+    connection: "idle",
+    samples: 0,
+    batchesSent: 0,
+    reconnects: 0,
+    rttMs: null,
+    clockOffsetMs: null,
+    lastError: null,
+  };
+
+  constructor(options: GazeStreamOptions) {
+    this.url = options.url;
+    this.device = options.device;
+    this.socketFactory =
+      options.socketFactory ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+    this.now = options.now ?? (() => performance.now());
+    this.batchIntervalMs = options.batchIntervalMs ?? 100;
+    this.pingIntervalMs = options.pingIntervalMs ?? 5000;
+    this.backoff = options.backoff;
+  }
+
+  /** Open the socket and start the batch and ping timers. */
+  connect(): void {
+    this.closedByUser = false;
+    if (!this.batchTimer) this.batchTimer = setInterval(() => this.flush(), this.batchIntervalMs);
+    if (!this.pingTimer) this.pingTimer = setInterval(() => this.ping(), this.pingIntervalMs);
+    this.open();
+  }
+
+  /** Change the device name used for the following batches (e.g. when the tracker changes). */
+  setDevice(device: string): void {
+    this.flush();
+    this.device = device;
+  }
+
+  /** Queue samples; they leave with the next batch. */
+  addSamples(samples: GazeSample[]): void {
+    if (samples.length === 0) return;
+    for (const sample of samples) this.buffer.push(sample);
+    this.state.samples += samples.length;
+    this.emit();
+  }
+
+  /** Turn buffered samples into a numbered batch and send it (kept until acknowledged). */
+  flush(): GazeBatchMessage | null {
+    if (this.buffer.length === 0) return null;
+    const samples = this.buffer;
+    this.buffer = [];
+    const message = this.gaze.push((seq) => ({
+      type: "gaze_batch",
+      seq,
+      device: this.device,
+      samples: {
+        t: samples.map((s) => s.t),
+        x: samples.map((s) => s.x),
+        y: samples.map((s) => s.y),
+        valid: samples.map((s) => s.valid),
+      },
+    }));
+    this.state.batchesSent += 1;
+    this.trySend(message);
+    this.emit();
+    return message;
+  }
+
+  /** Number and send a view event (kept until acknowledged). */
+  sendView(view: ViewState): ViewMessage {
+    const message = this.views.push((seq) => ({ type: "view", seq, ...view }));
+    this.trySend(message);
+    this.emit();
+    return message;
+  }
+
+  /** Send a clock-sync ping now (when connected). */
+  ping(): void {
+    if (this.socket?.readyState === OPEN) {
+      this.socket.send(JSON.stringify({ type: "ping", t_client: this.now() }));
+    }
+  }
+
+  /** True when nothing is buffered and every batch and view has been acknowledged. */
+  get drained(): boolean {
+    return this.buffer.length === 0 && this.gaze.size === 0 && this.views.size === 0;
+  }
+
+  /** Flush, then wait until everything is acknowledged or `timeoutMs` passes; resolves to `drained`. */
+  async drain(timeoutMs = 5000): Promise<boolean> {
+    this.flush();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.drained && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.drained;
+  }
+
+  /** Stop timers and close the socket for good. Unacknowledged messages stay in the outboxes. */
+  close(): void {
+    this.flush();
+    this.closedByUser = true;
+    if (this.batchTimer) clearInterval(this.batchTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.batchTimer = this.pingTimer = this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, "closed by client");
+    }
+    this.state.connection = "closed";
+    this.emit();
+  }
+
+  stats(): StreamStats {
+    return {
+      ...this.state,
+      batchesAcked: this.gaze.acked,
+      batchesPending: this.gaze.size,
+      batchesRejected: this.gaze.rejected,
+      viewsAcked: this.views.acked,
+      viewsPending: this.views.size,
+    };
+  }
+
+  /** Listen to every change of {@link stats}; returns an unsubscribe function. */
+  onChange(listener: (stats: StreamStats) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    const stats = this.stats();
+    for (const listener of this.listeners) listener(stats);
+  }
+
+  private trySend(message: GazeBatchMessage | ViewMessage): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private open(): void {
+    if (this.closedByUser) return;
+    this.state.connection = this.attempt === 0 && this.state.reconnects === 0 ? "connecting" : "reconnecting";
+    this.emit();
+    let socket: SocketLike;
+    try {
+      socket = this.socketFactory(this.url);
+    } catch (error) {
+      this.state.lastError = `cannot open ${this.url}: ${String(error)}`;
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.attempt = 0;
+      this.state.connection = "open";
+      // Views first: the server maps each sample with the view in force at its timestamp.
+      for (const view of this.views.unacked()) socket.send(JSON.stringify(view));
+      for (const batch of this.gaze.unacked()) socket.send(JSON.stringify(batch));
+      this.ping();
+      this.emit();
+    };
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.handle(event.data);
+    };
+    socket.onerror = () => {
+      /* onclose follows and schedules the reconnect */
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (event?.code && event.code >= 4000) {
+        this.state.lastError = `connection refused (${event.code}${event.reason ? `: ${event.reason}` : ""})`;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closedByUser) return;
+    this.state.connection = "reconnecting";
+    this.state.reconnects += 1;
+    const delay = backoffDelay(this.attempt, this.backoff);
+    this.attempt += 1;
+    this.emit();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.open();
+    }, delay);
+  }
+
+  private handle(data: unknown): void {
+    const message = parseServerMessage(data);
+    if (!message) return;
+    if (message.type === "ack") {
+      if (message.kind === "view") this.views.ack(message.seq);
+      else this.gaze.ack(message.seq);
+    } else if (message.type === "pong") {
+      const now = this.now();
+      this.state.rttMs = now - message.t_client;
+      if (typeof message.t_server === "number") {
+        this.state.clockOffsetMs = message.t_server - (message.t_client + now) / 2;
+      }
+    } else {
+      this.state.lastError = message.reason;
+      if (message.seq != null) {
+        if (message.kind === "view") this.views.reject(message.seq);
+        else this.gaze.reject(message.seq);
+      }
+    }
+    this.emit();
+  }
+}
