@@ -1,0 +1,149 @@
+"""The walking skeleton in a real browser (headless Chromium) against daphne and a Celery worker.
+
+A reader logs in, opens the case from the worklist, the viewer renders the radiograph (Cornerstone3D, CPU
+rendering), the simulated tracker streams gaze over the WebSocket, zoom and window/level respond, the report
+is submitted, and the worker's heatmap and the prediction panel appear.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+from readingroom.reading.models import ReadingProject
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM queries stay synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+        )  # fmt: skip
+        page = context.new_page()
+        messages: list[str] = []
+        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        page.console_messages = messages  # type: ignore[attr-defined]
+        yield page
+        context.close()
+
+
+@pytest.fixture
+def case(tmp_path):
+    from readingroom.core.services import user_create
+    from readingroom.reading.services import project_assign
+    from readingroom.studies.services import image_import_dicom
+    from tests.readingroom.conftest import write_dicom
+
+    reader = user_create(username="browser-reader", password="browser-pass-123", roles=["reader"])
+    image = image_import_dicom(path=write_dicom(tmp_path / "case.dcm", rows=320, columns=256), indication="Fever.",
+                               history="Asthma.").image  # fmt: skip
+    project = ReadingProject.objects.create(name="browser")
+    assignment = project_assign(project=project, reader=reader, studies=[image.study])[0]
+    return assignment, image
+
+
+def _int(page, testid: str) -> int:
+    text = page.get_by_test_id(testid).inner_text().replace(",", "").strip()
+    return int(text) if text.lstrip("-").isdigit() else -1
+
+
+def _viewer_pixels(page) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(
+        Image.open(io.BytesIO(page.get_by_test_id("viewer").screenshot())).convert("L"), dtype=float
+    )
+
+
+def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page):
+    page = browser_page
+    assignment, image = case
+    page.goto(live_stack.url + "/")
+    page.get_by_test_id("login-username").fill("browser-reader")
+    page.get_by_test_id("login-password").fill("browser-pass-123")
+    page.get_by_test_id("login-submit").click()
+
+    item = page.get_by_test_id("worklist-item")
+    item.first.wait_for(timeout=20_000)
+    assert item.count() == 1
+    page.console_messages.clear()  # before login, /api/auth/me/ answers 403 by design
+    page.get_by_test_id("open-case").first.click()
+
+    page.get_by_test_id("viewer").wait_for(timeout=20_000)
+    assert page.get_by_test_id("context-indication").inner_text() == "Fever."
+    # The radiograph is drawn: the viewer is not a blank canvas.
+    page.wait_for_function(
+        "() => { const c = document.querySelector('[data-testid=viewer] canvas'); return c && c.width > 0; }",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(1000)
+    before = _viewer_pixels(page)
+    assert before.std() > 10, "the viewer shows no image"
+
+    page.get_by_test_id("gaze-start").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-testid=gaze-acked]').textContent.replace(/,/g, '')) >= 15",
+        timeout=30_000,
+    )
+    # Zoom with the wheel and change the window with a left drag: the picture must change.
+    box = page.get_by_test_id("viewer").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(500)
+    zoomed = _viewer_pixels(page)
+    assert np.abs(zoomed - before).mean() > 1.0, "zoom did not change the view"
+    page.wait_for_timeout(1500)  # more gaze on the zoomed view
+    page.get_by_test_id("gaze-stop").click()
+
+    page.get_by_test_id("report-findings").fill("Lungs are clear. No effusion.")
+    page.get_by_test_id("report-impression").fill("Normal chest.")
+    page.get_by_test_id("label-No-Finding").select_option("present")
+    page.get_by_test_id("label-Pleural-Effusion").select_option("absent")
+    page.get_by_test_id("report-submit").click()
+
+    page.wait_for_function(
+        "() => ['done', 'failed'].includes(document.querySelector('[data-testid=results-status]')?.dataset.status)",
+        timeout=90_000,
+    )
+    assert page.get_by_test_id("results-status").get_attribute("data-status") == "done", page.console_messages
+    assert _int(page, "fixation-count") >= 3
+    page.get_by_test_id("heatmap-overlay").wait_for(state="visible", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=prediction-panel]').dataset.status === 'no_model'",
+        timeout=30_000,
+    )
+    assert "No model is registered" in page.get_by_test_id("prediction-panel").inner_text()
+
+    from readingroom.gaze.models import GazeAnalysis
+    from readingroom.reading.models import Report, ViewEvent
+
+    report = Report.objects.get(session__assignment=assignment)
+    assert report.labels["No Finding"] == "present" and report.labels["Pleural Effusion"] == "absent"
+    assert ViewEvent.objects.filter(session__assignment=assignment).count() >= 2  # initial view and the zoom
+    zooms = {round(v.zoom or 0, 2) for v in ViewEvent.objects.filter(session__assignment=assignment)}
+    assert len(zooms) >= 2
+    analysis = GazeAnalysis.objects.get(session__assignment=assignment)
+    assert analysis.on_image_fraction > 0.5  # the simulator dwells on the image
+    errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
+    assert errors == []
