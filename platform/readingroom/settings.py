@@ -115,8 +115,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 # Persistent connections: the gaze WebSocket stores a batch per message, and a new PostgreSQL connection
 # per message would cost more than the insert itself.
+# Under pytest, connections opened by worker threads would outlive the test database and block its teardown.
 _db = dj_database_url.parse(
-    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if TESTING else 60), conn_health_checks=True
 )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker process read while one writes; IMMEDIATE avoids
