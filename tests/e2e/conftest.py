@@ -83,6 +83,21 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _release_database(django_db_blocker) -> None:
+    """Wait until the stopped processes' PostgreSQL sessions are gone (then the test database can be dropped)."""
+    if connection.vendor != "postgresql":
+        return
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for _ in range(50):
+            cursor.execute(query)
+            if not cursor.fetchall():
+                return
+            time.sleep(0.1)
+        # A backend of a killed process can outlive it briefly; end it rather than fail the teardown.
+        cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({query}) AS others")
+
+
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveStack]:
     """daphne + a Celery worker (queues default, io, gpu) serving the test database."""
@@ -121,6 +136,7 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator
         _stop(worker)
         worker_out.close()
         server_out.close()
+        _release_database(django_db_blocker)
         for log in (worker_log, server_log):
             text = log.read_text()
             if "Traceback" in text:

@@ -5,7 +5,8 @@ Protocol (JSON text frames):
 - ``{"type": "view", "seq", "t", "image_id", "image_region", "screen_rect", ...}``
   -> ``{"type": "ack", "kind": "view", "seq"}``
 - ``{"type": "ping", "t_client"}`` -> ``{"type": "pong", "t_client", "t_server"}``
-- anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}``; the socket stays open.
+- anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}`` (with ``"kind": "view"`` for a
+  view event); the socket stays open.
 An acknowledgement is sent only after the batch is committed (batches of all connections are committed
 together, see ``gaze.ingest``); a resent batch is acknowledged again and stored once.
 """
@@ -76,7 +77,10 @@ class GazeConsumer(AsyncWebsocketConsumer):
             else:
                 await self._send({"type": "error", "seq": seq, "reason": f"unknown message type {kind!r}"})
         except ReadingRoomError as exc:
-            await self._send({"type": "error", "seq": seq, "reason": str(exc)})
+            error = {"type": "error", "seq": seq, "reason": str(exc)}
+            if kind == "view":
+                error["kind"] = "view"  # view events have their own seq counter
+            await self._send(error)
 
     async def _pong(self, message: dict[str, Any]) -> None:
         t_server = time.time() * 1000.0

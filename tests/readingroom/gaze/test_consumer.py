@@ -151,7 +151,7 @@ def test_view_events_are_acknowledged_and_checked_against_the_study(reading_sess
 
     ack, error = run(scenario())
     assert ack == {"type": "ack", "kind": "view", "seq": 0}
-    assert "not an image of this session's study" in error["reason"]
+    assert "not an image of this session's study" in error["reason"] and error["kind"] == "view"
     assert ViewEvent.objects.filter(session=reading_session).count() == 1
 
 
