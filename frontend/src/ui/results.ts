@@ -42,7 +42,7 @@ export function resultsPanel(api: ApiClient, sessionId: number | string, overlay
     heatmapShown = true;
     const url = api.resolve(results.heatmap.url);
     try {
-      await overlay.setLayer(url, "heatmap");
+      await overlay.setLayer(url, "heatmap", { width: results.heatmap.width, height: results.heatmap.height });
     } catch (error) {
       heatmapControls.textContent = String(error);
       return;
