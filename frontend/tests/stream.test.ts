@@ -202,6 +202,27 @@ describe("GazeStream", () => {
     stream.close();
   });
 
+  it("attributes an error without a kind to the only outbox holding that seq", () => {
+    const stream = makeStream();
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.sendView(view); // view 0
+    stream.addSamples([sample(1)]);
+    stream.flush(); // batch 0
+    stream.sendView({ ...view, zoom: 3 }); // view 1
+    socket.reply({ type: "ack", seq: 0 });
+    socket.reply({ type: "error", seq: 1, reason: "session closed" });
+    expect(stream.stats()).toMatchObject({ viewsPending: 1, lastError: "session closed" });
+    expect(stream.views.unacked().map((m) => m.seq)).toEqual([0]);
+    // seq 0 is pending only as a view now, so the error is the view's.
+    stream.addSamples([sample(2)]);
+    stream.flush(); // batch 1
+    socket.reply({ type: "error", seq: 0, reason: "bad view" });
+    expect(stream.stats()).toMatchObject({ viewsPending: 0, batchesPending: 1, batchesRejected: 0 });
+    stream.close();
+  });
+
   it("pings every 5 s and measures the round trip", () => {
     const stream = makeStream();
     stream.connect();

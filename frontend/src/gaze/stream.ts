@@ -332,9 +332,18 @@ export class GazeStream {
     } else {
       this.state.lastError = message.reason;
       if (message.seq != null) {
-        const kind = message.kind === "view" ? "view" : "gaze_batch";
-        (kind === "view" ? this.views : this.gaze).reject(message.seq);
-        this.sentAt.delete(`${kind}:${message.seq}`);
+        // An error names its message by seq; without a kind, it is attributed only when exactly
+        // one outbox holds that seq (gaze batches and views have separate counters).
+        const inViews = this.views.unacked().some((m) => m.seq === message.seq);
+        const inGaze = this.gaze.unacked().some((m) => m.seq === message.seq);
+        let kind: "view" | "gaze_batch" | null = null;
+        if (message.kind === "view") kind = "view";
+        else if (message.kind === "gaze_batch" || message.kind === "gaze") kind = "gaze_batch";
+        else if (inViews !== inGaze) kind = inViews ? "view" : "gaze_batch";
+        if (kind) {
+          (kind === "view" ? this.views : this.gaze).reject(message.seq);
+          this.sentAt.delete(`${kind}:${message.seq}`);
+        }
       }
     }
     this.emit();
