@@ -281,6 +281,9 @@ describe("GazeStream", () => {
     stream.close();
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(1);
+    expect(stream.sendView(view)).toBeNull();
+    stream.addSamples([sample(1)]);
+    expect(stream.stats()).toMatchObject({ samples: 0, viewsPending: 0 });
     expect(stream.stats().connection).toBe("closed");
   });
 });

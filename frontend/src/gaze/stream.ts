@@ -138,7 +138,7 @@ export class GazeStream {
 
   /** Queue samples; they leave with the next batch. */
   addSamples(samples: GazeSample[]): void {
-    if (samples.length === 0) return;
+    if (samples.length === 0 || this.closedByUser) return;
     for (const sample of samples) this.buffer.push(sample);
     this.state.samples += samples.length;
     this.emit();
@@ -174,8 +174,9 @@ export class GazeStream {
     return message;
   }
 
-  /** Number and send a view event (kept until acknowledged). */
-  sendView(view: ViewState): ViewMessage {
+  /** Number and send a view event (kept until acknowledged); ignored (null) after {@link close}. */
+  sendView(view: ViewState): ViewMessage | null {
+    if (this.closedByUser) return null;
     const message = this.views.push((seq) => ({ type: "view", seq, ...view }));
     this.trySend(message);
     this.emit();
