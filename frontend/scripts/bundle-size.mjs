@@ -29,6 +29,6 @@ const rows = files
   .sort((a, b) => b.raw - a.raw);
 console.log("| file | raw KiB | gzip KiB |");
 console.log("|---|---:|---:|");
-for (const r of rows) console.log(`| ${r.name.replace(/-[A-Za-z0-9_]{8}\./, "-*.")} | ${kib(r.raw)} | ${kib(r.gz)} |`);
+for (const r of rows) console.log(`| ${r.name.replace(/-[A-Za-z0-9_-]{8}\./, "-*.")} | ${kib(r.raw)} | ${kib(r.gz)} |`);
 const total = rows.reduce((a, r) => ({ raw: a.raw + r.raw, gz: a.gz + r.gz }), { raw: 0, gz: 0 });
 console.log(`| **total** | ${kib(total.raw)} | ${kib(total.gz)} |`);
