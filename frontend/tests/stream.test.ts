@@ -76,14 +76,15 @@ describe("GazeStream", () => {
     const socket = FakeSocket.all[0];
     socket.open();
     stream.addSamples([sample(0), sample(4)]);
-    stream.addSamples([{ t: 8, x: 0, y: 0, valid: false }]);
+    stream.addSamples([{ t: 8, x: Number.NaN, y: Number.NaN, valid: false }]);
     vi.advanceTimersByTime(100);
+    // Invalid samples carry null coordinates on the wire.
     expect(socket.batches()).toEqual([
       {
         type: "gaze_batch",
         seq: 0,
         device: "browser-simulator",
-        samples: { t: [0, 4, 8], x: [100, 104, 0], y: [200, 204, 0], valid: [true, true, false] },
+        samples: { t: [0, 4, 8], x: [100, 104, null], y: [200, 204, null], valid: [true, true, false] },
       },
     ]);
     vi.advanceTimersByTime(100);
@@ -91,6 +92,26 @@ describe("GazeStream", () => {
     stream.addSamples([sample(12)]);
     vi.advanceTimersByTime(100);
     expect(socket.batches().map((b) => b.seq)).toEqual([0, 1]);
+    stream.close();
+  });
+
+  it("splits a backlog into batches of at most maxSamplesPerBatch, in time order", () => {
+    const stream = new GazeStream({
+      url: "ws://host/ws/gaze/7/",
+      device: "d",
+      socketFactory: (url) => new FakeSocket(url),
+      maxSamplesPerBatch: 4,
+    });
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.addSamples(Array.from({ length: 10 }, (_, i) => sample(i)));
+    stream.flush();
+    expect(socket.batches().map((b) => [b.seq, b.samples.t])).toEqual([
+      [0, [0, 1, 2, 3]],
+      [1, [4, 5, 6, 7]],
+      [2, [8, 9]],
+    ]);
     stream.close();
   });
 
@@ -181,6 +202,27 @@ describe("GazeStream", () => {
     stream.close();
   });
 
+  it("attributes an error without a kind to the only outbox holding that seq", () => {
+    const stream = makeStream();
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.sendView(view); // view 0
+    stream.addSamples([sample(1)]);
+    stream.flush(); // batch 0
+    stream.sendView({ ...view, zoom: 3 }); // view 1
+    socket.reply({ type: "ack", seq: 0 });
+    socket.reply({ type: "error", seq: 1, reason: "session closed" });
+    expect(stream.stats()).toMatchObject({ viewsPending: 1, lastError: "session closed" });
+    expect(stream.views.unacked().map((m) => m.seq)).toEqual([0]);
+    // seq 0 is pending only as a view now, so the error is the view's.
+    stream.addSamples([sample(2)]);
+    stream.flush(); // batch 1
+    socket.reply({ type: "error", seq: 0, reason: "bad view" });
+    expect(stream.stats()).toMatchObject({ viewsPending: 0, batchesPending: 1, batchesRejected: 0 });
+    stream.close();
+  });
+
   it("pings every 5 s and measures the round trip", () => {
     const stream = makeStream();
     stream.connect();
@@ -209,6 +251,29 @@ describe("GazeStream", () => {
     stream.close();
   });
 
+  it("resends a batch that waited too long for its ack on an open socket", () => {
+    const stream = makeStream();
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.addSamples([sample(1)]);
+    stream.flush();
+    stream.addSamples([sample(2)]);
+    stream.flush();
+    socket.reply({ type: "ack", seq: 1 });
+    clock = 10_000;
+    vi.advanceTimersByTime(10_000);
+    expect(socket.batches().map((b) => b.seq)).toEqual([0, 1]);
+    clock = 16_000;
+    vi.advanceTimersByTime(5_000);
+    expect(socket.batches().map((b) => b.seq)).toEqual([0, 1, 0]);
+    socket.reply({ type: "ack", seq: 0 });
+    clock = 60_000;
+    vi.advanceTimersByTime(40_000);
+    expect(socket.batches().map((b) => b.seq)).toEqual([0, 1, 0]);
+    stream.close();
+  });
+
   it("does not reconnect after close()", () => {
     const stream = makeStream();
     stream.connect();
@@ -216,6 +281,9 @@ describe("GazeStream", () => {
     stream.close();
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(1);
+    expect(stream.sendView(view)).toBeNull();
+    stream.addSamples([sample(1)]);
+    expect(stream.stats()).toMatchObject({ samples: 0, viewsPending: 0 });
     expect(stream.stats().connection).toBe("closed");
   });
 });

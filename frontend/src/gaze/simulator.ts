@@ -108,7 +108,7 @@ export class GazeSimulator {
     const rect = this.target();
     if (!rect || rect[2] - rect[0] < 1 || rect[3] - rect[1] < 1) {
       this.phase = null;
-      return { t, x: 0, y: 0, valid: false };
+      return { t, x: Number.NaN, y: Number.NaN, valid: false };
     }
     if (!this.phase) this.phase = this.newFixation(t, this.pickPoint(rect));
     if (t >= this.phase.until) {
@@ -210,7 +210,7 @@ export class MouseTracker implements GazeTracker {
       const out: GazeSample[] = [];
       for (; this.nextT <= now; this.nextT += this.periodMs) {
         const p = this.position;
-        out.push(p ? { t: this.nextT, x: p[0], y: p[1], valid: true } : { t: this.nextT, x: 0, y: 0, valid: false });
+        out.push(p ? { t: this.nextT, x: p[0], y: p[1], valid: true } : { t: this.nextT, x: Number.NaN, y: Number.NaN, valid: false });
       }
       this.emitter.emit(out);
     }, 20);

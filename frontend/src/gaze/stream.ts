@@ -50,6 +50,14 @@ export interface GazeStreamOptions {
   now?: () => number;
   batchIntervalMs?: number;
   pingIntervalMs?: number;
+  /**
+   * Resend a message that is still unacknowledged this long after it was last sent on an open
+   * socket (ms; default 15000). The server stores each seq once, so a resend is harmless; this
+   * covers a frame lost without the socket closing.
+   */
+  staleResendMs?: number;
+  /** Most samples in one batch (default 1000; the server refuses batches over its own limit). */
+  maxSamplesPerBatch?: number;
   backoff?: { baseMs?: number; maxMs?: number; jitter?: number; random?: () => number };
 }
 
@@ -71,6 +79,10 @@ export class GazeStream {
   private readonly batchIntervalMs: number;
   private readonly pingIntervalMs: number;
   private readonly backoff: GazeStreamOptions["backoff"];
+  private readonly staleResendMs: number;
+  private readonly maxSamplesPerBatch: number;
+  /** When each unacknowledged message was last put on an open socket (by kind and seq). */
+  private readonly sentAt = new Map<string, number>();
   private socket: SocketLike | null = null;
   private buffer: GazeSample[] = [];
   private attempt = 0;
@@ -101,13 +113,20 @@ export class GazeStream {
     this.batchIntervalMs = options.batchIntervalMs ?? 100;
     this.pingIntervalMs = options.pingIntervalMs ?? 5000;
     this.backoff = options.backoff;
+    this.staleResendMs = options.staleResendMs ?? 15000;
+    this.maxSamplesPerBatch = Math.max(1, options.maxSamplesPerBatch ?? 1000);
   }
 
   /** Open the socket and start the batch and ping timers. */
   connect(): void {
     this.closedByUser = false;
     if (!this.batchTimer) this.batchTimer = setInterval(() => this.flush(), this.batchIntervalMs);
-    if (!this.pingTimer) this.pingTimer = setInterval(() => this.ping(), this.pingIntervalMs);
+    if (!this.pingTimer) {
+      this.pingTimer = setInterval(() => {
+        this.ping();
+        this.resendStale();
+      }, this.pingIntervalMs);
+    }
     this.open();
   }
 
@@ -119,17 +138,26 @@ export class GazeStream {
 
   /** Queue samples; they leave with the next batch. */
   addSamples(samples: GazeSample[]): void {
-    if (samples.length === 0) return;
+    if (samples.length === 0 || this.closedByUser) return;
     for (const sample of samples) this.buffer.push(sample);
     this.state.samples += samples.length;
     this.emit();
   }
 
-  /** Turn buffered samples into a numbered batch and send it (kept until acknowledged). */
+  /**
+   * Turn buffered samples into numbered batches (several when a throttled background tab let more
+   * than `maxSamplesPerBatch` pile up) and send them (kept until acknowledged). Returns the last.
+   */
   flush(): GazeBatchMessage | null {
-    if (this.buffer.length === 0) return null;
-    const samples = this.buffer;
-    this.buffer = [];
+    let last: GazeBatchMessage | null = null;
+    while (this.buffer.length > 0) {
+      last = this.pushBatch(this.buffer.splice(0, this.maxSamplesPerBatch));
+    }
+    if (last) this.emit();
+    return last;
+  }
+
+  private pushBatch(samples: GazeSample[]): GazeBatchMessage {
     const message = this.gaze.push((seq) => ({
       type: "gaze_batch",
       seq,
@@ -143,12 +171,12 @@ export class GazeStream {
     }));
     this.state.batchesSent += 1;
     this.trySend(message);
-    this.emit();
     return message;
   }
 
-  /** Number and send a view event (kept until acknowledged). */
-  sendView(view: ViewState): ViewMessage {
+  /** Number and send a view event (kept until acknowledged); ignored (null) after {@link close}. */
+  sendView(view: ViewState): ViewMessage | null {
+    if (this.closedByUser) return null;
     const message = this.views.push((seq) => ({ type: "view", seq, ...view }));
     this.trySend(message);
     this.emit();
@@ -217,8 +245,20 @@ export class GazeStream {
     for (const listener of this.listeners) listener(stats);
   }
 
-  private trySend(message: GazeBatchMessage | ViewMessage): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+  private trySend(message: GazeBatchMessage | ViewMessage, socket: SocketLike | null = this.socket): void {
+    if (socket?.readyState !== OPEN) return;
+    socket.send(JSON.stringify(message));
+    this.sentAt.set(`${message.type}:${message.seq}`, this.now());
+  }
+
+  /** Resend what has waited longer than `staleResendMs` for its acknowledgement on an open socket. */
+  resendStale(): void {
+    if (this.socket?.readyState !== OPEN) return;
+    const limit = this.now() - this.staleResendMs;
+    for (const message of [...this.views.unacked(), ...this.gaze.unacked()]) {
+      const sent = this.sentAt.get(`${message.type}:${message.seq}`);
+      if (sent !== undefined && sent <= limit) this.trySend(message);
+    }
   }
 
   private open(): void {
@@ -239,8 +279,8 @@ export class GazeStream {
       this.attempt = 0;
       this.state.connection = "open";
       // Views first: the server maps each sample with the view in force at its timestamp.
-      for (const view of this.views.unacked()) socket.send(JSON.stringify(view));
-      for (const batch of this.gaze.unacked()) socket.send(JSON.stringify(batch));
+      for (const view of this.views.unacked()) this.trySend(view, socket);
+      for (const batch of this.gaze.unacked()) this.trySend(batch, socket);
       this.ping();
       this.emit();
     };
@@ -277,8 +317,13 @@ export class GazeStream {
     const message = parseServerMessage(data);
     if (!message) return;
     if (message.type === "ack") {
-      if (message.kind === "view") this.views.ack(message.seq);
-      else this.gaze.ack(message.seq);
+      if (message.kind === "view") {
+        this.views.ack(message.seq);
+        this.sentAt.delete(`view:${message.seq}`);
+      } else {
+        this.gaze.ack(message.seq);
+        this.sentAt.delete(`gaze_batch:${message.seq}`);
+      }
     } else if (message.type === "pong") {
       const now = this.now();
       this.state.rttMs = now - message.t_client;
@@ -288,8 +333,18 @@ export class GazeStream {
     } else {
       this.state.lastError = message.reason;
       if (message.seq != null) {
-        if (message.kind === "view") this.views.reject(message.seq);
-        else this.gaze.reject(message.seq);
+        // An error names its message by seq; without a kind, it is attributed only when exactly
+        // one outbox holds that seq (gaze batches and views have separate counters).
+        const inViews = this.views.unacked().some((m) => m.seq === message.seq);
+        const inGaze = this.gaze.unacked().some((m) => m.seq === message.seq);
+        let kind: "view" | "gaze_batch" | null = null;
+        if (message.kind === "view") kind = "view";
+        else if (message.kind === "gaze_batch" || message.kind === "gaze") kind = "gaze_batch";
+        else if (inViews !== inGaze) kind = inViews ? "view" : "gaze_batch";
+        if (kind) {
+          (kind === "view" ? this.views : this.gaze).reject(message.seq);
+          this.sentAt.delete(`${kind}:${message.seq}`);
+        }
       }
     }
     this.emit();

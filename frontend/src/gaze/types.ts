@@ -2,9 +2,9 @@
 export interface GazeSample {
   /** Device time in ms (for browser trackers: `performance.now()`). */
   t: number;
-  /** Horizontal position in CSS px, clientX space. */
+  /** Horizontal position in CSS px, clientX space; NaN when invalid (sent as JSON null). */
   x: number;
-  /** Vertical position in CSS px, clientY space. */
+  /** Vertical position in CSS px, clientY space; NaN when invalid (sent as JSON null). */
   y: number;
   /** False for samples the tracker could not resolve (blink, lost track, no target). */
   valid: boolean;

@@ -183,8 +183,16 @@ export function readingScreen(
 
     const submit = async (report: ReportPayload) => {
       gaze.stop();
-      const drained = await stream.drain(5000);
+      // The server closes the session on submit and refuses later gaze: wait for every ack first.
+      const drained = await stream.drain(15000);
       await api.submitReport(session.session_id, report);
+      // The session is closed on the server now: stop streaming (later view changes would be refused).
+      if (drained) stream.close();
+      for (const control of gaze.element.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>(
+        "button, input, select",
+      )) {
+        if (!control.matches('[data-testid="gaze-show-point"], [data-testid="gaze-show-density"]')) control.disabled = true;
+      }
       if (!drained) {
         right.prepend(h("p", { class: "error small" }, "Some gaze batches were not acknowledged before the report was sent; they will still be resent."));
       }

@@ -37,12 +37,17 @@ export function resultsPanel(api: ApiClient, sessionId: number | string, overlay
   let predictionShown = "";
   let delay = 750;
 
+  const loadHeatmap = async (results: Results) => {
+    if (!results.heatmap) return;
+    const { url, width, height } = results.heatmap;
+    await overlay.setLayer(api.resolve(url), "heatmap", { width, height });
+  };
+
   const showHeatmap = async (results: Results) => {
     if (heatmapShown || !results.heatmap) return;
     heatmapShown = true;
-    const url = api.resolve(results.heatmap.url);
     try {
-      await overlay.setLayer(url, "heatmap");
+      await loadHeatmap(results);
     } catch (error) {
       heatmapControls.textContent = String(error);
       return;
@@ -83,11 +88,8 @@ export function resultsPanel(api: ApiClient, sessionId: number | string, overlay
       const attention = h("input", { type: "checkbox", "data-testid": "attention-toggle" });
       attention.addEventListener("change", async () => {
         if (attention.checked) await overlay.setLayer(api.resolve(p.attention_url as string), "attention");
-        else {
-          heatmapShown = false;
-          await overlay.setLayer(null);
-          if (lastResults) await showHeatmap(lastResults);
-        }
+        else if (lastResults?.heatmap) await loadHeatmap(lastResults);
+        else await overlay.setLayer(null);
       });
       children.push(h("label", {}, attention, " Show the model's attention map instead of the gaze heatmap"));
     }

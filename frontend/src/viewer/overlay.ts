@@ -8,6 +8,8 @@ import type { Viewer } from "./viewer";
 export class ViewerOverlay {
   readonly canvas: HTMLCanvasElement;
   private layer: HTMLImageElement | null = null;
+  /** The image size the layer belongs to (drawn only over an image of that size). */
+  private layerSize: { width: number; height: number } | null = null;
   private opacity = 0.7;
   private visible = true;
   private gazePoint: [number, number] | null = null;
@@ -23,8 +25,13 @@ export class ViewerOverlay {
     this.unsubscribe = viewer.onRender(() => this.draw());
   }
 
-  /** Load and show an image-sized layer from `url` (null clears it). Resolves when drawn. */
-  async setLayer(url: string | null, name = "heatmap"): Promise<void> {
+  /**
+   * Load and show an image-sized layer from `url` (null clears it). With `size`, the layer is
+   * drawn only while the viewer shows an image of that size (so not over another view of a
+   * multi-image study). Resolves when drawn.
+   */
+  async setLayer(url: string | null, name = "heatmap", size?: { width: number; height: number }): Promise<void> {
+    this.layerSize = size ?? null;
     if (!url) {
       this.layer = null;
       this.canvas.dataset.layer = "none";
@@ -94,7 +101,9 @@ export class ViewerOverlay {
     ctx.clearRect(0, 0, width, height);
     const meta = this.viewer.imageMeta;
     const matrix = this.viewer.imageToCanvasMatrix();
-    if (this.layer && this.visible && meta && matrix) {
+    const sizeMatches =
+      !this.layerSize || (meta && meta.columns === this.layerSize.width && meta.rows === this.layerSize.height);
+    if (this.layer && this.visible && meta && matrix && sizeMatches) {
       const [a, b, c, d, e, f] = matrix;
       ctx.setTransform(a * dpr, b * dpr, c * dpr, d * dpr, e * dpr, f * dpr);
       ctx.globalAlpha = this.opacity;
