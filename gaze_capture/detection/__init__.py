@@ -1,0 +1,10 @@
+"""Event detection: I-VT, I-DT and an adaptive detector, registered by name.
+
+Use :func:`detect` for fixations or :func:`segment` for per-sample labels plus fixation and saccade tables.
+"""
+
+from . import ivt as _ivt  # noqa: F401  (registers "ivt")
+from ._common import EventLabel, Segmentation
+from ._registry import detect, detector_names, register_detector, segment
+
+__all__ = ["EventLabel", "Segmentation", "detect", "segment", "detector_names", "register_detector"]

@@ -1,0 +1,248 @@
+"""Shared vectorised building blocks of the detectors (runs, velocities, event tables, merging)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import EmptyInputError, ParameterError
+from ..samples import Fixations, Saccades, Samples
+
+__all__ = [
+    "EventLabel",
+    "Segmentation",
+    "runs",
+    "to_degrees",
+    "nominal_interval_ms",
+    "ms_to_samples",
+    "check_positive",
+    "fixations_from_runs",
+    "saccades_from_runs",
+    "merge_runs",
+    "labels_from_runs",
+    "central_velocity",
+]
+
+I64 = NDArray[np.int64]
+
+
+class EventLabel(IntEnum):
+    """Per-sample event codes (the coding of the Lund 2013 hand-labelled data set, plus 0)."""
+
+    UNCLASSIFIED = 0
+    FIXATION = 1
+    SACCADE = 2
+    PSO = 3
+    PURSUIT = 4
+    BLINK = 5
+    UNDEFINED = 6
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """Everything a detector found in one recording.
+
+    Attributes
+    ----------
+    labels : ndarray of int8, shape (n,)
+        One :class:`EventLabel` per input sample.
+    fixations : Fixations
+        Fixation table (input coordinates).
+    saccades : Saccades
+        Saccade table (empty for detectors that do not segment saccades as events).
+    """
+
+    labels: NDArray[np.int8]
+    fixations: Fixations
+    saccades: Saccades
+
+
+def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as float, raising :class:`ParameterError` unless it is finite and > 0 (>= 0)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be a number, got {value!r}") from exc
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ParameterError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}")
+    return v
+
+
+def nominal_interval_ms(samples: Samples) -> float:
+    """Median sample interval in ms; raises :class:`EmptyInputError` for fewer than 2 samples."""
+    if len(samples) < 2:
+        raise EmptyInputError(f"need at least 2 samples to detect events, got {len(samples)}")
+    dt = float(np.median(np.diff(samples.t_ms)))
+    if dt <= 0:
+        raise EmptyInputError("median sample interval is 0 ms: timestamps are not distinct")
+    return dt
+
+
+def ms_to_samples(name: str, ms: float, dt_ms: float, *, minimum: int = 1) -> int:
+    """Convert a duration to a whole number of samples, warning when it is shorter than one sample."""
+    n = int(round(ms / dt_ms))
+    if ms > 0 and ms < dt_ms:
+        warnings.warn(
+            f"{name}={ms} ms is shorter than one sample ({dt_ms:.3g} ms); using {minimum} sample(s)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return max(n, minimum)
+
+
+def to_degrees(samples: Samples, pixels_per_degree: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sample positions divided by pixels per degree (NaN where invalid)."""
+    ppd = check_positive("pixels_per_degree", pixels_per_degree)
+    return samples.x / ppd, samples.y / ppd
+
+
+def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64]:
+    """Start (inclusive) and end (exclusive) indices of the runs of True in a 1-D bool array."""
+    m = np.asarray(mask, dtype=np.int8)
+    if m.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    d = np.diff(m, prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    return starts.astype(np.int64), ends.astype(np.int64)
+
+
+def central_velocity(t_ms: NDArray[np.float64], xd: NDArray[np.float64], yd: NDArray[np.float64]):
+    """Angular speed (deg/s) per sample from central differences (one-sided at the ends); NaN near gaps."""
+    n = t_ms.shape[0]
+    v = np.full(n, np.nan)
+    if n < 2:
+        return v
+    if n >= 3:
+        dx = xd[2:] - xd[:-2]
+        dy = yd[2:] - yd[:-2]
+        dt = (t_ms[2:] - t_ms[:-2]) * 1e-3
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v[1:-1] = np.hypot(dx, dy) / dt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v[0] = math.hypot(xd[1] - xd[0], yd[1] - yd[0]) / ((t_ms[1] - t_ms[0]) * 1e-3)
+        v[-1] = math.hypot(xd[-1] - xd[-2], yd[-1] - yd[-2]) / ((t_ms[-1] - t_ms[-2]) * 1e-3)
+    return v
+
+
+def _run_means(values: NDArray[np.float64], starts: I64, ends: I64) -> NDArray[np.float64]:
+    """NaN-ignoring mean of ``values[s:e]`` for each run, via cumulative sums."""
+    ok = np.isfinite(values)
+    c = np.concatenate(([0.0], np.cumsum(np.where(ok, values, 0.0))))
+    k = np.concatenate(([0], np.cumsum(ok)))
+    cnt = k[ends] - k[starts]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, (c[ends] - c[starts]) / np.maximum(cnt, 1), np.nan)
+
+
+def _offsets(t_ms: NDArray[np.float64], ends: I64, dt_ms: float) -> NDArray[np.float64]:
+    # an event ends one sample interval after its last sample
+    return t_ms[ends - 1] + dt_ms
+
+
+def fixations_from_runs(samples: Samples, starts: I64, ends: I64, dt_ms: float) -> Fixations:
+    """Fixation table for sample runs ``[starts[i], ends[i])``."""
+    if starts.size == 0:
+        return Fixations.empty()
+    on = samples.t_ms[starts]
+    off = _offsets(samples.t_ms, ends, dt_ms)
+    return Fixations(
+        onset_ms=on,
+        offset_ms=off,
+        duration_ms=off - on,
+        x=_run_means(samples.x, starts, ends),
+        y=_run_means(samples.y, starts, ends),
+    )
+
+
+def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64):
+    ok = np.isfinite(values)
+    idx = np.arange(values.shape[0])
+    nxt = np.where(ok, idx, values.shape[0])
+    nxt = np.minimum.accumulate(nxt[::-1])[::-1]  # next valid index at or after i
+    prv = np.where(ok, idx, -1)
+    prv = np.maximum.accumulate(prv)  # previous valid index at or before i
+    first = nxt[starts]
+    last = prv[ends - 1]
+    return first, last
+
+
+def saccades_from_runs(
+    samples: Samples,
+    starts: I64,
+    ends: I64,
+    dt_ms: float,
+    speed_dps: NDArray[np.float64],
+    pixels_per_degree: float,
+) -> Saccades:
+    """Saccade table for sample runs, with amplitude (deg) and peak speed (deg/s)."""
+    if starts.size == 0:
+        return Saccades.empty()
+    n = len(samples)
+    first, last = _first_last_valid(samples.x, starts, ends)
+    ok = (first < n) & (last >= 0)
+    fi = np.clip(first, 0, n - 1)
+    la = np.clip(last, 0, n - 1)
+    x0 = np.where(ok, samples.x[fi], np.nan)
+    y0 = np.where(ok, samples.y[fi], np.nan)
+    x1 = np.where(ok, samples.x[la], np.nan)
+    y1 = np.where(ok, samples.y[la], np.nan)
+    inside = labels_from_runs(n, starts, ends, 1).astype(bool)
+    sp = np.where(np.isfinite(speed_dps) & inside, speed_dps, -np.inf)
+    # runs are disjoint and sorted, and samples between runs are -inf, so reduceat gives each run's maximum
+    peak = np.maximum.reduceat(sp, starts)
+    peak = np.where(np.isfinite(peak), peak, np.nan)
+    on = samples.t_ms[starts]
+    off = _offsets(samples.t_ms, ends, dt_ms)
+    return Saccades(
+        onset_ms=on,
+        offset_ms=off,
+        duration_ms=off - on,
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
+        amplitude_deg=np.hypot(x1 - x0, y1 - y0) / pixels_per_degree,
+        peak_velocity_dps=peak,
+    )
+
+
+def merge_runs(
+    samples: Samples,
+    starts: I64,
+    ends: I64,
+    dt_ms: float,
+    *,
+    max_gap_ms: float,
+    max_distance_deg: float,
+    pixels_per_degree: float,
+) -> tuple[I64, I64]:
+    """Join consecutive runs at most ``max_gap_ms`` apart whose centres lie within ``max_distance_deg``."""
+    if starts.size < 2 or max_gap_ms <= 0:
+        return starts, ends
+    mx = _run_means(samples.x, starts, ends)
+    my = _run_means(samples.y, starts, ends)
+    gap = samples.t_ms[starts[1:]] - (samples.t_ms[ends[:-1] - 1] + dt_ms)
+    dist = np.hypot(mx[1:] - mx[:-1], my[1:] - my[:-1]) / pixels_per_degree
+    join = (gap <= max_gap_ms) & (dist <= max_distance_deg)
+    if not join.any():
+        return starts, ends
+    new_group = np.concatenate(([True], ~join))
+    return starts[new_group], ends[np.concatenate((~join, [True]))]
+
+
+def labels_from_runs(n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None):
+    """Write ``label`` into ``out`` (created as zeros when None) over each run; returns ``out``."""
+    if out is None:
+        out = np.zeros(n, np.int8)
+    if starts.size:
+        d = np.zeros(n + 1, np.int32)
+        np.add.at(d, starts, 1)
+        np.add.at(d, ends, -1)
+        out[np.cumsum(d[:-1]) > 0] = label
+    return out

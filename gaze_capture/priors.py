@@ -1,0 +1,322 @@
+"""Gaze priors: duration-weighted Gaussian maps, per report and per sentence, pooled to patch grids.
+
+Image coordinates follow :mod:`gaze_capture.geometry` (corner origin; pixel centres at ``c + 0.5``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .errors import EmptyInputError, GeometryError, InvalidSamplesError, ParameterError
+from .geometry import View
+
+__all__ = [
+    "fixation_prior",
+    "pool_prior",
+    "sentence_priors",
+    "aggregate_priors",
+    "sigma_image_px",
+]
+
+F32 = NDArray[np.float32]
+
+
+def sigma_image_px(pixels_per_degree: float, view: View, degrees: float = 1.0) -> float:
+    """``degrees`` of visual angle expressed in image pixels under ``view``.
+
+    Parameters
+    ----------
+    pixels_per_degree : float
+        Screen pixels per degree.
+    view : View
+        The view in force (its scale converts screen to image pixels).
+    degrees : float
+        Angle to convert (1 degree for the standard prior).
+    """
+    sx, sy = view.scale
+    return float(degrees * pixels_per_degree * 0.5 * (sx + sy))
+
+
+def _shape(image_shape: Sequence[int]) -> tuple[int, int]:
+    if len(image_shape) != 2 or int(image_shape[0]) <= 0 or int(image_shape[1]) <= 0:
+        raise GeometryError(f"image_shape must be (H, W) with H, W > 0, got {image_shape!r}")
+    return int(image_shape[0]), int(image_shape[1])
+
+
+def _region(region: Sequence[float] | None, h: int, w: int) -> tuple[int, int, int, int]:
+    """Region clipped to the image and rounded outwards to whole pixels: (c0, r0, c1, r1)."""
+    if region is None:
+        return 0, 0, w, h
+    if len(region) != 4:
+        raise GeometryError(f"region must be (x0, y0, x1, y1), got {region!r}")
+    x0, y0, x1, y1 = (float(v) for v in region)
+    c0, r0 = max(int(math.floor(x0)), 0), max(int(math.floor(y0)), 0)
+    c1, r1 = min(int(math.ceil(x1)), w), min(int(math.ceil(y1)), h)
+    if c1 <= c0 or r1 <= r0:
+        raise EmptyInputError(f"region {tuple(region)!r} does not overlap the image of shape {(h, w)}")
+    return c0, r0, c1, r1
+
+
+def fixation_prior(
+    x_img: ArrayLike,
+    y_img: ArrayLike,
+    duration_ms: ArrayLike,
+    *,
+    image_shape: tuple[int, int],
+    sigma_px: float,
+    region: tuple[float, float, float, float] | None = None,
+) -> F32:
+    """Sum of duration-weighted 2-D Gaussians at fixation positions, normalised to sum to 1.
+
+    Fixations outside ``region`` (default: the whole image) or with a non-finite position are ignored,
+    and the map is zero outside the region: gaze off the displayed image says nothing about it.
+
+    Parameters
+    ----------
+    x_img, y_img : array_like, shape (k,)
+        Fixation positions in image pixels (corner origin).
+    duration_ms : array_like, shape (k,)
+        Weights, normally fixation durations in ms; must be finite and >= 0.
+    image_shape : (H, W)
+        Output shape.
+    sigma_px : float
+        Gaussian standard deviation in image pixels (1 degree of visual angle, see :func:`sigma_image_px`).
+    region : (x0, y0, x1, y1), optional
+        Image region that was on screen, image pixels.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+        Non-negative, sums to 1.
+
+    Raises
+    ------
+    EmptyInputError
+        No fixation (with positive weight) lies inside the region.
+    InvalidSamplesError
+        Lengths differ or a duration is negative or not finite.
+
+    Examples
+    --------
+    >>> p = fixation_prior([50.0], [20.0], [300.0], image_shape=(40, 100), sigma_px=5.0)
+    >>> p.shape, round(float(p.sum()), 5), np.unravel_index(int(p.argmax()), p.shape)
+    ((40, 100), 1.0, (np.int64(19), np.int64(49)))
+    """
+    h, w = _shape(image_shape)
+    sigma = float(sigma_px)
+    if not math.isfinite(sigma) or sigma <= 0:
+        raise ParameterError(f"sigma_px must be > 0 and finite, got {sigma_px!r}")
+    x = np.asarray(x_img, dtype=np.float64).ravel()
+    y = np.asarray(y_img, dtype=np.float64).ravel()
+    d = np.asarray(duration_ms, dtype=np.float64).ravel()
+    if not (x.shape == y.shape == d.shape):
+        raise InvalidSamplesError(f"x_img, y_img, duration_ms lengths differ: {x.size}, {y.size}, {d.size}")
+    if x.size == 0:
+        raise EmptyInputError("fixation_prior needs at least one fixation, got none")
+    bad = ~np.isfinite(d) | (d < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidSamplesError(f"duration {d[i]!r} must be finite and >= 0", index=i, field="duration_ms")
+    c0, r0, c1, r1 = _region(region, h, w)
+    if region is not None:
+        rx0, ry0, rx1, ry1 = (float(v) for v in region)
+    else:
+        rx0, ry0, rx1, ry1 = 0.0, 0.0, float(w), float(h)
+    with np.errstate(invalid="ignore"):
+        inside = (
+            np.isfinite(x)
+            & np.isfinite(y)
+            & (x >= max(rx0, 0.0))
+            & (x < min(rx1, w))
+            & (y >= max(ry0, 0.0))
+            & (y < min(ry1, h))
+            & (d > 0)
+        )
+    if not inside.any():
+        raise EmptyInputError(
+            f"none of the {x.size} fixations lies in region {(rx0, ry0, rx1, ry1)} with duration > 0"
+        )
+    x, y, d = x[inside], y[inside], d[inside]
+    # separable Gaussians: G = Gy^T diag(w) Gx, evaluated only on the region's rows and columns
+    cols = np.arange(c0, c1, dtype=np.float32) + np.float32(0.5)
+    rows = np.arange(r0, r1, dtype=np.float32) + np.float32(0.5)
+    inv = np.float32(-0.5 / (sigma * sigma))
+    gx = np.exp(inv * (cols[None, :] - x.astype(np.float32)[:, None]) ** 2)  # (k, Wr)
+    gy = np.exp(inv * (rows[None, :] - y.astype(np.float32)[:, None]) ** 2)  # (k, Hr)
+    gy *= (d / d.sum()).astype(np.float32)[:, None]
+    out = np.zeros((h, w), np.float32)
+    block = gy.T @ gx  # (Hr, Wr)
+    total = float(block.sum(dtype=np.float64))
+    if not total > 0:
+        raise EmptyInputError("the prior is zero everywhere inside the region (sigma too small?)")
+    out[r0:r1, c0:c1] = block * np.float32(1.0 / total)
+    return out
+
+
+def _overlap_matrix(lo: float, hi: float, cells: int, size: int) -> NDArray[np.float32]:
+    """(cells, size) weights: how much of pixel k lies inside cell i of [lo, hi) split evenly."""
+    edges = lo + (hi - lo) * np.arange(cells + 1) / cells
+    k = np.arange(size, dtype=np.float64)
+    a = np.maximum(edges[:-1, None], k[None, :])
+    b = np.minimum(edges[1:, None], k[None, :] + 1.0)
+    return np.clip(b - a, 0.0, None).astype(np.float32)
+
+
+def pool_prior(
+    prior: ArrayLike,
+    grid: tuple[int, int],
+    *,
+    resize_to: int | None = None,
+    center_crop: bool = False,
+) -> F32:
+    """Pool a prior onto a model's patch grid, following the model's resize and crop.
+
+    Geometry: without ``center_crop`` the whole image is resized to the model input (any ``resize_to``),
+    so grid cells split the whole image evenly. With ``center_crop`` the shorter side is resized to
+    ``resize_to`` and the central square is cropped, so the cells split the central ``min(H, W)`` square of
+    the original image. Each cell receives the exact (area-weighted) mass of the pixels it covers; the result
+    is renormalised to sum to 1.
+
+    Parameters
+    ----------
+    prior : array_like, shape (H, W)
+        Non-negative map (normally from :func:`fixation_prior`).
+    grid : (gh, gw)
+        Patch grid, e.g. ``(37, 37)`` for a ViT-B/14 at 518 px.
+    resize_to : int, optional
+        Model input size in pixels; only used to check the grid divides it (``resize_to % gh == 0``).
+    center_crop : bool
+        Whether the model centre-crops a square after resizing the shorter side.
+
+    Returns
+    -------
+    ndarray of float32, shape (gh, gw)
+        Sums to 1.
+
+    Raises
+    ------
+    EmptyInputError
+        No mass falls inside the cropped area.
+
+    Examples
+    --------
+    >>> p = np.zeros((4, 6), np.float32); p[1, 0] = 1.0
+    >>> pool_prior(p, (2, 2)).tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    >>> float(pool_prior(np.ones((4, 6)), (2, 2), center_crop=True).sum())
+    1.0
+    """
+    p = np.asarray(prior, dtype=np.float32)
+    if p.ndim != 2 or p.size == 0:
+        raise GeometryError(f"prior must be a non-empty 2-D array, got shape {p.shape}")
+    if len(grid) != 2 or int(grid[0]) <= 0 or int(grid[1]) <= 0:
+        raise GeometryError(f"grid must be (gh, gw) > 0, got {grid!r}")
+    gh, gw = int(grid[0]), int(grid[1])
+    if resize_to is not None:
+        if int(resize_to) <= 0:
+            raise ParameterError(f"resize_to must be > 0, got {resize_to!r}")
+        if int(resize_to) % gh or int(resize_to) % gw:
+            raise ParameterError(f"grid {grid} does not divide the model input size {resize_to}")
+    if not np.isfinite(p).all() or (p < 0).any():
+        raise InvalidSamplesError("prior must be finite and non-negative")
+    h, w = p.shape
+    if center_crop:
+        s = float(min(h, w))
+        y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
+        y1, x1 = y0 + s, x0 + s
+    else:
+        y0, x0, y1, x1 = 0.0, 0.0, float(h), float(w)
+    ry = _overlap_matrix(y0, y1, gh, h)  # (gh, H)
+    rx = _overlap_matrix(x0, x1, gw, w)  # (gw, W)
+    pooled = (ry @ p) @ rx.T  # (gh, gw)
+    total = float(pooled.sum(dtype=np.float64))
+    if not total > 0:
+        raise EmptyInputError("the prior has no mass inside the model's crop")
+    return (pooled / np.float32(total)).astype(np.float32)
+
+
+def sentence_priors(
+    x_img: ArrayLike,
+    y_img: ArrayLike,
+    onset_ms: ArrayLike,
+    offset_ms: ArrayLike,
+    spans_ms: Sequence[tuple[float, float]],
+    *,
+    image_shape: tuple[int, int],
+    sigma_px: float,
+    region: tuple[float, float, float, float] | None = None,
+    lead_ms: float = 0.0,
+) -> list[F32 | None]:
+    """One prior per time span (report sentence), weighting each fixation by its overlap with the span.
+
+    Parameters
+    ----------
+    x_img, y_img, onset_ms, offset_ms : array_like, shape (k,)
+        Fixations in image pixels and their times (same clock as the spans).
+    spans_ms : sequence of (start, end)
+        Sentence time spans in ms (dictation or typing).
+    image_shape, sigma_px, region
+        As for :func:`fixation_prior`.
+    lead_ms : float
+        Extend each span this far back in time (readers look before they speak or type).
+
+    Returns
+    -------
+    list of (ndarray float32 (H, W) or None)
+        ``None`` where no fixation inside the region overlaps the span.
+    """
+    on = np.asarray(onset_ms, dtype=np.float64)
+    off = np.asarray(offset_ms, dtype=np.float64)
+    out: list[F32 | None] = []
+    for i, span in enumerate(spans_ms):
+        t0, t1 = float(span[0]) - float(lead_ms), float(span[1])
+        if not t1 >= t0:
+            raise ParameterError(f"span {i} ends before it starts: {span!r}")
+        weight = np.clip(np.minimum(off, t1) - np.maximum(on, t0), 0.0, None)
+        if not (weight > 0).any():
+            out.append(None)
+            continue
+        try:
+            out.append(
+                fixation_prior(
+                    x_img, y_img, weight, image_shape=image_shape, sigma_px=sigma_px, region=region
+                )
+            )
+        except EmptyInputError:
+            out.append(None)
+    return out
+
+
+def aggregate_priors(priors: Sequence[ArrayLike], weights: ArrayLike | None = None) -> F32:
+    """Weighted mean of readers' priors (each of shape (H, W)), renormalised to sum to 1.
+
+    Parameters
+    ----------
+    priors : sequence of array_like, each (H, W)
+        One prior per reader (or per reading).
+    weights : array_like, shape (m,), optional
+        Reader weights (default equal).
+    """
+    if len(priors) == 0:
+        raise EmptyInputError("aggregate_priors needs at least one prior")
+    arrs = [np.asarray(p, dtype=np.float64) for p in priors]
+    shape = arrs[0].shape
+    for i, a in enumerate(arrs):
+        if a.shape != shape:
+            raise GeometryError(f"prior {i} has shape {a.shape}, expected {shape}")
+    wts = np.ones(len(arrs)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if wts.shape != (len(arrs),) or not np.isfinite(wts).all() or (wts < 0).any() or wts.sum() <= 0:
+        raise ParameterError("weights must be one finite non-negative value per prior, not all zero")
+    acc = np.zeros(shape)
+    for a, wt in zip(arrs, wts, strict=True):
+        s = a.sum()
+        if s > 0:
+            acc += wt * a / s
+    total = acc.sum()
+    if not total > 0:
+        raise EmptyInputError("all priors are zero")
+    return (acc / total).astype(np.float32)

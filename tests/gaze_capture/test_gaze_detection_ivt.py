@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from gaze_testutil import step_recording
+
+from gaze_capture import (
+    EmptyInputError,
+    EventLabel,
+    ParameterError,
+    Samples,
+    UnknownNameError,
+    detect,
+    segment,
+)
+
+
+def test_ivt_finds_known_fixations():
+    pos = [(100, 100), (400, 120), (700, 500), (200, 600)]
+    s = step_recording(pos, fix_ms=300, rate_hz=500, noise_px=0.5)
+    fx = detect("ivt", s, pixels_per_degree=30.0)
+    assert len(fx) == 4
+    assert np.allclose(fx.x, [p[0] for p in pos], atol=0.5)
+    assert np.allclose(fx.y, [p[1] for p in pos], atol=0.5)
+    # each fixation loses the one or two samples at each jump (central-difference velocity)
+    assert ((fx.duration_ms > 290) & (fx.duration_ms <= 300)).all()
+    assert (np.diff(fx.onset_ms) > 0).all() and (fx.offset_ms > fx.onset_ms).all()
+
+
+def test_ivt_labels_saccades_and_blinks():
+    s = step_recording([(100, 100), (600, 100)], fix_ms=300, rate_hz=500)
+    x = s.x.copy()
+    x[50:100] = np.nan  # 100 ms of lost data in the first fixation
+    s2 = Samples.from_arrays(s.t_ms, x, s.y)
+    seg = segment("ivt", s2, pixels_per_degree=30.0)
+    assert (seg.labels[55:95] == EventLabel.BLINK).all()
+    assert (seg.labels[148:152] == EventLabel.SACCADE).any()
+    assert len(seg.saccades) == 1 and seg.saccades.amplitude_deg[0] == pytest.approx(500 / 30, rel=0.05)
+
+
+def test_merge_bridges_short_loss_and_min_duration_drops_blips():
+    s = step_recording([(100, 100)], fix_ms=600, rate_hz=500)
+    x = s.x.copy()
+    x[100:110] = np.nan  # 20 ms gap
+    fx = detect("ivt", Samples.from_arrays(s.t_ms, x, s.y), pixels_per_degree=30.0)
+    assert len(fx) == 1
+    fx2 = detect("ivt", Samples.from_arrays(s.t_ms, x, s.y), pixels_per_degree=30.0, merge_gap_ms=0)
+    assert len(fx2) == 2
+    fx3 = detect(
+        "ivt",
+        Samples.from_arrays(s.t_ms, x, s.y),
+        pixels_per_degree=30.0,
+        merge_gap_ms=0,
+        min_fixation_ms=250,
+    )
+    assert len(fx3) == 1
+
+
+def test_registry_and_bad_input():
+    s = step_recording([(1, 1)], fix_ms=100)
+    with pytest.raises(UnknownNameError, match="ivt"):
+        detect("nope", s, pixels_per_degree=30.0)
+    with pytest.raises(EmptyInputError):
+        detect("ivt", Samples.from_arrays([], [], []), pixels_per_degree=30.0)
+    with pytest.raises(ParameterError, match="velocity_threshold_dps"):
+        detect("ivt", s, pixels_per_degree=30.0, velocity_threshold_dps=-1)
+    with pytest.raises(ParameterError, match="pixels_per_degree"):
+        detect("ivt", s, pixels_per_degree=0.0)
