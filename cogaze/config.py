@@ -115,6 +115,7 @@ class TrainConfig:
     log_every: int = 1
     seed: int = 0
     num_workers: int = 0
+    cpu_threads: int = 0  # torch threads on CPU; 0: torch's default (tiny models run best on 1)
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,23 @@ def _resolve(name: str) -> str:
     return name
 
 
+SMALL_VOCAB_PATH = Path(__file__).resolve().parent / "configs" / "vocab_small.txt"
+
+
 def build_tokenizer(config: CogazeConfig):
-    """The shared tokenizer with marker and section tokens added."""
-    from transformers import AutoTokenizer
+    """The shared tokenizer with marker and section tokens added.
+
+    ``"cogaze-small"`` is a 342-token lower-case WordPiece vocabulary shipped with the package (radiology words,
+    letters and ``##`` letters for anything else): it keeps the tiny preset's embedding and output layers small.
+    """
+    from transformers import AutoTokenizer, BertTokenizer
 
     try:
-        tok = AutoTokenizer.from_pretrained(_resolve(config.text.tokenizer))
+        if config.text.tokenizer == "cogaze-small":
+            words = [w for w in SMALL_VOCAB_PATH.read_text().split("\n") if w]
+            tok = BertTokenizer(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
+        else:
+            tok = AutoTokenizer.from_pretrained(_resolve(config.text.tokenizer))
     except OSError as exc:
         raise ConfigError(f"text.tokenizer: cannot load {config.text.tokenizer!r}: {exc}") from exc
     tok.add_special_tokens({"additional_special_tokens": list(MARKER_TOKENS + SECTION_TOKENS)})
