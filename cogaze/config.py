@@ -157,7 +157,7 @@ class CogazeConfig:
                 data[key].update(value)
             else:
                 data[key] = value
-        return CogazeConfig.from_dict(data)
+        return CogazeConfig.from_dict(data).validate()
 
     def validate(self) -> CogazeConfig:
         """Check values that would otherwise fail deep inside torch; returns self."""

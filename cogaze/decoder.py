@@ -1,7 +1,7 @@
 """Report decoder: a GPT-2-style transformer with cross-attention, teacher forcing and beam search.
 
-It cross-attends to ``[visual latents; context latents]`` and shares the text encoder's tokenizer ([CLS] starts
-a report, [SEP] ends it). Structured mode writes organ sections, each opened by a section token that
+It cross-attends to ``[visual latents; context latents]`` and shares the text encoder's tokenizer ([CLS]
+starts a report, [SEP] ends it). Structured mode writes organ sections, each opened by a section token that
 :func:`render_structured` turns into its header.
 """
 

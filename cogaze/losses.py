@@ -1,8 +1,8 @@
 """CoGaze losses (DESIGN.md §5), each an ``nn.Module`` that returns a dict of named parts.
 
-Total: ``L = L_con + L_gaze + 0.5 L_cls_img + 0.5 L_cls_txt`` (weights from :class:`cogaze.config.LossConfig`),
-plus the report decoder's teacher-forced cross-entropy, which is reported apart and added with
-``report_weight`` (0 gives exactly the representation loss of the paper).
+Total: ``L = L_con + L_gaze + 0.5 L_cls_img + 0.5 L_cls_txt`` (weights from
+:class:`cogaze.config.LossConfig`), plus the report decoder's teacher-forced cross-entropy, which is
+reported apart and added with ``report_weight`` (0 gives exactly the representation loss of the paper).
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ class GazeLoss(nn.Module):
     """Sentence-to-patch gaze alignment by top-k Jensen-Shannon divergence, both ways.
 
     Similarity of each transcript sentence's [CLS] feature with every patch feature (cosine, times a learnable
-    temperature). Text-to-image: per sentence, the softmax over patches against the top-k heatmap. Image-to-text:
+    temperature). Text-to-image: per sentence, the softmax over patches against the top-k heatmap.
+    Image-to-text:
     per patch that has gaze, the softmax over the image's sentences against the top-k of the heatmap column.
     ``gaze_loss = t2i_weight * t2i + i2t_weight * i2t``, averaged over images with gaze; zero without gaze.
     """

@@ -4,7 +4,8 @@ images -> VisionEncoder -> patch features (B, 1 + N, D)
 context text -> TextEncoder -> Perceiver(shared latents + context type) -> context latents (B, L, D)
 patch features -> Perceiver(context latents, or shared latents + image type) -> visual latents (B, L, D)
 findings -> TextEncoder -> token features; transcript sentences -> [CLS] features (gaze loss)
-two 14-way heads (mean-pooled visual latents / report tokens); a report decoder over [visual; context] latents.
+two 14-way heads (mean-pooled visual latents / report tokens);
+a report decoder over [visual; context] latents.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class CogazeModel(nn.Module):
         )
 
     def decoder_memory(self, enc: ImageEncoding) -> tuple[torch.Tensor, torch.Tensor]:
-        """[visual latents; context latents] (B, 2L, D) and its mask (B, 2L) (context part off without context)."""
+        """[visual latents; context latents] (B, 2L, D) and mask (B, 2L); context half off without context."""
         memory = torch.cat([enc.visual_latents, enc.context_latents], dim=1)
         b, n_lat = enc.visual_latents.shape[:2]
         mask = torch.ones(b, 2 * n_lat, dtype=torch.bool, device=memory.device)

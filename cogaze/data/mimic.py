@@ -105,7 +105,8 @@ class MimicCogazeDataset:
                 h = np.load(self.root / t["heatmap"]).astype(np.float32)
                 if h.shape != image.shape:
                     raise DataError(
-                        f"heatmaps: study {study} transcript[{j}]: shape {h.shape} does not match image {image.shape}"
+                        f"heatmaps: study {study} transcript[{j}]: shape {h.shape} "
+                        f"does not match image {image.shape}"
                     )
             else:
                 h = np.zeros(image.shape, np.float32)

@@ -1,11 +1,11 @@
 """SYNTHETIC chest phantoms: procedural radiograph-like images with known findings, masks, reports and gaze.
 
-Everything here is SYNTHETIC (study ids start with ``SYNTHETIC-``, ``Sample.synthetic`` is True). An image is a
-body ellipse with two dark lungs, a heart, spine, ribs and clavicles, plus any of six findings drawn with a
-ground-truth mask: cardiomegaly, pleural effusion, lung nodule / mass, consolidation, pneumothorax and a support
-device. Reports come from varied templates (some findings reported as uncertain, some absent findings mentioned
-as negatives), clinical context correlates with the findings, and each report sentence gets a gaze prior from
-a simulated reader dwelling on the sentence's region, turned into a heatmap by
+Everything here is SYNTHETIC (study ids start with ``SYNTHETIC-``, ``Sample.synthetic`` is True). An image
+is a body ellipse with two dark lungs, a heart, spine, ribs and clavicles, plus any of six findings drawn
+with a ground-truth mask: cardiomegaly, pleural effusion, lung nodule / mass, consolidation, pneumothorax
+and a support device. Reports come from varied templates (some findings reported as uncertain, some absent
+findings mentioned as negatives), clinical context correlates with the findings, and each report sentence
+gets a gaze prior from a simulated reader dwelling on the sentence's region, turned into a heatmap by
 :func:`gaze_capture.fixation_prior`.
 """
 
@@ -237,7 +237,7 @@ def _positive_sentence(rng: np.random.Generator, name: str, spec: dict, uncertai
 def _fixations(
     rng: np.random.Generator, region: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A simulated reader's fixations: ``n`` positions drawn inside ``region`` with jitter, durations in ms."""
+    """A simulated reader's fixations: ``n`` positions drawn inside ``region`` (jittered), durations in ms."""
     ys, xs = np.nonzero(region)
     if len(xs) == 0:
         h, w = region.shape

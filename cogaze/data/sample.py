@@ -65,7 +65,7 @@ class Sample:
             h = self.heatmaps
             if h.ndim != 3 or h.shape[1:] != img.shape:
                 raise DataError(
-                    f"heatmaps: {where}: expected shape (S, {img.shape[0]}, {img.shape[1]}) matching the image, "
+                    f"heatmaps: {where}: expected shape (S, {img.shape[0]}, {img.shape[1]}) like the image, "
                     f"got {h.shape}"
                 )
             if h.shape[0] != len(self.sentences):

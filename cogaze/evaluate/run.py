@@ -62,7 +62,8 @@ class EvaluationResult:
             z, h = self.zero_shot.get(o, {}), self.head.get(o, {})
             lines.append(
                 f"| {o} | {int(z.get('n_pos', 0))} | {z.get('auroc', float('nan')):.3f} | "
-                f"{z.get('f1', float('nan')):.3f} | {h.get('auroc', float('nan')):.3f} | {h.get('f1', float('nan')):.3f} |"
+                f"{z.get('f1', float('nan')):.3f} | {h.get('auroc', float('nan')):.3f} | "
+                f"{h.get('f1', float('nan')):.3f} |"
             )
         lines.append(
             f"| macro (defined) | | {self.macro('zero_shot'):.3f} | {self.macro('zero_shot', 'f1'):.3f} | "

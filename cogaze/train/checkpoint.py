@@ -38,7 +38,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
 
 
 def load_checkpoint(path: str | Path, *, expect: CogazeConfig | None = None) -> dict[str, Any]:
-    """Read a checkpoint (a file, or a run folder holding ``checkpoint.pt``); check its config against ``expect``.
+    """Read a checkpoint (a file, or a run folder with ``checkpoint.pt``); check its config is ``expect``.
 
     Raises
     ------

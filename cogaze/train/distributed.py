@@ -16,7 +16,7 @@ class DistInfo:
 
 
 def init_distributed() -> DistInfo:
-    """Join the process group when launched by ``torchrun`` (NCCL on CUDA, else gloo); single process otherwise."""
+    """Join the process group when launched by ``torchrun`` (NCCL on CUDA, else gloo); else one process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()

@@ -210,73 +210,75 @@ def train(
     accum: dict[str, float] = {}
     n_accum = 0
     saved: Path | None = None
-    while step < total:
-        sampler.epoch, sampler.start = epoch, micro_in_epoch * t.batch_size
-        loader = torch.utils.data.DataLoader(
-            IndexedDataset(dataset),
-            batch_size=t.batch_size,
-            sampler=sampler,
-            collate_fn=collate,
-            num_workers=t.num_workers,
-            drop_last=False,
-        )
-        for batch in loader:
-            batch = batch.to(device)
-            if cache is not None:
-                batch = cache.fill(batch, model.vision)
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                parts = step_module(batch)
-            for name, value in parts.items():
-                if not torch.isfinite(value).all():
-                    raise NonFiniteLossError(
-                        f"loss: {name} is {float(value.detach())} at step {step} (epoch {epoch}, "
-                        f"studies {batch.study_ids[:4]}...); lower train.lr or check the data"
-                    )
-            (parts["loss"] / t.grad_accum).backward()
-            for name, value in parts.items():
-                accum[name] = accum.get(name, 0.0) + float(value.detach())
-            n_accum += 1
-            micro_in_epoch += 1
-            if n_accum < t.grad_accum:
+    try:
+        while step < total:
+            sampler.epoch, sampler.start = epoch, micro_in_epoch * t.batch_size
+            loader = torch.utils.data.DataLoader(
+                IndexedDataset(dataset),
+                batch_size=t.batch_size,
+                sampler=sampler,
+                collate_fn=collate,
+                num_workers=t.num_workers,
+                drop_last=False,
+            )
+            for batch in loader:
+                batch = batch.to(device)
+                if cache is not None:
+                    batch = cache.fill(batch, model.vision)
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    parts = step_module(batch)
+                for name, value in parts.items():
+                    if not torch.isfinite(value).all():
+                        raise NonFiniteLossError(
+                            f"loss: {name} is {float(value.detach())} at step {step} (epoch {epoch}, "
+                            f"studies {batch.study_ids[:4]}...); lower train.lr or check the data"
+                        )
+                (parts["loss"] / t.grad_accum).backward()
+                for name, value in parts.items():
+                    accum[name] = accum.get(name, 0.0) + float(value.detach())
+                n_accum += 1
+                micro_in_epoch += 1
+                if n_accum < t.grad_accum:
+                    continue
+                lr = _lr_at(step, total, t.lr, t.warmup_steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                if t.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                record = {k: v / n_accum for k, v in accum.items()}
+                accum, n_accum = {}, 0
+                record.update(step=step, epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
+                if cache is not None:
+                    record["cache_size"] = len(cache)
+                history.append(record)
+                if is_main and (step % t.log_every == 0 or step == total):
+                    metrics_file.write(json.dumps(record) + "\n")
+                    metrics_file.flush()
+                    if on_log:
+                        on_log(record)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{record['loss']:.3f}")
+                if t.checkpoint_every and step % t.checkpoint_every == 0:
+                    saved = checkpoint()
+                if step >= total:
+                    break
+            else:
+                epoch += 1
+                micro_in_epoch = 0
+                n_accum, accum = 0, {}
+                optimizer.zero_grad(set_to_none=True)
                 continue
-            lr = _lr_at(step, total, t.lr, t.warmup_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if t.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            record = {k: v / n_accum for k, v in accum.items()}
-            accum, n_accum = {}, 0
-            record.update(step=step, epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
-            if cache is not None:
-                record["cache_size"] = len(cache)
-            history.append(record)
-            if is_main and (step % t.log_every == 0 or step == total):
-                metrics_file.write(json.dumps(record) + "\n")
-                metrics_file.flush()
-                if on_log:
-                    on_log(record)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{record['loss']:.3f}")
-            if t.checkpoint_every and step % t.checkpoint_every == 0:
-                saved = checkpoint()
-            if step >= total:
-                break
-        else:
-            epoch += 1
-            micro_in_epoch = 0
-            n_accum, accum = 0, {}
-            optimizer.zero_grad(set_to_none=True)
-            continue
-        break
-    saved = checkpoint() or saved
-    if bar is not None:
-        bar.close()
-    if metrics_file is not None:
-        metrics_file.close()
+            break
+        saved = checkpoint() or saved
+    finally:
+        if bar is not None:
+            bar.close()
+        if metrics_file is not None:
+            metrics_file.close()
     return TrainResult(
         out_dir=out,
         steps=step,
