@@ -1,0 +1,5 @@
+"""File formats: REFLACX, EGD-CXR (Gazepoint), BIDS eye tracking, and the Lund 2013 labelled CSVs."""
+
+from .lund import LUND_GEOMETRY, LUND_RATE_HZ, read_lund_csv
+
+__all__ = ["read_lund_csv", "LUND_GEOMETRY", "LUND_RATE_HZ"]
