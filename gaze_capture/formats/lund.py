@@ -90,7 +90,9 @@ class LundRecording:
     labels: dict[str, NDArray[np.int8]]
 
 
-def lund_recordings(root: str | Path, stimulus: str | None = None) -> list[LundRecording]:
+def lund_recordings(
+    root: str | Path, stimulus: str | None = None, participant: str | None = None
+) -> list[LundRecording]:
     """All recordings of the data set under ``root`` (the folder holding ``files_index.csv``).
 
     Files of the same stimulus, participant and trial are paired across coders; both label arrays and the
@@ -102,6 +104,8 @@ def lund_recordings(root: str | Path, stimulus: str | None = None) -> list[LundR
         Data set folder.
     stimulus : {"img", "dots", "video"}, optional
         Only this stimulus type.
+    participant : str, optional
+        Only this participant (e.g. ``"UH21"``).
     """
     base = Path(root)
     head, body = read_table(
@@ -111,7 +115,9 @@ def lund_recordings(root: str | Path, stimulus: str | None = None) -> list[LundR
     groups: dict[tuple[str, str, str], dict[str, str]] = {}
     for r in body:
         key = (r[col["stimulus_type"]], r[col["participant"]], r[col["trial"]])
-        if stimulus is not None and key[0] != stimulus:
+        if (stimulus is not None and key[0] != stimulus) or (
+            participant is not None and key[1] != participant
+        ):
             continue
         groups.setdefault(key, {})[r[col["coder"]]] = r[col["csv"]]
     out = []

@@ -13,7 +13,7 @@ PPD = LUND_GEOMETRY.pixels_per_degree
 
 
 def test_one_image_recording_adaptive_agrees_with_both_coders(lund_dir):
-    recs = [r for r in lund_recordings(lund_dir, stimulus="img") if r.participant == "UH21"]
+    recs = lund_recordings(lund_dir, stimulus="img", participant="UH21")
     assert len(recs) == 1 and set(recs[0].labels) == {"MN", "RA"}
     k = detector_kappa(recs, "adaptive", pixels_per_degree=PPD)
     # published REMoDNaV fixation kappa on all img files is 0.52 (MN) / 0.55 (RA)
