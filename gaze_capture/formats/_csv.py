@@ -76,8 +76,8 @@ def column_float(
     for i, r in enumerate(body):
         cell = r[j].strip()
         if cell == "" or cell.lower() in ("nan", "n/a", "na"):
-            if not allow_empty and cell == "":
-                raise FormatError(f"empty value in column {name!r}", path=path, line=i + first)
+            if not allow_empty:
+                raise FormatError(f"missing value {cell!r} in column {name!r}", path=path, line=i + first)
             out[i] = np.nan
             continue
         try:
