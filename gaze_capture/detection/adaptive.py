@@ -30,7 +30,7 @@ from ._common import (
 )
 from ._registry import register_detector
 
-__all__ = ["adaptive", "adaptive_peak_threshold"]
+__all__ = ["adaptive", "adaptive_peak_threshold", "smoothed_speed"]
 
 F64 = NDArray[np.float64]
 
@@ -74,6 +74,26 @@ def adaptive_peak_threshold(
             break
         pt = new
     return float(np.clip(pt, min_dps, max_dps)), mean, sd
+
+
+def smoothed_speed(samples: Samples, *, pixels_per_degree: float, smoothing_ms: float = 20.0) -> F64:
+    """Angular speed (deg/s) from a Savitzky-Golay (order 2) derivative; NaN at invalid samples.
+
+    Parameters
+    ----------
+    samples : Samples
+    pixels_per_degree : float
+    smoothing_ms : float
+        Filter window, ms (at least 3 samples).
+    """
+    dt = nominal_interval_ms(samples)
+    win = max(ms_to_samples("smoothing_ms", smoothing_ms, dt, minimum=3) | 1, 3)
+    xd, yd = to_degrees(samples, pixels_per_degree)
+    if len(samples) < win:
+        return np.where(samples.valid, 0.0, np.nan)
+    vx = savgol_filter(_fill_gaps(xd), win, 2, deriv=1, delta=dt * 1e-3)
+    vy = savgol_filter(_fill_gaps(yd), win, 2, deriv=1, delta=dt * 1e-3)
+    return np.where(samples.valid, np.hypot(vx, vy), np.nan)
 
 
 def _prev_true(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
