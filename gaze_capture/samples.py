@@ -114,7 +114,7 @@ class Samples:
             if back.any():
                 i = int(np.argmax(back)) + 1
                 raise NonMonotonicTimeError(
-                    f"timestamp {t[i]!r} ms is earlier than the previous {t[i - 1]!r} ms",
+                    f"timestamp {float(t[i])!r} ms is earlier than the previous {float(t[i - 1])!r} ms",
                     index=i,
                     field="t_ms",
                 )
