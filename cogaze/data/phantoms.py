@@ -5,8 +5,8 @@ is a body ellipse with two dark lungs, a heart, spine, ribs and clavicles, plus 
 with a ground-truth mask: cardiomegaly, pleural effusion, lung nodule / mass, consolidation, pneumothorax
 and a support device. Reports come from varied templates (some findings reported as uncertain, some absent
 findings mentioned as negatives), clinical context correlates with the findings, and each report sentence
-gets a gaze prior from a simulated reader dwelling on the sentence's region, turned into a heatmap by
-:func:`gaze_capture.fixation_prior`.
+gets a gaze prior from :mod:`gaze_capture`'s simulated reader dwelling on the sentence's region
+(:func:`gaze_capture.simulate.simulate_reading`, then :func:`gaze_capture.fixation_prior`).
 """
 
 from __future__ import annotations
@@ -234,19 +234,33 @@ def _positive_sentence(rng: np.random.Generator, name: str, spec: dict, uncertai
     return opts[int(rng.integers(len(opts)))]
 
 
-def _fixations(
-    rng: np.random.Generator, region: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A simulated reader's fixations: ``n`` positions drawn inside ``region`` (jittered), durations in ms."""
-    ys, xs = np.nonzero(region)
-    if len(xs) == 0:
-        h, w = region.shape
-        xs, ys = np.array([w // 2]), np.array([h // 2])
-    pick = rng.integers(0, len(xs), n)
-    x = xs[pick] + rng.normal(0, 1.0, n)
-    y = ys[pick] + rng.normal(0, 1.0, n)
-    dur = rng.gamma(4.0, 60.0, n)  # ms, mean about 240 ms
-    return x.astype(np.float64), y.astype(np.float64), dur
+# Simulated reading room: a 1920 x 1080 monitor, 53 x 30 cm, seen from 65 cm; the image fills its height.
+_SCREEN = (1920, 1080, 530.0, 300.0, 650.0)
+
+
+def _sentence_prior(rng: np.random.Generator, region: np.ndarray, dwell_ms: float) -> np.ndarray:
+    """Gaze prior of one report sentence: :mod:`gaze_capture`'s simulated reader dwells on ``region``.
+
+    The reader looks at the whole image for ``dwell_ms`` with most fixations drawn inside the region; its true
+    fixations (image pixels, durations) become a duration-weighted Gaussian prior with sigma = 1 degree.
+    """
+    from gaze_capture import ScreenGeometry, View, fixation_prior, sigma_image_px
+    from gaze_capture.metrics import ROI
+    from gaze_capture.simulate import ReaderConfig, simulate_reading
+
+    h, w = region.shape
+    geometry = ScreenGeometry(*_SCREEN)
+    side = _SCREEN[1]
+    x0 = (_SCREEN[0] - side) // 2
+    view = View(0.0, (0, 0, w, h), (x0, 0, x0 + side, side), (h, w))
+    config = ReaderConfig(rate_hz=60.0, roi_probability=0.85, blink_rate_per_min=0.0, dropout_rate_per_s=0.0)
+    rois = [ROI("finding", mask=region)] if region.any() else []
+    sim = simulate_reading(
+        dwell_ms, view=view, geometry=geometry, rois=rois, config=config, seed=int(rng.integers(2**31))
+    )
+    fx = sim.fixations_image
+    sigma = sigma_image_px(geometry.pixels_per_degree, view)
+    return fixation_prior(fx.x, fx.y, fx.duration_ms, image_shape=(h, w), sigma_px=sigma)
 
 
 def make_phantom(index: int, *, size: int = 128, seed: int = 0, prevalence: float = 0.3) -> Sample:
@@ -263,8 +277,6 @@ def make_phantom(index: int, *, size: int = 128, seed: int = 0, prevalence: floa
     prevalence : float
         Probability of each of the six findings.
     """
-    from gaze_capture import fixation_prior
-
     rng = np.random.default_rng([seed, index])
     present = {
         name: {"side": ("right", "left")[int(rng.integers(2))], "size": float(rng.random())}
@@ -298,10 +310,7 @@ def make_phantom(index: int, *, size: int = 128, seed: int = 0, prevalence: floa
     order = rng.permutation(len(sentences))
     sentences = [sentences[i] for i in order]
     regions = [regions[i] for i in order]
-    sigma = max(1.0, size / 64)
-    heatmaps = np.stack(
-        [fixation_prior(*_fixations(rng, r, 8), image_shape=(size, size), sigma_px=sigma) for r in regions]
-    ).astype(np.float32)
+    heatmaps = np.stack([_sentence_prior(rng, r, float(rng.uniform(1500, 3000))) for r in regions])
     if present and rng.random() < 0.8:
         name = list(present)[int(rng.integers(len(present)))]
         indication, history = _CONTEXT[name][int(rng.integers(len(_CONTEXT[name])))]

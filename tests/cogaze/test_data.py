@@ -41,9 +41,9 @@ def test_phantom_labels_masks_and_gaze_agree():
         if "effusion" in s.masks:
             seen += 1
             mask = s.masks["effusion"]
-            # the gaze of the sentence that reports the effusion lies mostly on it
+            # the gaze of the sentence that reports the effusion dwells on it: far above the area's share
             mass = max(float((h * mask).sum()) for h in s.heatmaps)
-            assert mass > 0.5
+            assert mass > max(0.25, 4 * float(mask.mean()))
         if not s.masks:
             assert s.labels[OBSERVATION_INDEX["No Finding"]] == LabelState.PRESENT
     assert seen > 0

@@ -17,8 +17,9 @@ FORBIDDEN = {
     "timm",
     "open_clip",
 }
-# cogaze may use gaze_capture only through its array helpers (priors and the simulated reader), never devices
-ALLOWED_GAZE = {"gaze_capture", "gaze_capture.priors", "gaze_capture.simulate"}
+# cogaze may use gaze_capture only through its array helpers (priors, the simulated reader and its ROI type),
+# never device code
+ALLOWED_GAZE = {"gaze_capture", "gaze_capture.priors", "gaze_capture.simulate", "gaze_capture.metrics"}
 
 
 def _imports(path: Path) -> set[str]:
