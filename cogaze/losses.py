@@ -20,6 +20,11 @@ from cogaze.labels import NUM_OBSERVATIONS
 _EPS = 1e-8
 
 
+def _no_autocast(t: torch.Tensor):
+    """Losses run in float32 even inside a bf16 autocast region (softmax temperatures, masks, logs)."""
+    return torch.autocast(device_type=t.device.type, enabled=False)
+
+
 def study_groups(study_ids: Sequence[str], device: torch.device | None = None) -> torch.Tensor:
     """Integer group id per item (B,): equal ids for equal study ids."""
     index: dict[str, int] = {}
@@ -41,6 +46,10 @@ class ContrastiveLoss(nn.Module):
         self, image_embeds: torch.Tensor, text_embeds: torch.Tensor, study_ids: Sequence[str]
     ) -> dict[str, torch.Tensor]:
         """image_embeds (B, D), text_embeds (B, D) -> ``{"contrastive_loss": ()}``."""
+        with _no_autocast(image_embeds):
+            return self._forward(image_embeds, text_embeds, study_ids)
+
+    def _forward(self, image_embeds, text_embeds, study_ids):
         img = F.normalize(image_embeds.float(), dim=-1)
         txt = F.normalize(text_embeds.float(), dim=-1)
         scale = self.logit_scale.exp().clamp(max=100.0)
@@ -85,8 +94,10 @@ class ClassBalancedBCE(nn.Module):
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """logits (B, C), targets (B, C) in {0, 1} -> ``{"cls_loss": ()}``, mean over batch and classes."""
-        bce = F.binary_cross_entropy_with_logits(logits.float(), targets.float(), reduction="none")  # (B, C)
-        return {"cls_loss": (bce * self.class_weights).mean()}
+        with _no_autocast(logits):
+            # (B, C) per-class BCE
+            bce = F.binary_cross_entropy_with_logits(logits.float(), targets.float(), reduction="none")
+            return {"cls_loss": (bce * self.class_weights).mean()}
 
 
 def topk_nonzero(heatmaps: torch.Tensor, fraction: float = 0.25) -> torch.Tensor:
@@ -154,6 +165,10 @@ class GazeLoss(nn.Module):
 
         Returns ``{"gaze_loss", "gaze_t2i", "gaze_i2t"}`` (scalars).
         """
+        with _no_autocast(patch_feats):
+            return self._forward(sentence_feats, patch_feats, heatmaps, sentence_mask)
+
+    def _forward(self, sentence_feats, patch_feats, heatmaps, sentence_mask):
         heatmaps = heatmaps.float()
         valid = sentence_mask & (heatmaps.sum(-1) > 0)  # (B, S) sentences with gaze
         has_gaze = valid.any(-1)  # (B,)
