@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from cogaze.errors import CogazeError
+
+
+def torch_distributed_ready() -> bool:
+    """Whether a torch process group is up (training under ``torchrun``)."""
+    import torch.distributed
+
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
 def _add_data(p: argparse.ArgumentParser, default: str) -> None:
@@ -53,6 +61,12 @@ def cmd_train(args) -> int:
         device=args.device,
         progress=not args.no_progress,
     )
+    if torch_distributed_ready():
+        import torch.distributed
+
+        torch.distributed.destroy_process_group()
+        if int(os.environ.get("RANK", "0")) != 0:
+            return 0
     first, last = result.first_last("loss")
     print(
         json.dumps(

@@ -77,6 +77,13 @@ class _EpochSampler(torch.utils.data.Sampler):
         return len(self.order()) - self.start
 
 
+def _barrier(dist: DistInfo) -> None:
+    if dist.world_size > 1:
+        import torch.distributed
+
+        torch.distributed.barrier()
+
+
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -189,8 +196,9 @@ def train(
 
     def checkpoint() -> Path | None:
         if not is_main:
+            _barrier(dist)
             return None
-        return save_checkpoint(
+        path = save_checkpoint(
             ckpt_path,
             {
                 "config": config.to_dict(),
@@ -203,6 +211,8 @@ def train(
                 "format": "cogaze-checkpoint-1",
             },
         )
+        _barrier(dist)  # other ranks wait until the file is complete
+        return path
 
     history: list[dict] = []
     t0 = time.perf_counter()

@@ -99,3 +99,21 @@ def test_bad_inputs_name_the_field(tiny_model, tiny_config):
     bad.heatmaps = torch.zeros(4, 2, 10)
     with pytest.raises(DataError, match="heatmaps"):
         tiny_model(bad)
+
+
+def test_base_offline_loads_the_packaged_minilm_without_a_hub():
+    import os
+
+    from safetensors.numpy import load_file
+
+    from cogaze.config import load_config
+    from cogaze.text import TextEncoder, build_tokenizer, packaged_minilm_path
+
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+    cfg = load_config("base-offline")
+    encoder = TextEncoder(cfg, build_tokenizer(cfg))
+    assert encoder.backbone.config.hidden_size == 384 and len(encoder.backbone.encoder.layer) == 6
+    weights = load_file(str(packaged_minilm_path() / "model.safetensors"))
+    key = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    got = encoder.backbone.embeddings.word_embeddings.weight.detach().numpy()
+    assert (got[: weights[key].shape[0]] == weights[key]).all()  # pretrained rows kept, markers appended
