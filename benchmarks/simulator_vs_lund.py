@@ -74,9 +74,7 @@ def main() -> None:
     cfg = ReaderConfig(rate_hz=500.0, precision_rms_deg=precision)
     sim = simulate_reading(args.minutes * 60000, view=view, geometry=LUND_GEOMETRY, config=cfg, seed=1)
     det = segment("adaptive", sim.samples, pixels_per_degree=PPD)
-    print(
-        f"Lund img: {len(recs)} recordings; fixation RMS-S2S {precision:.3f} deg (the simulator uses it)"
-    )
+    print(f"Lund img: {len(recs)} recordings; fixation RMS-S2S {precision:.3f} deg (the simulator uses it)")
     print(f"Simulator: {args.minutes:g} min at 500 Hz, Lund screen geometry\n")
     print(
         "| source | fixations | duration ms, median [IQR] | mean/median | saccades | amplitude deg | "
