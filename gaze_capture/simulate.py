@@ -259,14 +259,14 @@ def simulate_reading(
         i = int(rng.integers(1, max(last, 2)))
         b0 = fix_on[min(i, k - 1)]
         b1 = b0 + rng.lognormal(math.log(cfg.blink_median_ms), 0.3)
-        sel = (t >= b0) & (t < b1)
-        valid[sel] = False
-        labels[sel] = EventLabel.BLINK
+        i0, i1 = np.searchsorted(t, [b0, b1])
+        valid[i0:i1] = False
+        labels[i0:i1] = EventLabel.BLINK
     n_drop = rng.poisson(cfg.dropout_rate_per_s * duration_ms / 1000.0)
     for d0 in rng.uniform(0, duration_ms, n_drop):
-        sel = (t >= d0) & (t < d0 + cfg.dropout_ms)
-        valid[sel] = False
-        labels[sel] = EventLabel.UNDEFINED
+        i0, i1 = np.searchsorted(t, [d0, d0 + cfg.dropout_ms])
+        valid[i0:i1] = False
+        labels[i0:i1] = EventLabel.UNDEFINED
     samples = Samples.from_arrays(t, x, y, valid)
 
     m = min(last, k)

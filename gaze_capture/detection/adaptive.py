@@ -124,6 +124,7 @@ def adaptive(
     offset_at_minimum: bool = True,
     max_pso_ms: float = 40.0,
     pso_threshold_dps: float = 20.0,
+    min_pso_ms: float = 0.0,
     blink_before_ms: float = 20.0,
     blink_after_ms: float = 40.0,
     pursuit_window_ms: float = 300.0,
@@ -155,7 +156,7 @@ def adaptive(
         Shorter saccade candidates are discarded (ms).
     max_pso_ms, pso_threshold_dps : float
         A PSO is the part of the ``max_pso_ms`` after a saccade up to the last sample faster than
-        ``pso_threshold_dps``.
+        ``pso_threshold_dps``; a detected PSO lasts at least ``min_pso_ms``.
     blink_before_ms, blink_after_ms : float
         Samples this long before and after lost data count as part of the blink or gap (ms): the lid
         distorts the signal around the loss itself.
@@ -199,6 +200,7 @@ def adaptive(
     for name, val in (
         ("min_saccade_ms", min_saccade_ms),
         ("max_pso_ms", max_pso_ms),
+        ("min_pso_ms", min_pso_ms),
         ("blink_before_ms", blink_before_ms),
         ("blink_after_ms", blink_after_ms),
         ("position_median_ms", position_median_ms),
@@ -222,6 +224,7 @@ def adaptive(
     n_before = int(round(blink_before_ms / dt))
     n_after = int(round(blink_after_ms / dt))
     n_pso = int(round(max_pso_ms / dt))
+    n_pso_min = int(round(min_pso_ms / dt))
     n_half = max(int(round(0.5 * pursuit_window_ms / dt)), 1)
     n_med = int(round(position_median_ms / dt)) | 1
     n_span_min = max(int(round(min_pursuit_interval_ms / dt)), 1)
@@ -298,7 +301,8 @@ def adaptive(
         nxt_start = np.append(ss[1:], n)
         last = np.minimum(last, nxt_start - 1)
         has = last >= se
-        labels_from_runs(n, se[has], last[has] + 1, EventLabel.PSO, labels)
+        end = np.minimum(np.maximum(last + 1, se + n_pso_min), np.minimum(nxt_start, n))
+        labels_from_runs(n, se[has], end[has], EventLabel.PSO, labels)
 
     # blinks and gaps
     gap_s, gap_e = runs(near_gap)

@@ -36,6 +36,11 @@ class GazeDevice(abc.ABC):
         self.streaming = False
         self.info: dict[str, Any] = {}
 
+    @property
+    def exhausted(self) -> bool:
+        """True when a finite source (a file, a simulation) has nothing more to give; live devices: False."""
+        return False
+
     # lifecycle ---------------------------------------------------------------------------------------
     def connect(self) -> None:
         """Open the connection (imports the vendor SDK when there is one)."""

@@ -89,6 +89,11 @@ class ReplayDevice(GazeDevice):
         self._data = load_recording(self.path, self.fmt)
         self.info = {"vendor": "file", "model": str(self.path.name), "n_samples": len(self._data)}
 
+    @property
+    def exhausted(self) -> bool:
+        """Whether every sample has been read."""
+        return self._data is not None and self._pos >= len(self._data)
+
     def _read(self, timeout_s: float) -> Samples | None:
         data = self._data
         assert data is not None

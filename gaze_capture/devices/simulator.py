@@ -91,6 +91,11 @@ class SimulatedDevice(GazeDevice):
     def _start(self) -> None:
         self._t_start = time.monotonic()
 
+    @property
+    def exhausted(self) -> bool:
+        """Whether every sample has been read."""
+        return self._data is not None and self._pos >= len(self._data)
+
     def _read(self, timeout_s: float) -> Samples | None:
         assert self._data is not None
         data = self._data
