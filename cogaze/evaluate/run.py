@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from cogaze.data.collate import Collator, IndexedDataset
+from cogaze.errors import DataError
 from cogaze.evaluate.metrics import auroc, bleu, cider_d, f1_score, precision_at_k, rouge_l
 from cogaze.evaluate.prompts import prompt_pairs
 from cogaze.labels import OBSERVATION_INDEX, OBSERVATIONS, binary_targets
@@ -113,6 +114,8 @@ def evaluate(
     BLEU-1..4, ROUGE-L, CIDEr-D of beam-search findings against the reference findings of the first
     ``max_generate`` studies, and label micro-F1 when a ``labeler`` (report text -> 14 label states) is given.
     """
+    if len(dataset) == 0:
+        raise DataError("dataset: no studies to evaluate (empty split?)")
     model = model.to(device).eval()
     collate = Collator(model.config)
     loader = torch.utils.data.DataLoader(

@@ -90,6 +90,11 @@ def test_evaluate_runs_all_protocols(run_dir):
     assert {"bleu1", "bleu4", "rouge_l", "cider_d"} <= set(result.generation)
     assert 0.0 <= result.localisation["attention_mass_in_mask"] <= 1.0
     assert "| Cardiomegaly |" in result.to_markdown()
+    from cogaze.data import ListDataset
+    from cogaze.errors import DataError
+
+    with pytest.raises(DataError, match="no studies"):
+        evaluate(predictor.model, ListDataset([]))
 
 
 def test_cli_evaluate_and_infer(run_dir, tmp_path, capsys):
