@@ -17,18 +17,20 @@ from .errors import (
     ParameterError,
     UnknownNameError,
 )
-from .geometry import ScreenGeometry, View, image_to_screen, map_to_image
+from .geometry import ScreenGeometry, View, image_to_screen, map_samples, map_to_image
 from .priors import aggregate_priors, fixation_prior, pool_prior, sentence_priors, sigma_image_px
-from .samples import Fixations, Saccades, Samples
+from .samples import BinocularSamples, Fixations, Saccades, Samples
 
 __all__ = [
     "Samples",
+    "BinocularSamples",
     "Fixations",
     "Saccades",
     "ScreenGeometry",
     "View",
     "map_to_image",
     "image_to_screen",
+    "map_samples",
     "detect",
     "segment",
     "detector_names",
