@@ -8,16 +8,15 @@ of each view, limited to the image region that view showed, and normalised to su
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from PIL import Image as PILImage
 
 import gaze_capture as gc
+from readingroom.core.files import media_write
+from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
 from readingroom.gaze.services import session_image
 from readingroom.reading.models import ReadingSession
@@ -109,28 +108,6 @@ def gaze_prior(
     return prior.astype(np.float32)
 
 
-def heatmap_png(prior: np.ndarray) -> bytes:
-    """An RGBA PNG of the prior for display: a dark-red-to-yellow ramp, alpha rising with density."""
-    peak = float(prior.max())
-    level = np.sqrt(prior / peak) if peak > 0 else np.zeros_like(prior)
-    rgba = np.zeros((*prior.shape, 4), dtype=np.uint8)
-    rgba[..., 0] = np.clip(255 * (0.4 + 1.2 * level), 0, 255)
-    rgba[..., 1] = np.clip(255 * (1.6 * level - 0.4), 0, 255)
-    rgba[..., 2] = np.clip(255 * (2.0 * level - 1.6), 0, 255)
-    rgba[..., 3] = np.clip(200 * level, 0, 255)
-    buf = io.BytesIO()
-    PILImage.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=3)
-    return buf.getvalue()
-
-
-def _write(relative: str, data: bytes) -> None:
-    path = Path(settings.MEDIA_ROOT) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def analysis_run(*, session_id: int) -> GazeAnalysis | None:
     """Detect fixations and build the gaze prior of a submitted session. None if the session is gone.
 
@@ -182,12 +159,10 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
             image_shape=(image.rows, image.columns),
             pixels_per_degree=geometry.pixels_per_degree,
         )
-        buf = io.BytesIO()
-        np.save(buf, prior)
         prior_name = f"gaze/session-{session.pk}/prior.npy"
         heat_name = f"gaze/session-{session.pk}/heatmap.png"
-        _write(prior_name, buf.getvalue())
-        _write(heat_name, heatmap_png(prior))
+        media_write(prior_name, npy_bytes(prior))
+        media_write(heat_name, heatmap_png(prior))
 
     view_image = np.array(gaze.view_image_ids, dtype=np.int64)
     rows = [

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from readingroom.modeling.models import ModelVersion, Prediction
+from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
 
 
 @admin.register(ModelVersion)
@@ -11,3 +11,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
 @admin.register(Prediction)
 class PredictionAdmin(admin.ModelAdmin):
     list_display = ("session", "image", "model_version", "status", "updated_at")
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "config_name", "data_spec", "status", "model_version", "created_at")
+    readonly_fields = ("status", "error", "metrics", "model_version")

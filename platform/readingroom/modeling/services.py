@@ -1,12 +1,27 @@
-"""Model registry and predictions shown beside the reader's own report."""
+"""Model registry, training runs and predictions shown beside the reader's own report.
+
+The model itself is the ``cogaze`` library; these services adapt it to the platform's objects.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import functools
+import shutil
+import tempfile
+from pathlib import Path
 
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from PIL import Image as PILImage
+
+from readingroom.core.exceptions import InvalidInput, NotFound
+from readingroom.core.files import media_path, media_write
+from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.services import session_image
-from readingroom.modeling.models import ModelVersion, Prediction
+from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
 from readingroom.reading.models import ReadingSession
+from readingroom.studies.models import Image
 
 NO_MODEL_MESSAGE = (
     "No model is registered. Train CoGaze and register a model version to see its findings, "
@@ -17,6 +32,118 @@ NO_MODEL_MESSAGE = (
 def active_model_version() -> ModelVersion | None:
     """The model version used for predictions, if any."""
     return ModelVersion.objects.filter(is_active=True).order_by("-created_at").first()
+
+
+@functools.lru_cache(maxsize=2)
+def _predictor(checkpoint: str):
+    from cogaze.infer import Predictor
+
+    return Predictor.from_checkpoint(checkpoint, device="cpu")
+
+
+def model_version_register(
+    *, checkpoint: Path | str, name: str, version: str, description: str = "", metrics: dict | None = None,
+    activate: bool = True,
+) -> ModelVersion:  # fmt: skip
+    """Copy a CoGaze checkpoint into the registry (MEDIA_ROOT/models/NAME/VERSION/) and record it.
+
+    The checkpoint is loaded once first, so a broken or foreign file is refused with :class:`InvalidInput`.
+    With ``activate``, it becomes the only active version.
+    """
+    from cogaze import CogazeError
+
+    source = Path(checkpoint)
+    if source.is_dir():
+        source = source / "checkpoint.pt"
+    if not source.is_file():
+        raise InvalidInput(f"{source}: no such checkpoint file")
+    if ModelVersion.objects.filter(name=name, version=version).exists():
+        raise InvalidInput(f"model version {name}:{version} is already registered")
+    try:
+        predictor = _predictor(str(source))
+    except CogazeError as exc:
+        raise InvalidInput(f"{source}: not a usable CoGaze checkpoint ({exc})") from exc
+    relative = f"models/{name}/{version}/checkpoint.pt"
+    target = media_path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target.with_suffix(".part"))
+    target.with_suffix(".part").replace(target)
+    with transaction.atomic():
+        if activate:
+            ModelVersion.objects.filter(is_active=True).update(is_active=False)
+        return ModelVersion.objects.create(
+            name=name,
+            version=version,
+            checkpoint=relative,
+            config_name=predictor.config.name,
+            description=description,
+            metrics=metrics or {},
+            is_active=activate,
+        )
+
+
+def training_run_queue(
+    *, name: str, config_name: str = "tiny", data_spec: str = "phantoms:64", max_steps: int | None = None,
+    activate: bool = True,
+) -> TrainingRun:  # fmt: skip
+    """Record a training run and enqueue it on the ``gpu`` queue once the transaction commits."""
+    from readingroom.modeling.tasks import train_model
+
+    if not (data_spec.startswith("phantoms:") or data_spec.startswith("export:")):
+        raise InvalidInput(f"data_spec must be phantoms:N or export:PATH, got {data_spec!r}")
+    run = TrainingRun.objects.create(
+        name=name, config_name=config_name, data_spec=data_spec, max_steps=max_steps, activate=activate
+    )
+    transaction.on_commit(lambda: train_model.delay(run.pk))
+    return run
+
+
+def _cogaze_data_spec(spec: str) -> str:
+    if spec.startswith("export:"):
+        return "export:" + str(media_path(spec.removeprefix("export:")))
+    return spec
+
+
+def training_run_execute(*, run_id: int, progress: bool = False) -> TrainingRun | None:
+    """Train CoGaze for a run and register the resulting model version. None if the run is gone."""
+    from cogaze import CogazeError, load_config
+    from cogaze.data import open_dataset
+    from cogaze.train import train
+
+    run = TrainingRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return None
+    run.status = TrainingRun.Status.RUNNING
+    run.save(update_fields=["status", "updated_at"])
+    try:
+        config = load_config(run.config_name)
+        dataset = open_dataset(_cogaze_data_spec(run.data_spec), split="train" if "export:" in run.data_spec else None,
+                               size=config.vision.image_size, seed=0)  # fmt: skip
+        with tempfile.TemporaryDirectory(
+            dir=settings.MEDIA_ROOT if Path(settings.MEDIA_ROOT).exists() else None
+        ) as out:
+            result = train(config, dataset, out_dir=out, max_steps=run.max_steps, progress=progress)
+            first, last = result.first_last("loss")
+            metrics = {"steps": result.steps, "seconds": round(result.seconds, 1), "loss_first": first,
+                       "loss_last": last}  # fmt: skip
+            synthetic = run.data_spec.startswith("phantoms:")
+            description = f"{run.config_name} config trained on {run.data_spec}" + (
+                " (SYNTHETIC phantoms: a demonstration model, not for clinical use)" if synthetic else ""
+            )
+            version = model_version_register(
+                checkpoint=result.checkpoint, name=run.name, version=f"run-{run.pk}", description=description,
+                metrics=metrics, activate=run.activate,
+            )  # fmt: skip
+    except (CogazeError, InvalidInput, OSError) as exc:
+        run.status = TrainingRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"
+        run.save(update_fields=["status", "error", "updated_at"])
+        raise
+    run.status = TrainingRun.Status.DONE
+    run.metrics = metrics
+    run.model_version = version
+    run.save(update_fields=["status", "metrics", "model_version", "updated_at"])
+    return run
 
 
 def prediction_queue(*, session: ReadingSession) -> Prediction:
@@ -30,25 +157,59 @@ def prediction_queue(*, session: ReadingSession) -> Prediction:
     return prediction
 
 
+def _model_input(image: Image) -> np.ndarray:
+    """The display rendering of an image as float32 (H, W) in [0, 1], as the model's exports store it."""
+    with PILImage.open(media_path(image.display_file)) as png:
+        return np.asarray(png.convert("L"), dtype=np.float32) / 255.0
+
+
+def image_predict(*, image: Image, model_version: ModelVersion):
+    """Run a registered model on one image with its study's clinical context (a ``cogaze`` Prediction)."""
+    from cogaze.data.export import context_text
+
+    checkpoint = media_path(model_version.checkpoint)
+    if not checkpoint.is_file():
+        raise NotFound(f"the checkpoint of model {model_version} is missing")
+    study = image.study
+    context = context_text({"indication": study.indication, "history": study.history})
+    return _predictor(str(checkpoint)).predict(
+        _model_input(image), view_position=image.view_position or "PA", context=context
+    )
+
+
 def prediction_run(*, session_id: int) -> Prediction | None:
     """Run the active model on the session's image; None if the session is gone.
 
-    Without a registered model the prediction says so plainly (status ``no_model``).
+    Without a registered model the prediction says so plainly (status ``no_model``). A model that fails on
+    the image leaves status ``failed`` with the reason.
     """
+    from cogaze import CogazeError
+
     session = ReadingSession.objects.filter(pk=session_id).first()
     if session is None:
         return None
     prediction, _ = Prediction.objects.get_or_create(session=session)
-    prediction.image = session_image(session=session)
-    model_version = active_model_version()
-    if model_version is None:
+    prediction.image = image = session_image(session=session)
+    prediction.model_version = model_version = active_model_version()
+    if model_version is None or image is None:
         prediction.status = Prediction.Status.NO_MODEL
-        prediction.message = NO_MODEL_MESSAGE
-        prediction.model_version = None
+        prediction.message = NO_MODEL_MESSAGE if model_version is None else "The study has no image."
         prediction.save()
         return prediction
-    prediction.status = Prediction.Status.FAILED
-    prediction.model_version = model_version
-    prediction.message = f"model {model_version} cannot be run yet: the CoGaze runtime is not installed"
+    try:
+        output = image_predict(image=image, model_version=model_version)
+    except (CogazeError, NotFound, OSError) as exc:
+        prediction.status = Prediction.Status.FAILED
+        prediction.message = f"Model {model_version} could not run: {exc}"
+        prediction.save()
+        return prediction
+    attention_name = f"predictions/session-{session.pk}/attention.png"
+    media_write(f"predictions/session-{session.pk}/attention.npy", npy_bytes(output.attention))
+    media_write(attention_name, heatmap_png(output.attention))
+    prediction.status = Prediction.Status.DONE
+    prediction.message = f"Model {model_version}. {model_version.description}".strip()
+    prediction.probabilities = output.probabilities
+    prediction.findings = output.findings
+    prediction.attention_file = attention_name
     prediction.save()
     return prediction

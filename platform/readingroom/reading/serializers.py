@@ -64,12 +64,19 @@ class HeatmapOutput(serializers.Serializer):
     height = serializers.IntegerField()
 
 
+class AgreementOutput(serializers.Serializer):
+    compared = serializers.IntegerField()
+    agree = serializers.IntegerField()
+    disagreements = serializers.ListField(child=serializers.CharField())
+
+
 class PredictionOutput(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
     probabilities = serializers.DictField(child=serializers.FloatField(), allow_null=True)
     findings = serializers.CharField(allow_null=True)
     attention_url = serializers.CharField(allow_null=True)
+    agreement = AgreementOutput(allow_null=True, required=False)
 
 
 class ResultsOutput(serializers.Serializer):

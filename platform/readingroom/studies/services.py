@@ -17,6 +17,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
+from readingroom.core.files import media_path, media_write
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 from readingroom.studies.models import Image, Patient, Study
 
@@ -44,13 +45,6 @@ def remap_uid(uid: str) -> str:
     return generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, str(uid)])
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
     img = PILImage.fromarray(pixels, mode="L")
     if size is not None:
@@ -68,16 +62,15 @@ def _write_derivatives(decoded: DecodedImage, digest: str) -> dict[str, str]:
         "display_file": str(base.with_suffix(".png")),
         "thumbnail_file": str(base) + "_thumb.png",
     }
-    root = Path(settings.MEDIA_ROOT)
-    _write_atomic(root / names["pixels_file"], decoded.stored.astype("<u2").tobytes())
-    _write_atomic(root / names["display_file"], _png_bytes(decoded.display))
-    _write_atomic(root / names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
+    media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
+    media_write(names["display_file"], _png_bytes(decoded.display))
+    media_write(names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
     return names
 
 
 def _remove_files(names: dict[str, str]) -> None:
     for name in names.values():
-        (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
+        media_path(name).unlink(missing_ok=True)
 
 
 def image_import_dicom(*, path: Path | str, indication: str = "", history: str = "") -> ImportResult:

@@ -9,7 +9,9 @@ from django.core.management import call_command
 
 def test_schema_validates_without_warnings(tmp_path):
     out = tmp_path / "openapi.json"
-    call_command("spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", str(out))
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", "--file", str(out)
+    )
     schema = json.loads(out.read_text())
     paths = schema["paths"]
     for path in ("/api/worklist/", "/api/assignments/{assignment_id}/start/", "/api/sessions/{session_id}/report/",

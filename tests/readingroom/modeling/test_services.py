@@ -1,0 +1,85 @@
+"""Training, registering and running CoGaze models from the platform (tiny config, CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from readingroom.core.exceptions import InvalidInput
+from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
+from readingroom.modeling.services import model_version_register, prediction_run, training_run_execute
+from readingroom.reading.models import OBSERVATIONS
+from readingroom.reading.results import session_results
+from readingroom.reading.services import report_submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trained_version(db) -> ModelVersion:
+    run = TrainingRun.objects.create(
+        name="cogaze-test", config_name="tiny", data_spec="phantoms:8", max_steps=2
+    )
+    run = training_run_execute(run_id=run.pk)
+    assert run.status == TrainingRun.Status.DONE, run.error
+    return run.model_version
+
+
+def test_training_run_registers_an_active_version(trained_version, settings):
+    assert trained_version.is_active
+    assert (settings.MEDIA_ROOT / trained_version.checkpoint).is_file()
+    assert trained_version.metrics["steps"] == 2
+    assert "SYNTHETIC" in trained_version.description
+    assert trained_version.config_name == "tiny"
+
+
+def test_registering_a_second_version_deactivates_the_first(trained_version, settings):
+    second = model_version_register(checkpoint=settings.MEDIA_ROOT / trained_version.checkpoint, name="other",
+                                    version="1")  # fmt: skip
+    trained_version.refresh_from_db()
+    assert second.is_active and not trained_version.is_active
+    with pytest.raises(InvalidInput, match="already registered"):
+        model_version_register(checkpoint=settings.MEDIA_ROOT / second.checkpoint, name="other", version="1")
+
+
+def test_broken_checkpoint_is_refused_with_its_name(tmp_path):
+    broken = tmp_path / "checkpoint.pt"
+    broken.write_bytes(b"not a checkpoint")
+    with pytest.raises(InvalidInput, match="checkpoint.pt: not a usable CoGaze checkpoint"):
+        model_version_register(checkpoint=broken, name="x", version="1")
+    with pytest.raises(CommandError, match="no such checkpoint"):
+        call_command("register_model", str(tmp_path / "missing.pt"), "--name", "x", "--model-version", "1")
+    assert not ModelVersion.objects.exists()
+
+
+def test_unknown_data_spec_is_refused():
+    with pytest.raises(CommandError, match="data_spec must be phantoms:N or export:PATH"):
+        call_command("train_model", "--data", "imagenet", "--queue")
+
+
+def test_prediction_with_the_active_model(trained_version, reading_session, reader, settings):
+    labels = dict.fromkeys(OBSERVATIONS, "not_mentioned") | {"Cardiomegaly": "present", "Edema": "absent"}
+    report_submit(session=reading_session, reader=reader, findings="Big heart.", impression="", labels=labels)
+    prediction = prediction_run(session_id=reading_session.pk)
+    assert prediction.status == Prediction.Status.DONE, prediction.message
+    assert set(prediction.probabilities) == set(OBSERVATIONS)
+    assert all(0.0 <= p <= 1.0 for p in prediction.probabilities.values())
+    assert prediction.model_version == trained_version
+    attention = np.load(settings.MEDIA_ROOT / f"predictions/session-{reading_session.pk}/attention.npy")
+    image = reading_session.assignment.study.images.get()
+    assert attention.shape == (image.rows, image.columns)
+    assert attention.sum() == pytest.approx(1.0, abs=1e-4)
+    payload = session_results(session=reading_session)["prediction"]
+    assert payload["status"] == "done" and payload["attention_url"].endswith("/attention.png")
+    assert payload["agreement"]["compared"] == 2
+    assert isinstance(payload["findings"], str | type(None))
+
+
+def test_missing_checkpoint_file_fails_the_prediction_with_a_reason(
+    trained_version, reading_session, settings
+):
+    (settings.MEDIA_ROOT / trained_version.checkpoint).unlink()
+    prediction = prediction_run(session_id=reading_session.pk)
+    assert prediction.status == Prediction.Status.FAILED
+    assert "checkpoint" in prediction.message and "missing" in prediction.message
