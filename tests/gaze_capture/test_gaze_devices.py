@@ -32,7 +32,9 @@ def drain(dev, max_reads=1000):
 
 
 def test_registry():
-    assert {"simulator", "replay", "browser", "gazepoint", "tobii", "pupil_labs", "eyelink"} <= set(device_names())
+    assert {"simulator", "replay", "browser", "gazepoint", "tobii", "pupil_labs", "eyelink"} <= set(
+        device_names()
+    )
     with pytest.raises(UnknownNameError, match="simulator"):
         open_device("eyelink2000x")
 
