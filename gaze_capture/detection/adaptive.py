@@ -120,7 +120,7 @@ def adaptive(
     onset_sd_factor: float = 4.0,
     min_peak_threshold_dps: float = 40.0,
     max_peak_threshold_dps: float = 300.0,
-    min_saccade_ms: float = 8.0,
+    min_saccade_ms: float = 12.0,
     offset_at_minimum: bool = True,
     max_pso_ms: float = 40.0,
     pso_threshold_dps: float = 20.0,
