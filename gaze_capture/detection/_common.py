@@ -27,7 +27,6 @@ __all__ = [
     "labels_from_runs",
     "run_mask",
     "run_sums",
-    "central_velocity",
 ]
 
 I64 = NDArray[np.int64]
@@ -113,24 +112,6 @@ def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64]:
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return starts.astype(np.int64), ends.astype(np.int64)
-
-
-def central_velocity(t_ms: NDArray[np.float64], xd: NDArray[np.float64], yd: NDArray[np.float64]):
-    """Angular speed (deg/s) per sample from central differences (one-sided at the ends); NaN near gaps."""
-    n = t_ms.shape[0]
-    v = np.full(n, np.nan)
-    if n < 2:
-        return v
-    if n >= 3:
-        dx = xd[2:] - xd[:-2]
-        dy = yd[2:] - yd[:-2]
-        dt = (t_ms[2:] - t_ms[:-2]) * 1e-3
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v[1:-1] = np.hypot(dx, dy) / dt
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v[0] = math.hypot(xd[1] - xd[0], yd[1] - yd[0]) / ((t_ms[1] - t_ms[0]) * 1e-3)
-        v[-1] = math.hypot(xd[-1] - xd[-2], yd[-1] - yd[-2]) / ((t_ms[-1] - t_ms[-2]) * 1e-3)
-    return v
 
 
 def _interleaved(starts: I64, ends: I64) -> I64:
