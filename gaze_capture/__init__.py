@@ -40,7 +40,7 @@ from .errors import (
     ParameterError,
     UnknownNameError,
 )
-from .geometry import ScreenGeometry, View, image_to_screen, map_samples, map_to_image
+from .geometry import ScreenGeometry, View, image_to_screen, map_fixations, map_samples, map_to_image
 from .priors import aggregate_priors, fixation_prior, pool_prior, sentence_priors, sigma_image_px
 from .samples import BinocularSamples, Fixations, Saccades, Samples
 
@@ -54,6 +54,7 @@ __all__ = [
     "map_to_image",
     "image_to_screen",
     "map_samples",
+    "map_fixations",
     "detect",
     "segment",
     "detector_names",

@@ -1,7 +1,5 @@
 """End to end as the platform uses it: samples -> fixations -> image pixels -> prior -> patch grid."""
 
-import dataclasses
-
 import numpy as np
 
 from gaze_capture import (
@@ -9,6 +7,7 @@ from gaze_capture import (
     View,
     detect,
     fixation_prior,
+    map_fixations,
     map_to_image,
     pool_prior,
     sentence_priors,
@@ -41,7 +40,9 @@ def test_simulated_reading_gives_a_prior_on_the_region_of_interest():
     # the hottest patch lies on the region (patches are 2000/37 = 54 image pixels)
     assert 1200 - 54 <= (c + 0.5) * 2000 / 37 <= 1600 + 54 and 300 - 54 <= (r + 0.5) * 2000 / 37 <= 700 + 54
     assert grid[5:14, 22:30].sum() > 0.5
-    fx_img = dataclasses.replace(fx, x=xi, y=yi).mask(on)
+    fx_img, on2, _ = map_fixations(fx, [view])
+    assert (on2 == on).all() and np.allclose(fx_img.x, xi, equal_nan=True)
+    fx_img = fx_img.mask(on)
     m = roi_metrics(fx_img, [roi])
     assert m["right upper lobe"].dwell_ms > 0.5 * fx.duration_ms[on].sum()
     halves = sentence_priors(
