@@ -216,7 +216,8 @@ def _pool_axis0(a: NDArray[np.float32], lo: float, hi: float, cells: int) -> NDA
     One pass over the whole rows of each interval, plus corrections for the partial rows at the edges.
     """
     n = a.shape[0]
-    edges = lo + (hi - lo) * np.arange(cells + 1) / cells
+    # edges beyond the image (padding) hold no mass: clamp them to the image
+    edges = np.clip(lo + (hi - lo) * np.arange(cells + 1) / cells, 0.0, float(n))
     f = np.floor(edges).astype(np.int64)
     phi = edges - f
     f = np.clip(f, 0, n)
@@ -240,6 +241,7 @@ def pool_prior(
     *,
     resize_to: int | None = None,
     center_crop: bool = False,
+    pad_to_square: bool = False,
 ) -> F32:
     """Pool a prior onto a model's patch grid, following the model's resize and crop.
 
@@ -259,6 +261,9 @@ def pool_prior(
         Model input size in pixels; only used to check the grid divides it (``resize_to % gh == 0``).
     center_crop : bool
         Whether the model centre-crops a square after resizing the shorter side.
+    pad_to_square : bool
+        Whether the model instead pads the image to a centred square (letterbox) after resizing the
+        longer side; cells over the padding get no mass.
 
     Returns
     -------
@@ -292,7 +297,13 @@ def pool_prior(
     if p.min() < 0:
         raise InvalidSamplesError("prior must be non-negative")
     h, w = p.shape
-    if center_crop:
+    if center_crop and pad_to_square:
+        raise ParameterError("center_crop and pad_to_square exclude each other")
+    if pad_to_square:
+        s = float(max(h, w))
+        y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
+        y1, x1 = y0 + s, x0 + s
+    elif center_crop:
         s = float(min(h, w))
         y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
         y1, x1 = y0 + s, x0 + s
