@@ -1,10 +1,11 @@
 """Adaptive detector: data-driven saccade thresholds, PSOs, blinks, and fixation vs smooth pursuit.
 
-In the spirit of the adaptive-threshold method for saccades and glissades (Nyström & Holmqvist 2010) and of
-REMoDNaV: the saccade peak threshold is estimated from each recording's own noise, saccade on- and offsets
-follow the velocity down to a lower threshold, a post-saccadic oscillation (PSO) is a renewed velocity
-burst right after a saccade, and what remains between saccades is split into fixation and smooth pursuit
-by the net speed of the gaze over a window that never crosses a saccade, PSO or gap.
+In the spirit of the adaptive velocity-threshold detector for saccades and glissades ("NH" in the Lund
+2013 comparison) and of REMoDNaV: the saccade peak threshold is estimated from each recording's own noise,
+saccade on- and offsets follow the velocity down to a lower threshold, a post-saccadic oscillation (PSO)
+is a renewed velocity burst right after a saccade, and what remains between saccades is split into
+fixation and smooth pursuit by the net speed and straightness of the gaze over a window that never
+crosses a saccade, PSO or gap, where the surrounding seconds show that the target moves at all.
 """
 
 from __future__ import annotations
