@@ -165,7 +165,7 @@ def fixations_from_runs(samples: Samples, starts: I64, ends: I64, dt_ms: float) 
     )
 
 
-def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64):
+def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64) -> tuple[I64, I64]:
     ok = np.isfinite(values)
     idx = np.arange(values.shape[0])
     nxt = np.where(ok, idx, values.shape[0])
@@ -260,7 +260,9 @@ def run_mask(n: int, starts: I64, ends: I64) -> NDArray[np.bool_]:
     return np.repeat(flags, np.diff(bounds))
 
 
-def labels_from_runs(n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None):
+def labels_from_runs(
+    n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None
+) -> NDArray[np.int8]:
     """Write ``label`` into ``out`` (created as zeros when None) over each run; returns ``out``.
 
     Runs may overlap or be unsorted (they are merged first).
