@@ -27,6 +27,7 @@ From raw screen samples to a 37x37 patch prior:
 """
 
 from .detection import EventLabel, Segmentation, detect, detector_names, register_detector, segment
+from .devices.browser import samples_from_payload
 from .errors import (
     DeviceDisconnectedError,
     DeviceError,
@@ -47,6 +48,7 @@ from .samples import BinocularSamples, Fixations, Saccades, Samples
 __all__ = [
     "Samples",
     "BinocularSamples",
+    "samples_from_payload",
     "Fixations",
     "Saccades",
     "ScreenGeometry",

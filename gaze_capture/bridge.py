@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import logging
-import math
 import sys
 import time
 from collections import OrderedDict
@@ -43,26 +42,10 @@ __all__ = ["Bridge", "BridgeStats", "batch_message", "with_token", "main"]
 log = logging.getLogger("gaze_capture.bridge")
 
 
-def _clean(v: float) -> float | None:
-    return None if not math.isfinite(v) else float(v)
-
-
 def batch_message(seq: int, device: str, samples: Samples) -> str:
     """The ``gaze_batch`` JSON text for one batch."""
-    return json.dumps(
-        {
-            "type": "gaze_batch",
-            "seq": int(seq),
-            "device": device,
-            "samples": {
-                "t": samples.t_ms.tolist(),
-                "x": [_clean(v) for v in samples.x.tolist()],
-                "y": [_clean(v) for v in samples.y.tolist()],
-                "valid": samples.valid.tolist(),
-            },
-        },
-        allow_nan=False,
-    )
+    payload = {"type": "gaze_batch", "seq": int(seq), "device": device, "samples": samples.to_payload()}
+    return json.dumps(payload, allow_nan=False)
 
 
 def with_token(url: str, token: str | None) -> str:
