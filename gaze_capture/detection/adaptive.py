@@ -155,14 +155,27 @@ def adaptive(
         Saccade on/offset threshold = noise mean + ``onset_sd_factor`` * noise SD (deg/s).
     min_saccade_ms : float
         Shorter saccade candidates are discarded (ms).
-    max_pso_ms, pso_threshold_dps : float
+    offset_at_minimum : bool
+        End a saccade at the first velocity minimum after its peak (start it at the last minimum before)
+        when that comes before the threshold crossing.
+    max_pso_ms, pso_threshold_dps, min_pso_ms : float
         A PSO is the part of the ``max_pso_ms`` after a saccade up to the last sample faster than
         ``pso_threshold_dps``; a detected PSO lasts at least ``min_pso_ms``.
     blink_before_ms, blink_after_ms : float
         Samples this long before and after lost data count as part of the blink or gap (ms): the lid
         distorts the signal around the loss itself.
     pursuit_window_ms : float
-        Window (centred, clipped at saccades, PSOs and gaps) over which the net gaze speed is measured (ms).
+        Window (centred, shifted to stay between saccades, PSOs and gaps) over which the net gaze speed is
+        measured (ms).
+    min_pursuit_interval_ms : float
+        Intervals between saccades shorter than this hold no pursuit (ms).
+    min_pursuit_straightness, straightness_step_ms : float
+        Pursuit also needs the path over the window to be straight: net displacement over path length
+        (0..1) of positions averaged over ``straightness_step_ms``.
+    min_pursuit_share, pursuit_context_ms : float
+        Pursuit is only labelled where at least this share of the intersaccadic time within
+        ``pursuit_context_ms`` around the sample looks like pursuit (a moving target); on static
+        stimuli, such as radiographs, slow movements are then fixational drift. 0 disables the check.
     pursuit_speed_dps : float
         Net speed above which an intersaccadic sample is smooth pursuit (deg/s).
     position_median_ms : float
