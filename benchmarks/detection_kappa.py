@@ -75,7 +75,7 @@ def main() -> None:
                     k = results[m][(stim, c, ev)]
                     pub = ref[f"kappaAL{c}{stim}{name}"]
                     mark = " **>**" if k > pub else ""
-                    cells.append(f"{k:.2f}{mark}")
+                    cells.append(f"{k:.3f}{mark}")
                 print(f"| {stim} | {c} | gaze_capture `{m}` | " + " | ".join(cells) + " |")
     print("\n**>**: above the published REMoDNaV figure for that stimulus, coder and event.")
 

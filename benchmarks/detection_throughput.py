@@ -91,7 +91,7 @@ def main() -> None:
     if pm_rows:
         print()
         print(
-            f"Ratio I-VT gaze_capture / pymovements: {by['gaze_capture `ivt`'] / by[pm_rows[0]]:.0f}x; "
+            f"Ratio I-VT gaze_capture / pymovements: {by['gaze_capture `ivt`'] / by[pm_rows[0]]:.1f}x; "
             f"I-DT: {by['gaze_capture `idt`'] / by[pm_rows[1]]:.0f}x"
         )
 

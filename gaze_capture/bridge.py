@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import logging
-import math
 import sys
 import time
 from collections import OrderedDict
@@ -43,26 +42,10 @@ __all__ = ["Bridge", "BridgeStats", "batch_message", "with_token", "main"]
 log = logging.getLogger("gaze_capture.bridge")
 
 
-def _clean(v: float) -> float | None:
-    return None if not math.isfinite(v) else float(v)
-
-
 def batch_message(seq: int, device: str, samples: Samples) -> str:
     """The ``gaze_batch`` JSON text for one batch."""
-    return json.dumps(
-        {
-            "type": "gaze_batch",
-            "seq": int(seq),
-            "device": device,
-            "samples": {
-                "t": samples.t_ms.tolist(),
-                "x": [_clean(v) for v in samples.x.tolist()],
-                "y": [_clean(v) for v in samples.y.tolist()],
-                "valid": samples.valid.tolist(),
-            },
-        },
-        allow_nan=False,
-    )
+    payload = {"type": "gaze_batch", "seq": int(seq), "device": device, "samples": samples.to_payload()}
+    return json.dumps(payload, allow_nan=False)
 
 
 def with_token(url: str, token: str | None) -> str:
@@ -107,7 +90,9 @@ class Bridge:
     reconnect_delays_s : sequence of float
         Waits between reconnection attempts (the last repeats).
     n_pings : int
-        Ping/pong exchanges per connection for the clock offset.
+        Ping/pong exchanges at the start of each connection for the clock offset.
+    ping_interval_s : float
+        One more ping this often while connected.
     max_pending : int
         Largest number of unacknowledged batches kept; reading pauses when it is reached.
     max_in_flight : int
@@ -126,6 +111,7 @@ class Bridge:
         max_pending: int = 100_000,
         max_in_flight: int = 32,
         read_timeout_s: float = 0.05,
+        ping_interval_s: float = 30.0,
     ) -> None:
         self.device = device
         self.url = url
@@ -135,6 +121,7 @@ class Bridge:
         self.n_pings = n_pings
         self.max_pending = max_pending
         self.max_in_flight = max_in_flight
+        self.ping_interval_s = ping_interval_s
         self.read_timeout_s = read_timeout_s
         self.pending: OrderedDict[int, str] = OrderedDict()
         self.stats = BridgeStats()
@@ -203,8 +190,13 @@ class Bridge:
             await ws.send(json.dumps({"type": "ping", "t_client": time.time() * 1000.0}))
             if i + 1 < self.n_pings:
                 await asyncio.sleep(0.005)
+        last_ping = time.monotonic()
         while not self.done:
             self._new.clear()
+            if time.monotonic() - last_ping > self.ping_interval_s:
+                # keep measuring the offset: device and server clocks drift apart over a session
+                await ws.send(json.dumps({"type": "ping", "t_client": time.time() * 1000.0}))
+                last_ping = time.monotonic()
             sent &= self.pending.keys()  # forget acknowledged batches
             for seq, text in list(self.pending.items()):
                 if len(sent) >= self.max_in_flight:
@@ -214,7 +206,8 @@ class Bridge:
                     sent.add(seq)
                     self.stats.sends += 1
             if self._pongs:
-                s, r, e = zip(*self._pongs, strict=True)
+                recent = self._pongs[-50:]
+                s, r, e = zip(*recent, strict=True)
                 self.stats.clock = estimate_offset(s, r, e)
             if self.done:
                 break
@@ -292,7 +285,11 @@ def _parse_option(text: str) -> tuple[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0 all delivered, 1 undelivered, 2 bad usage)."""
+    """Command-line entry point; returns the exit status.
+
+    0: everything delivered; 1: batches undelivered or rejected by the server, or the device failed;
+    2: bad usage.
+    """
     ap = argparse.ArgumentParser(prog="python -m gaze_capture.bridge", description=__doc__.splitlines()[0])
     ap.add_argument("--device", required=True, help="adapter name (simulator, gazepoint, tobii, ...)")
     ap.add_argument("--server", required=True, help="ws(s)://host/ws/gaze/<session_id>/")
@@ -319,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     log.info("done: %s", stats)
-    return 0 if not bridge.pending and stats.device_error is None else 1
+    ok = not bridge.pending and stats.device_error is None and stats.batches_rejected == 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

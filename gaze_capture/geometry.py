@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import GeometryError, InvalidSamplesError
-from .samples import Samples
+from .samples import Fixations, Samples
 
-__all__ = ["ScreenGeometry", "View", "map_to_image", "image_to_screen", "map_samples"]
+__all__ = ["ScreenGeometry", "View", "map_to_image", "image_to_screen", "map_samples", "map_fixations"]
 
 Rect = tuple[float, float, float, float]
 
@@ -280,3 +280,27 @@ def map_samples(
         host_t_ms=samples.host_t_ms,
     )
     return mapped, on, idx
+
+
+def map_fixations(
+    fixations: Fixations, views: Sequence[View]
+) -> tuple[Fixations, NDArray[np.bool_], NDArray[np.intp]]:
+    """Map fixation centres (screen pixels) to image pixels with the view in force at each onset.
+
+    Returns
+    -------
+    image_fixations : Fixations
+        Same times; positions in image pixels (NaN where no view was in force).
+    on_image : ndarray of bool, shape (k,)
+        Whether the centre fell on the displayed image (use it to drop off-image fixations).
+    view_index : ndarray of intp, shape (k,)
+    """
+    xi, yi, on, idx = map_to_image(fixations.x, fixations.y, fixations.onset_ms, views)
+    out = Fixations(
+        onset_ms=fixations.onset_ms,
+        offset_ms=fixations.offset_ms,
+        duration_ms=fixations.duration_ms,
+        x=xi,
+        y=yi,
+    )
+    return out, on, idx

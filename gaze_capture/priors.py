@@ -147,6 +147,26 @@ def fixation_prior(
 _CUTOFF_SIGMAS = 5.0  # a Gaussian is dropped from tiles farther than this; its value there is < 4e-6 of peak
 
 
+def _gaussian_rows(
+    centres: NDArray[np.float64], size: int, sigma: float, reach: float
+) -> NDArray[np.float32]:
+    """(k, size) samples of 1-D Gaussians at pixel centres ``i + 0.5``, zero farther than ``reach``.
+
+    Only the band within ``reach`` of each centre is evaluated (the exponentials dominate the cost).
+    """
+    k = centres.shape[0]
+    half = int(math.ceil(reach))
+    span = min(2 * half + 1, size)
+    out = np.zeros((k, size), np.float32)
+    first = np.clip(np.floor(centres).astype(np.int64) - half, 0, max(size - span, 0))  # (k,)
+    idx = first[:, None] + np.arange(span)[None, :]  # (k, span)
+    d = (idx + 0.5 - centres[:, None]).astype(np.float32)
+    band = np.exp(np.float32(-0.5 / (sigma * sigma)) * d * d)
+    band[np.abs(d) > reach] = 0.0
+    np.put_along_axis(out, idx, band, axis=1)
+    return out
+
+
 def _separable_gaussians(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -162,18 +182,15 @@ def _separable_gaussians(
     which cuts the work by the ratio of image area to Gaussian footprint.
     """
     c0, r0, c1, r1 = box
-    cols = np.arange(c0, c1, dtype=np.float32) + np.float32(0.5)
-    rows = np.arange(r0, r1, dtype=np.float32) + np.float32(0.5)
-    inv = np.float32(-0.5 / (sigma * sigma))
-    gx = np.exp(inv * (cols[None, :] - x.astype(np.float32)[:, None]) ** 2)  # (k, Wr)
-    gy = np.exp(inv * (rows[None, :] - y.astype(np.float32)[:, None]) ** 2)  # (k, Hr)
+    reach = _CUTOFF_SIGMAS * sigma
+    gx = _gaussian_rows(x - c0, c1 - c0, sigma, reach)  # (k, Wr)
+    gy = _gaussian_rows(y - r0, r1 - r0, sigma, reach)  # (k, Hr)
     # exact total from the 1-D sums, so the big map needs no second pass
     total = float(np.sum(wts * gx.sum(axis=1, dtype=np.float64) * gy.sum(axis=1, dtype=np.float64)))
     if not total > 0:
         raise EmptyInputError("the prior is zero everywhere inside the region (sigma too small?)")
     gy *= (wts / total).astype(np.float32)[:, None]
     out = np.zeros((h, w), np.float32)
-    reach = _CUTOFF_SIGMAS * sigma
     tile = 128  # measured best on 2 cores for sigma 20-60 px (small matmuls, few fixations each)
     hr, wr = r1 - r0, c1 - c0
     col_edges = list(range(0, wr, tile))
@@ -199,7 +216,8 @@ def _pool_axis0(a: NDArray[np.float32], lo: float, hi: float, cells: int) -> NDA
     One pass over the whole rows of each interval, plus corrections for the partial rows at the edges.
     """
     n = a.shape[0]
-    edges = lo + (hi - lo) * np.arange(cells + 1) / cells
+    # edges beyond the image (padding) hold no mass: clamp them to the image
+    edges = np.clip(lo + (hi - lo) * np.arange(cells + 1) / cells, 0.0, float(n))
     f = np.floor(edges).astype(np.int64)
     phi = edges - f
     f = np.clip(f, 0, n)
@@ -223,6 +241,7 @@ def pool_prior(
     *,
     resize_to: int | None = None,
     center_crop: bool = False,
+    pad_to_square: bool = False,
 ) -> F32:
     """Pool a prior onto a model's patch grid, following the model's resize and crop.
 
@@ -242,6 +261,9 @@ def pool_prior(
         Model input size in pixels; only used to check the grid divides it (``resize_to % gh == 0``).
     center_crop : bool
         Whether the model centre-crops a square after resizing the shorter side.
+    pad_to_square : bool
+        Whether the model instead pads the image to a centred square (letterbox) after resizing the
+        longer side; cells over the padding get no mass.
 
     Returns
     -------
@@ -275,7 +297,13 @@ def pool_prior(
     if p.min() < 0:
         raise InvalidSamplesError("prior must be non-negative")
     h, w = p.shape
-    if center_crop:
+    if center_crop and pad_to_square:
+        raise ParameterError("center_crop and pad_to_square exclude each other")
+    if pad_to_square:
+        s = float(max(h, w))
+        y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
+        y1, x1 = y0 + s, x0 + s
+    elif center_crop:
         s = float(min(h, w))
         y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
         y1, x1 = y0 + s, x0 + s

@@ -155,6 +155,15 @@ class Samples:
         dt = float(np.median(np.diff(self.t_ms)))
         return 1000.0 / dt if dt > 0 else float("nan")
 
+    def to_payload(self) -> dict[str, list]:
+        """``{"t", "x", "y", "valid"}`` lists as in the platform's ``gaze_batch`` (invalid positions None)."""
+        return {
+            "t": self.t_ms.tolist(),
+            "x": [v if v == v else None for v in self.x.tolist()],  # NaN -> None (JSON null)
+            "y": [v if v == v else None for v in self.y.tolist()],
+            "valid": self.valid.tolist(),
+        }
+
     def mask(self, keep: ArrayLike) -> Samples:
         """Samples where ``keep`` (bool, shape (n,)) is True."""
         k = np.asarray(keep, dtype=bool)

@@ -32,7 +32,7 @@ class ReaderConfig:
     rate_hz: float = 1000.0  # sampling rate, 60 to 2000 Hz
     precision_rms_deg: float = 0.03  # RMS sample-to-sample noise, degrees
     fixation_median_ms: float = 260.0  # median fixation duration
-    fixation_log_sd: float = 0.45  # log-normal shape (right skew)
+    fixation_log_sd: float = 0.6  # log-normal shape: mean/median 1.2, as in the Lund image viewing data
     min_fixation_ms: float = 80.0
     drift_dps: float = 0.3  # mean fixational drift speed, deg/s
     roi_probability: float = 0.4  # chance that the next fixation lands in a region of interest

@@ -27,7 +27,6 @@ __all__ = [
     "labels_from_runs",
     "run_mask",
     "run_sums",
-    "central_velocity",
 ]
 
 I64 = NDArray[np.int64]
@@ -115,24 +114,6 @@ def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64]:
     return starts.astype(np.int64), ends.astype(np.int64)
 
 
-def central_velocity(t_ms: NDArray[np.float64], xd: NDArray[np.float64], yd: NDArray[np.float64]):
-    """Angular speed (deg/s) per sample from central differences (one-sided at the ends); NaN near gaps."""
-    n = t_ms.shape[0]
-    v = np.full(n, np.nan)
-    if n < 2:
-        return v
-    if n >= 3:
-        dx = xd[2:] - xd[:-2]
-        dy = yd[2:] - yd[:-2]
-        dt = (t_ms[2:] - t_ms[:-2]) * 1e-3
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v[1:-1] = np.hypot(dx, dy) / dt
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v[0] = math.hypot(xd[1] - xd[0], yd[1] - yd[0]) / ((t_ms[1] - t_ms[0]) * 1e-3)
-        v[-1] = math.hypot(xd[-1] - xd[-2], yd[-1] - yd[-2]) / ((t_ms[-1] - t_ms[-2]) * 1e-3)
-    return v
-
-
 def _interleaved(starts: I64, ends: I64) -> I64:
     out = np.empty(2 * starts.size, np.int64)
     out[0::2] = starts
@@ -184,7 +165,7 @@ def fixations_from_runs(samples: Samples, starts: I64, ends: I64, dt_ms: float) 
     )
 
 
-def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64):
+def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64) -> tuple[I64, I64]:
     ok = np.isfinite(values)
     idx = np.arange(values.shape[0])
     nxt = np.where(ok, idx, values.shape[0])
@@ -279,7 +260,9 @@ def run_mask(n: int, starts: I64, ends: I64) -> NDArray[np.bool_]:
     return np.repeat(flags, np.diff(bounds))
 
 
-def labels_from_runs(n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None):
+def labels_from_runs(
+    n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None
+) -> NDArray[np.int8]:
     """Write ``label`` into ``out`` (created as zeros when None) over each run; returns ``out``.
 
     Runs may overlap or be unsorted (they are merged first).

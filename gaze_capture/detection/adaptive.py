@@ -1,10 +1,11 @@
 """Adaptive detector: data-driven saccade thresholds, PSOs, blinks, and fixation vs smooth pursuit.
 
-In the spirit of the adaptive-threshold method for saccades and glissades (Nyström & Holmqvist 2010) and of
-REMoDNaV: the saccade peak threshold is estimated from each recording's own noise, saccade on- and offsets
-follow the velocity down to a lower threshold, a post-saccadic oscillation (PSO) is a renewed velocity
-burst right after a saccade, and what remains between saccades is split into fixation and smooth pursuit
-by the net speed of the gaze over a window that never crosses a saccade, PSO or gap.
+In the spirit of the adaptive velocity-threshold detector for saccades and glissades ("NH" in the Lund
+2013 comparison) and of REMoDNaV: the saccade peak threshold is estimated from each recording's own noise,
+saccade on- and offsets follow the velocity down to a lower threshold, a post-saccadic oscillation (PSO)
+is a renewed velocity burst right after a saccade, and what remains between saccades is split into
+fixation and smooth pursuit by the net speed and straightness of the gaze over a window that never
+crosses a saccade, PSO or gap, where the surrounding seconds show that the target moves at all.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def adaptive(
     onset_sd_factor: float = 4.0,
     min_peak_threshold_dps: float = 40.0,
     max_peak_threshold_dps: float = 300.0,
-    min_saccade_ms: float = 8.0,
+    min_saccade_ms: float = 12.0,
     offset_at_minimum: bool = True,
     max_pso_ms: float = 40.0,
     pso_threshold_dps: float = 20.0,
@@ -154,14 +155,27 @@ def adaptive(
         Saccade on/offset threshold = noise mean + ``onset_sd_factor`` * noise SD (deg/s).
     min_saccade_ms : float
         Shorter saccade candidates are discarded (ms).
-    max_pso_ms, pso_threshold_dps : float
+    offset_at_minimum : bool
+        End a saccade at the first velocity minimum after its peak (start it at the last minimum before)
+        when that comes before the threshold crossing.
+    max_pso_ms, pso_threshold_dps, min_pso_ms : float
         A PSO is the part of the ``max_pso_ms`` after a saccade up to the last sample faster than
         ``pso_threshold_dps``; a detected PSO lasts at least ``min_pso_ms``.
     blink_before_ms, blink_after_ms : float
         Samples this long before and after lost data count as part of the blink or gap (ms): the lid
         distorts the signal around the loss itself.
     pursuit_window_ms : float
-        Window (centred, clipped at saccades, PSOs and gaps) over which the net gaze speed is measured (ms).
+        Window (centred, shifted to stay between saccades, PSOs and gaps) over which the net gaze speed is
+        measured (ms).
+    min_pursuit_interval_ms : float
+        Intervals between saccades shorter than this hold no pursuit (ms).
+    min_pursuit_straightness, straightness_step_ms : float
+        Pursuit also needs the path over the window to be straight: net displacement over path length
+        (0..1) of positions averaged over ``straightness_step_ms``.
+    min_pursuit_share, pursuit_context_ms : float
+        Pursuit is only labelled where at least this share of the intersaccadic time within
+        ``pursuit_context_ms`` around the sample looks like pursuit (a moving target); on static
+        stimuli, such as radiographs, slow movements are then fixational drift. 0 disables the check.
     pursuit_speed_dps : float
         Net speed above which an intersaccadic sample is smooth pursuit (deg/s).
     position_median_ms : float

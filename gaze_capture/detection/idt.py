@@ -91,8 +91,9 @@ def idt(
     starts = np.arange(n - w + 1)
     ok_start = (cb[starts + w] - cb[starts] == 0) & (span[starts + w // 2] <= disp)
     cover = np.zeros(n + 1, np.int32)
-    np.add.at(cover, starts[ok_start], 1)
-    np.add.at(cover, starts[ok_start] + w, -1)
+    ok_idx = starts[ok_start]
+    cover[ok_idx] += 1  # window starts are distinct, and so are their ends: plain fancy increments suffice
+    cover[ok_idx + w] -= 1
     fixmask = np.cumsum(cover[:-1]) > 0
     # samples j-1 and j belong to the same fixation only if one fixation window holds both
     ps = np.concatenate(([0], np.cumsum(ok_start), np.zeros(max(w - 1, 0), np.int64) + ok_start.sum()))

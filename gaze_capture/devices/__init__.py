@@ -1,12 +1,13 @@
 """Device adapters behind one interface, registered by name.
 
-``open_device("simulator")``, ``"replay"``, ``"browser"``, ``"gazepoint"``, ``"tobii"``, ``"pupil_labs"``.
-Vendor SDKs are imported only when an adapter connects.
+``open_device(name, **options)`` with ``"simulator"``, ``"replay"``, ``"browser"``, ``"gazepoint"``,
+``"tobii"``, ``"pupil_labs"`` or ``"eyelink"``. Vendor SDKs are imported only when an adapter connects.
 """
 
-from . import browser, gazepoint, pupil_labs, replay, simulator, tobii  # noqa: F401  (register adapters)
+from . import browser, eyelink, gazepoint, pupil_labs, replay, simulator, tobii  # noqa: F401  (register adapters)
 from .base import GazeDevice, device_class, device_names, open_device, register_device
 from .browser import BrowserFeed, samples_from_payload
+from .eyelink import EyeLinkDevice
 from .gazepoint import GazepointDevice
 from .pupil_labs import PupilLabsDevice
 from .replay import ReplayDevice, load_recording
@@ -25,6 +26,7 @@ __all__ = [
     "BrowserFeed",
     "samples_from_payload",
     "GazepointDevice",
+    "EyeLinkDevice",
     "TobiiDevice",
     "PupilLabsDevice",
 ]

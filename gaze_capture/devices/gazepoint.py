@@ -140,8 +140,9 @@ class GazepointDevice(GazeDevice):
     def _read(self, timeout_s: float) -> Samples | None:
         if not self._rows:
             self._pump(timeout_s)
-        while self._pump(0.0):
-            pass
+        for _ in range(256):  # drain what is already buffered, without spinning on a busy stream
+            if not self._pump(0.0):
+                break
         if not self._rows:
             return None
         rows, self._rows = self._rows, []

@@ -1,7 +1,14 @@
 """File formats: REFLACX, EGD-CXR (Gazepoint), BIDS eye tracking, and the Lund 2013 labelled CSVs."""
 
 from .bids import read_bids_physio, sidecar_path, write_bids_physio
-from .egdcxr import EGD_COLUMNS, EgdFixations, read_egdcxr_fixations, write_egdcxr_fixations
+from .egdcxr import (
+    EGD_COLUMNS,
+    EgdFixations,
+    read_egdcxr_fixations,
+    read_egdcxr_transcript,
+    write_egdcxr_fixations,
+    write_egdcxr_transcript,
+)
 from .lund import LUND_GEOMETRY, LUND_RATE_HZ, LundRecording, lund_recordings, read_lund_csv
 from .reflacx import (
     FIXATION_COLUMNS,
@@ -40,6 +47,8 @@ __all__ = [
     "EgdFixations",
     "read_egdcxr_fixations",
     "write_egdcxr_fixations",
+    "read_egdcxr_transcript",
+    "write_egdcxr_transcript",
     "write_bids_physio",
     "read_bids_physio",
     "sidecar_path",

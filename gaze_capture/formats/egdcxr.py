@@ -9,6 +9,7 @@ row carries the final duration.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,16 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import FormatError, InvalidSamplesError
 from ..samples import Fixations
 from ._csv import column_float, read_table, write_table
+from .reflacx import Word
 
-__all__ = ["EGD_COLUMNS", "EgdFixations", "read_egdcxr_fixations", "write_egdcxr_fixations"]
+__all__ = [
+    "EGD_COLUMNS",
+    "EgdFixations",
+    "read_egdcxr_fixations",
+    "write_egdcxr_fixations",
+    "read_egdcxr_transcript",
+    "write_egdcxr_transcript",
+]
 
 EGD_COLUMNS = (
     "SESSION_ID",
@@ -156,3 +165,41 @@ def write_egdcxr_fixations(
             for c, v in zip(cols, row, strict=True):
                 c.append(v)
     write_table(path, EGD_COLUMNS, cols)
+
+
+def read_egdcxr_transcript(path: str | Path) -> tuple[str, list[Word]]:
+    """Read an EGD-CXR transcript JSON: ``{"full_text": str, "time_stamped_text": [{"phrase": str,
+    "begin_time": s, "end_time": s}, ...]}``; returns the full text and the phrases with ms spans."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError("file not found", path=p) from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"invalid JSON: {exc.msg}", path=p, line=exc.lineno) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("time_stamped_text"), list):
+        raise FormatError("expected an object with a 'time_stamped_text' list", path=p)
+    out = []
+    for i, item in enumerate(doc["time_stamped_text"]):
+        try:
+            w = Word(
+                str(item["phrase"]), float(item["begin_time"]) * 1000.0, float(item["end_time"]) * 1000.0
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"time_stamped_text[{i}] is malformed: {exc!r}", path=p) from None
+        if w.end_ms < w.start_ms:
+            raise FormatError(f"time_stamped_text[{i}] ends before it starts", path=p)
+        out.append(w)
+    return str(doc.get("full_text", " ".join(w.word for w in out))), out
+
+
+def write_egdcxr_transcript(path: str | Path, phrases: list[Word], full_text: str | None = None) -> None:
+    """Write an EGD-CXR transcript JSON (times in seconds)."""
+    doc = {
+        "full_text": full_text if full_text is not None else " ".join(w.word for w in phrases),
+        "time_stamped_text": [
+            {"phrase": w.word, "begin_time": w.start_ms / 1000.0, "end_time": w.end_ms / 1000.0}
+            for w in phrases
+        ],
+    }
+    Path(path).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

@@ -32,7 +32,9 @@ def drain(dev, max_reads=1000):
 
 
 def test_registry():
-    assert {"simulator", "replay", "browser", "gazepoint", "tobii", "pupil_labs"} <= set(device_names())
+    assert {"simulator", "replay", "browser", "gazepoint", "tobii", "pupil_labs", "eyelink"} <= set(
+        device_names()
+    )
     with pytest.raises(UnknownNameError, match="simulator"):
         open_device("eyelink2000x")
 
@@ -333,3 +335,93 @@ def test_pupil_labs_with_fake_api(monkeypatch):
     assert np.allclose(np.diff(s.t_ms), 5.0, atol=1e-3)
     dev.close()
     assert Dev.closed
+
+
+def test_eyelink_with_fake_pylink(monkeypatch):
+    pl = types.ModuleType("pylink")
+    pl.MISSING_DATA = -32768.0
+    pl.SAMPLE_TYPE = 200
+
+    class Eye:
+        def __init__(self, x, y, p):
+            self.g, self.p = (x, y), p
+
+        def getGaze(self):
+            return self.g
+
+        def getPupilSize(self):
+            return self.p
+
+    class Sample:
+        def __init__(self, t, left, right):
+            self.t, self.l, self.r = t, left, right
+
+        def getTime(self):
+            return self.t
+
+        def isLeftSample(self):
+            return self.l is not None
+
+        def isRightSample(self):
+            return self.r is not None
+
+        def getLeftEye(self):
+            return self.l
+
+        def getRightEye(self):
+            return self.r
+
+    class Tracker:
+        def __init__(self, address):
+            self.commands = []
+            self.queue = []
+            for i in range(30):
+                left = Eye(100.0 + i, 200.0, 800.0)
+                right = (
+                    Eye(pl.MISSING_DATA, pl.MISSING_DATA, 0.0) if i % 3 == 0 else Eye(110.0 + i, 210.0, 900.0)
+                )
+                self.queue += [(200, Sample(5000.0 + i, left, right)), (1, None)]
+            self.queue.insert(4, (200, Sample(5001.0, Eye(0, 0, 0), None)))  # a repeated sample
+            self.connected = True
+
+        def sendCommand(self, c):
+            self.commands.append(c)
+
+        def startRecording(self, *a):
+            return 0
+
+        def stopRecording(self):
+            pass
+
+        def close(self):
+            self.connected = False
+
+        def isConnected(self):
+            return self.connected
+
+        def getNextData(self):
+            if not self.queue:
+                return 0
+            kind, self._cur = self.queue.pop(0)
+            return kind
+
+        def getFloatData(self):
+            return self._cur
+
+        def doTrackerSetup(self):
+            self.commands.append("setup")
+
+    pl.EyeLink = Tracker
+    monkeypatch.setitem(sys.modules, "pylink", pl)
+    dev = open_device("eyelink", sample_rate_hz=1000)
+    dev.connect()
+    assert dev.calibrate()["status"] == "done"
+    dev.start()
+    s = drain(dev)
+    assert len(s) == 30 and s.t_ms[0] == 5000.0 and np.all(np.diff(s.t_ms) == 1.0)
+    assert s.x[0] == 100.0 and s.x[1] == pytest.approx(106.0) and s.pupil[1] == pytest.approx(850.0)
+    assert "sample_rate 1000" in dev._tk.commands
+    dev._tk.connected = False
+    dev._tk.queue = [(200, None)]
+    with pytest.raises(DeviceDisconnectedError):
+        dev.read()

@@ -186,3 +186,19 @@ def test_bids_bad_input(tmp_path):
         fh.write("0\t1\t1\tn/a\n5\t1\t1\tn/a\n2\t1\t1\tn/a\n")
     with pytest.raises(FormatError, match="line 3"):
         read_bids_physio(p)
+
+
+def test_egdcxr_transcript_round_trip_and_sentences(tmp_path):
+    from gaze_capture.formats import read_egdcxr_transcript, write_egdcxr_transcript
+    from gaze_capture.transcripts import sentence_spans
+
+    phrases = [Word("the heart size is normal.", 1000.0, 2500.5), Word("no effusion.", 3000.0, 3900.0)]
+    p = tmp_path / "transcript.json"
+    write_egdcxr_transcript(p, phrases)
+    text, back = read_egdcxr_transcript(p)
+    assert text == "the heart size is normal. no effusion."
+    assert back == phrases
+    assert [s.text for s in sentence_spans(back)] == ["the heart size is normal.", "no effusion."]
+    p.write_text('{"time_stamped_text": [{"phrase": "x", "begin_time": 2, "end_time": 1}]}')
+    with pytest.raises(FormatError, match=r"\[0\] ends before"):
+        read_egdcxr_transcript(p)

@@ -69,3 +69,18 @@ def test_binocular_cyclopean():
     assert c.x[:3].tolist() == [15.0, 10.0, 30.0] and c.pupil[0] == 4.0
     with pytest.raises(InvalidSamplesError, match="same timestamps"):
         BinocularSamples(left, Samples.from_arrays([0, 1, 2, 4], [0] * 4, [0] * 4))
+
+
+def test_payload_round_trip():
+    from gaze_capture import samples_from_payload
+
+    s = Samples.from_arrays([0.0, 4.0, 8.0], [1.5, np.nan, 3.0], [2.0, 2.0, 2.0])
+    p = s.to_payload()
+    assert p == {
+        "t": [0.0, 4.0, 8.0],
+        "x": [1.5, None, 3.0],
+        "y": [2.0, None, 2.0],
+        "valid": [True, False, True],
+    }
+    back = samples_from_payload(p)
+    assert np.array_equal(back.x, s.x, equal_nan=True) and (back.valid == s.valid).all()

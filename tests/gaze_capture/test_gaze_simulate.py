@@ -57,3 +57,18 @@ def test_reproducible_with_seed():
     a = simulate_reading(2000, view=VIEW, geometry=G, seed=7)
     b = simulate_reading(2000, view=VIEW, geometry=G, seed=7)
     assert np.array_equal(a.samples.x, b.samples.x, equal_nan=True)
+
+
+@pytest.mark.parametrize("rate", [60.0, 2000.0])
+@pytest.mark.parametrize("method", ["ivt", "idt", "adaptive"])
+def test_detectors_recover_simulated_fixations_at_webcam_and_lab_rates(rate, method):
+    from gaze_capture.evaluation import cohen_kappa
+
+    precision = 0.1 if rate <= 120 else 0.03
+    sim = simulate_reading(
+        20000, view=VIEW, geometry=G, config=ReaderConfig(rate_hz=rate, precision_rms_deg=precision)
+    )
+    seg = segment(method, sim.samples, pixels_per_degree=G.pixels_per_degree)
+    assert abs(len(seg.fixations) - len(sim.fixations)) <= 0.15 * len(sim.fixations)
+    kappa = cohen_kappa(seg.labels == EventLabel.FIXATION, sim.labels == EventLabel.FIXATION)
+    assert kappa > (0.45 if method == "idt" else 0.65)
