@@ -26,6 +26,7 @@ import json
 import logging
 import sys
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,9 +43,10 @@ __all__ = ["Bridge", "BridgeStats", "batch_message", "with_token", "main"]
 log = logging.getLogger("gaze_capture.bridge")
 
 
-def batch_message(seq: int, device: str, samples: Samples) -> str:
-    """The ``gaze_batch`` JSON text for one batch."""
-    payload = {"type": "gaze_batch", "seq": int(seq), "device": device, "samples": samples.to_payload()}
+def batch_message(seq: int, device: str, samples: Samples, stream: str = "") -> str:
+    """The ``gaze_batch`` JSON text for one batch of one sender stream."""
+    payload = {"type": "gaze_batch", "stream": stream, "seq": int(seq), "device": device,
+               "samples": samples.to_payload()}  # fmt: skip
     return json.dumps(payload, allow_nan=False)
 
 
@@ -117,6 +119,9 @@ class Bridge:
         self.url = url
         self.device_name = device_name
         self.next_seq = int(seq_start)
+        # Seq numbers and the tracker's clock belong to this run of the bridge: a restarted bridge starts
+        # a new stream, so its batches never collide with those stored from an earlier run.
+        self.stream = f"bridge-{uuid.uuid4().hex[:16]}"
         self.delays = list(reconnect_delays_s) or [1.0]
         self.n_pings = n_pings
         self.max_pending = max_pending
@@ -152,7 +157,7 @@ class Bridge:
                     continue
                 seq = self.next_seq
                 self.next_seq += 1
-                self.pending[seq] = batch_message(seq, self.device_name, batch)
+                self.pending[seq] = batch_message(seq, self.device_name, batch, self.stream)
                 self.stats.batches_read += 1
                 self.stats.samples_read += len(batch)
                 self._new.set()
@@ -187,7 +192,9 @@ class Bridge:
     async def _send_loop(self, ws: Any) -> None:
         sent: set[int] = set()
         for i in range(self.n_pings):
-            await ws.send(json.dumps({"type": "ping", "t_client": time.time() * 1000.0}))
+            await ws.send(
+                json.dumps({"type": "ping", "stream": self.stream, "t_client": time.time() * 1000.0})
+            )
             if i + 1 < self.n_pings:
                 await asyncio.sleep(0.005)
         last_ping = time.monotonic()
@@ -195,7 +202,9 @@ class Bridge:
             self._new.clear()
             if time.monotonic() - last_ping > self.ping_interval_s:
                 # keep measuring the offset: device and server clocks drift apart over a session
-                await ws.send(json.dumps({"type": "ping", "t_client": time.time() * 1000.0}))
+                await ws.send(
+                    json.dumps({"type": "ping", "stream": self.stream, "t_client": time.time() * 1000.0})
+                )
                 last_ping = time.monotonic()
             sent &= self.pending.keys()  # forget acknowledged batches
             for seq, text in list(self.pending.items()):

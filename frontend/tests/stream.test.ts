@@ -54,6 +54,7 @@ function makeStream(): GazeStream {
   return new GazeStream({
     url: "ws://host/ws/gaze/7/",
     device: "browser-simulator",
+    stream: "web-test",
     socketFactory: (url) => new FakeSocket(url),
     now: () => clock,
     backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
@@ -82,6 +83,7 @@ describe("GazeStream", () => {
     expect(socket.batches()).toEqual([
       {
         type: "gaze_batch",
+        stream: "web-test",
         seq: 0,
         device: "browser-simulator",
         samples: { t: [0, 4, 8], x: [100, 104, null], y: [200, 204, null], valid: [true, true, false] },
@@ -181,7 +183,7 @@ describe("GazeStream", () => {
       ["view", 1],
       ["gaze_batch", 0],
     ]);
-    expect(socket.sent[0]).toEqual({ type: "view", seq: 0, ...view });
+    expect(socket.sent[0]).toEqual({ type: "view", stream: "web-test", seq: 0, ...view });
     // A view ack does not acknowledge the gaze batch with the same seq.
     socket.reply({ type: "ack", kind: "view", seq: 0 });
     expect(stream.stats()).toMatchObject({ viewsAcked: 1, viewsPending: 1, batchesAcked: 0, batchesPending: 1 });
@@ -229,10 +231,10 @@ describe("GazeStream", () => {
     const socket = FakeSocket.all[0];
     clock = 1000;
     socket.open();
-    expect(socket.sent.at(-1)).toEqual({ type: "ping", t_client: 1000 });
+    expect(socket.sent.at(-1)).toEqual({ type: "ping", stream: "web-test", t_client: 1000 });
     clock = 6000;
     vi.advanceTimersByTime(5000);
-    expect(socket.sent.at(-1)).toEqual({ type: "ping", t_client: 6000 });
+    expect(socket.sent.at(-1)).toEqual({ type: "ping", stream: "web-test", t_client: 6000 });
     clock = 6012;
     socket.reply({ type: "pong", t_client: 6000, t_server: 123456 });
     expect(stream.stats().rttMs).toBe(12);
@@ -285,5 +287,14 @@ describe("GazeStream", () => {
     stream.addSamples([sample(1)]);
     expect(stream.stats()).toMatchObject({ samples: 0, viewsPending: 0 });
     expect(stream.stats().connection).toBe("closed");
+  });
+});
+
+describe("stream ids", () => {
+  it("gives every GazeStream (page load) its own random id, valid for the server", () => {
+    const a = new GazeStream({ url: "ws://h/ws/gaze/1/", device: "d", socketFactory: (u) => new FakeSocket(u) });
+    const b = new GazeStream({ url: "ws://h/ws/gaze/1/", device: "d", socketFactory: (u) => new FakeSocket(u) });
+    expect(a.stream).not.toEqual(b.stream);
+    expect(a.stream).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
   });
 });

@@ -135,7 +135,7 @@ def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page)
     )
     assert "No model is registered" in page.get_by_test_id("prediction-panel").inner_text()
 
-    from readingroom.gaze.models import GazeAnalysis
+    from readingroom.gaze.models import GazeAnalysis, GazeChunk
     from readingroom.reading.models import Report, ViewEvent
 
     report = Report.objects.get(session__assignment=assignment)
@@ -143,6 +143,8 @@ def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page)
     assert ViewEvent.objects.filter(session__assignment=assignment).count() >= 2  # initial view and the zoom
     zooms = {round(v.zoom or 0, 2) for v in ViewEvent.objects.filter(session__assignment=assignment)}
     assert len(zooms) >= 2
+    streams = set(GazeChunk.objects.filter(session__assignment=assignment).values_list("stream", flat=True))
+    assert len(streams) == 1 and streams.pop().startswith("web-")  # one page load, one stream
     analysis = GazeAnalysis.objects.get(session__assignment=assignment)
     assert analysis.on_image_fraction > 0.5  # the simulator dwells on the image
     errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]

@@ -103,9 +103,11 @@ def test_device_disconnect_is_reported_and_pending_flushed():
 def test_message_url_and_cli_usage():
     from gaze_capture import Samples
 
-    msg = json.loads(batch_message(7, "tobii", Samples.from_arrays([0.0, 1.0], [1.0, np.nan], [2.0, 3.0])))
+    samples = Samples.from_arrays([0.0, 1.0], [1.0, np.nan], [2.0, 3.0])
+    msg = json.loads(batch_message(7, "tobii", samples, "bridge-abc"))
     assert msg == {
         "type": "gaze_batch",
+        "stream": "bridge-abc",
         "seq": 7,
         "device": "tobii",
         "samples": {"t": [0.0, 1.0], "x": [1.0, None], "y": [2.0, None], "valid": [True, False]},

@@ -2,6 +2,8 @@
 
 export interface GazeBatchMessage {
   type: "gaze_batch";
+  /** This sender's stream id: seq numbers and the device clock belong to it (one per page load). */
+  stream: string;
   seq: number;
   device: string;
   samples: { t: number[]; x: number[]; y: number[]; valid: boolean[] };
@@ -9,6 +11,7 @@ export interface GazeBatchMessage {
 
 export interface ViewMessage {
   type: "view";
+  stream: string;
   seq: number;
   /** Device time (ms, `performance.now()`) from which this view is in force. */
   t: number;
@@ -23,10 +26,11 @@ export interface ViewMessage {
 }
 
 /** A view before the stream has numbered it. */
-export type ViewState = Omit<ViewMessage, "type" | "seq">;
+export type ViewState = Omit<ViewMessage, "type" | "seq" | "stream">;
 
 export interface PingMessage {
   type: "ping";
+  stream: string;
   t_client: number;
 }
 

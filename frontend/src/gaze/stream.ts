@@ -46,6 +46,8 @@ export interface StreamStats {
 export interface GazeStreamOptions {
   url: string;
   device: string;
+  /** Stream id sent with every message (default: a random id per GazeStream, i.e. per page load). */
+  stream?: string;
   socketFactory?: (url: string) => SocketLike;
   now?: () => number;
   batchIntervalMs?: number;
@@ -69,11 +71,20 @@ export function socketUrl(wsPath: string, location: { protocol: string; host: st
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${wsPath}`;
 }
 
+/** A random stream id (letters and digits). */
+export function randomStreamId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export class GazeStream {
   readonly gaze = new Outbox<GazeBatchMessage>();
   readonly views = new Outbox<ViewMessage>();
   private readonly url: string;
   private device: string;
+  /** Seq numbers and device times are per stream; a reloaded page starts a new one. */
+  readonly stream: string;
   private readonly socketFactory: (url: string) => SocketLike;
   private readonly now: () => number;
   private readonly batchIntervalMs: number;
@@ -107,6 +118,7 @@ export class GazeStream {
   constructor(options: GazeStreamOptions) {
     this.url = options.url;
     this.device = options.device;
+    this.stream = options.stream ?? randomStreamId();
     this.socketFactory =
       options.socketFactory ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.now = options.now ?? (() => performance.now());
@@ -160,6 +172,7 @@ export class GazeStream {
   private pushBatch(samples: GazeSample[]): GazeBatchMessage {
     const message = this.gaze.push((seq) => ({
       type: "gaze_batch",
+      stream: this.stream,
       seq,
       device: this.device,
       samples: {
@@ -177,7 +190,7 @@ export class GazeStream {
   /** Number and send a view event (kept until acknowledged); ignored (null) after {@link close}. */
   sendView(view: ViewState): ViewMessage | null {
     if (this.closedByUser) return null;
-    const message = this.views.push((seq) => ({ type: "view", seq, ...view }));
+    const message = this.views.push((seq) => ({ type: "view", stream: this.stream, seq, ...view }));
     this.trySend(message);
     this.emit();
     return message;
@@ -186,7 +199,7 @@ export class GazeStream {
   /** Send a clock-sync ping now (when connected). */
   ping(): void {
     if (this.socket?.readyState === OPEN) {
-      this.socket.send(JSON.stringify({ type: "ping", t_client: this.now() }));
+      this.socket.send(JSON.stringify({ type: "ping", stream: this.stream, t_client: this.now() }));
     }
   }
 

@@ -32,19 +32,32 @@ class SessionGaze:
 
 
 def session_gaze(*, session: ReadingSession) -> SessionGaze | None:
-    """All samples of a session in time order, and its views; None when no gaze was stored."""
-    chunks = list(GazeChunk.objects.filter(session=session).order_by("seq").values_list("data", flat=True))
+    """All samples of a session in time order, and its views; None when no gaze was stored.
+
+    Times are put on the server clock with each stream's offset where it is known (the device clock of a
+    stream that never pinged is taken as is), so that streams of different senders line up.
+    """
+    offsets = {stream: value["offset_ms"] for stream, value in (session.clock_offsets or {}).items()}
+    chunks = list(GazeChunk.objects.filter(session=session).values_list("stream", "data"))
     if not chunks:
         return None
-    data = np.concatenate([np.frombuffer(bytes(c), dtype="<f8").reshape(4, -1) for c in chunks], axis=1)
+    parts = []
+    for stream, raw in chunks:
+        part = np.frombuffer(bytes(raw), dtype="<f8").reshape(4, -1).copy()
+        part[0] += offsets.get(stream, 0.0)
+        parts.append(part)
+    data = np.concatenate(parts, axis=1)
     order = np.argsort(data[0], kind="stable")
     data = data[:, order]
     samples = gc.Samples.from_arrays(data[0], data[1], data[2], valid=data[3] > 0.5)
     views, image_ids = [], []
-    for event in session.view_events.select_related("image").order_by("t_ms", "seq"):
+    events = sorted(
+        session.view_events.select_related("image"), key=lambda e: e.t_ms + offsets.get(e.stream, 0.0)
+    )
+    for event in events:
         views.append(
             gc.View(
-                t_ms=event.t_ms,
+                t_ms=event.t_ms + offsets.get(event.stream, 0.0),
                 image_region=tuple(event.image_region),
                 screen_rect=tuple(event.screen_rect),
                 image_shape=(event.image.rows, event.image.columns),

@@ -18,6 +18,7 @@ class GazeBatch:
     seq: int
     device: str
     data: np.ndarray
+    stream: str = ""
 
     @property
     def n_samples(self) -> int:
@@ -26,6 +27,7 @@ class GazeBatch:
 
 @dataclass(frozen=True)
 class ViewMessage:
+    stream: str
     seq: int
     t_ms: float
     image_id: int
@@ -41,6 +43,14 @@ def _seq(message: dict[str, Any]) -> int:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise InvalidInput(f"seq must be a non-negative integer, got {seq!r}")
     return seq
+
+
+def parse_stream(message: dict[str, Any]) -> str:
+    """The message's sender stream id ("" when absent)."""
+    stream = message.get("stream", "")
+    if not isinstance(stream, str) or len(stream) > 64 or not all(c.isalnum() or c in "-_." for c in stream):
+        raise InvalidInput("stream must be up to 64 letters, digits, '-', '_' or '.'")
+    return stream
 
 
 def _number_list(samples: dict[str, Any], key: str, *, allow_null: bool) -> np.ndarray:
@@ -92,7 +102,12 @@ def parse_gaze_batch(message: dict[str, Any], *, max_samples: int) -> GazeBatch:
     else:
         valid = np.ones(n, dtype=bool)
     valid &= np.isfinite(x) & np.isfinite(y)
-    return GazeBatch(seq=seq, device=device, data=np.stack([t, x, y, valid.astype(np.float64)]))
+    return GazeBatch(
+        seq=seq,
+        device=device,
+        data=np.stack([t, x, y, valid.astype(np.float64)]),
+        stream=parse_stream(message),
+    )
 
 
 def _quad(message: dict[str, Any], key: str) -> tuple[float, float, float, float]:
@@ -128,6 +143,7 @@ def parse_view_message(message: dict[str, Any]) -> ViewMessage:
     if not isinstance(image_id, int) or isinstance(image_id, bool):
         raise InvalidInput("image_id must be an integer")
     return ViewMessage(
+        stream=parse_stream(message),
         seq=seq,
         t_ms=t,
         image_id=image_id,

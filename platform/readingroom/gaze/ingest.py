@@ -35,7 +35,7 @@ def chunks_store(items: list[tuple[int, GazeBatch]]) -> list[Exception | None]:
     """Store many batches in one transaction; returns, per item, None or the error that refused it.
 
     Batches of sessions that are no longer open are refused with :class:`Conflict`; a batch already
-    stored (same session and seq) is skipped silently, so a resend is acknowledged without a second copy.
+    stored (same session, stream and seq) is skipped silently, so a resend is acknowledged without a second copy.
     """
     session_ids = {session_id for session_id, _ in items}
     with transaction.atomic():
@@ -53,6 +53,7 @@ def chunks_store(items: list[tuple[int, GazeBatch]]) -> list[Exception | None]:
             rows.append(
                 GazeChunk(
                     session_id=session_id,
+                    stream=batch.stream,
                     seq=batch.seq,
                     device=batch.device,
                     n_samples=batch.n_samples,

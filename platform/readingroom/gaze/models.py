@@ -9,13 +9,19 @@ from readingroom.studies.models import Image
 
 
 class GazeChunk(models.Model):
-    """One batch of raw samples as sent by the device, stored once per (session, seq).
+    """One batch of raw samples as sent by the device, stored once per (session, stream, seq).
+
+    A sender (a browser page, a bridge process) picks a random ``stream`` id and numbers its batches from 0,
+    so a reloaded page or a restarted bridge never collides with what an earlier one stored.
 
     ``data`` is a little-endian float64 array of shape (4, n): device time (ms), screen x, screen y (px),
     validity (1/0). Chunks are read back in ``seq`` order.
     """
 
     session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="gaze_chunks")
+    stream = models.CharField(
+        max_length=64, blank=True, help_text="the sender's stream id (one per sender run)"
+    )
     seq = models.PositiveIntegerField()
     device = models.CharField(max_length=64)
     n_samples = models.PositiveIntegerField()
@@ -25,8 +31,10 @@ class GazeChunk(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["seq"]
-        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="one_gaze_chunk_per_seq")]
+        ordering = ["t_first_ms", "stream", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "stream", "seq"], name="one_gaze_chunk_per_stream_seq")
+        ]
 
 
 class GazeAnalysis(models.Model):

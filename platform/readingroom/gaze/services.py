@@ -26,7 +26,7 @@ def _require_open(session_id: int) -> None:
 def gaze_batch_store(*, session_id: int, message: dict[str, Any]) -> int:
     """Validate and store one gaze batch (outside the WebSocket path); returns its seq.
 
-    A batch is stored at most once per (session, seq), whatever order batches arrive in; a resent batch
+    A batch is stored at most once per (session, stream, seq), whatever order batches arrive in; a resent batch
     is accepted again without being stored twice.
     """
     from readingroom.gaze.ingest import chunks_store
@@ -48,6 +48,7 @@ def view_event_store(*, session_id: int, message: dict[str, Any]) -> tuple[int, 
         with transaction.atomic():
             ViewEvent.objects.create(
                 session_id=session_id,
+                stream=view.stream,
                 seq=view.seq,
                 t_ms=view.t_ms,
                 image_id=view.image_id,
@@ -81,8 +82,8 @@ def capture_session_authorise(*, session_id: int, user: Any, token_session_id: i
     return session_id
 
 
-def clock_sample_record(*, session_id: int, t_client_ms: float, t_server_ms: float) -> float:
-    """Fold one ping into the session's clock-offset estimate (server minus device, ms).
+def clock_sample_record(*, session_id: int, stream: str, t_client_ms: float, t_server_ms: float) -> float:
+    """Fold one ping into the clock-offset estimate of a stream (server minus device, ms); returns it.
 
     The offset of one ping includes the one-way delay, which is never negative; the smallest offset seen so
     far is the best estimate (the minimum-delay filter of NTP-style synchronisation).
@@ -90,11 +91,11 @@ def clock_sample_record(*, session_id: int, t_client_ms: float, t_server_ms: flo
     offset = t_server_ms - t_client_ms
     with transaction.atomic():
         session = ReadingSession.objects.select_for_update().get(pk=session_id)
-        if session.clock_offset_ms is None or offset < session.clock_offset_ms:
-            session.clock_offset_ms = offset
-        session.clock_samples += 1
-        session.save(update_fields=["clock_offset_ms", "clock_samples"])
-        return session.clock_offset_ms
+        known = session.clock_offsets.get(stream)
+        best = offset if known is None else min(offset, known["offset_ms"])
+        session.clock_offsets[stream] = {"offset_ms": best, "pings": (known or {}).get("pings", 0) + 1}
+        session.save(update_fields=["clock_offsets"])
+        return best
 
 
 def analysis_queue(*, session: ReadingSession) -> GazeAnalysis:

@@ -16,7 +16,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(ReadingSession)
 class ReadingSessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "reader", "assignment", "status", "started_at", "clock_offset_ms")
+    list_display = ("id", "reader", "assignment", "status", "started_at")
     exclude = ("capture_token",)
 
 

@@ -4,7 +4,9 @@ Protocol (JSON text frames):
 - ``{"type": "gaze_batch", "seq", "device", "samples": {"t", "x", "y", "valid"}}`` -> ``{"type": "ack", "seq"}``
 - ``{"type": "view", "seq", "t", "image_id", "image_region", "screen_rect", ...}``
   -> ``{"type": "ack", "kind": "view", "seq"}``
-- ``{"type": "ping", "t_client"}`` -> ``{"type": "pong", "t_client", "t_server"}``
+- ``{"type": "ping", "t_client", "stream"}`` -> ``{"type": "pong", "t_client", "t_server"}``
+Every message may carry ``"stream"``: the sender's random id for this run of it (a page load, a bridge
+process). Seq numbers count per stream, and each stream's clock offset is estimated from its pings.
 - anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}`` (with ``"kind": "view"`` for a
   view event); the socket stays open.
 An acknowledgement is sent only after the batch is committed (batches of all connections are committed
@@ -23,7 +25,7 @@ from django.conf import settings
 
 from readingroom.core.exceptions import ReadingRoomError
 from readingroom.gaze import services as gaze_services
-from readingroom.gaze.batches import parse_gaze_batch
+from readingroom.gaze.batches import parse_gaze_batch, parse_stream
 from readingroom.gaze.ingest import chunk_writer
 
 CLOSE_FORBIDDEN = 4403
@@ -90,5 +92,8 @@ class GazeConsumer(AsyncWebsocketConsumer):
             return
         await self._send({"type": "pong", "t_client": t_client, "t_server": t_server})
         await database_sync_to_async(gaze_services.clock_sample_record)(
-            session_id=self.session_id, t_client_ms=float(t_client), t_server_ms=t_server
+            session_id=self.session_id,
+            stream=parse_stream(message),
+            t_client_ms=float(t_client),
+            t_server_ms=t_server,
         )

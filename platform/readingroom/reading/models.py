@@ -72,7 +72,9 @@ class ReadingSession(models.Model):
     """One sitting of a reader on one assignment: gaze, view events and the report hang off it.
 
     ``screen`` holds the screen geometry (px, mm, viewing distance) used to convert gaze to degrees;
-    ``clock_offset_ms`` is the estimated server-minus-device clock offset (minimum-delay estimate).
+    ``clock_offsets`` maps each sender stream to its estimated server-minus-device clock offset
+    (``{"offset_ms": float, "pings": int}``, minimum-delay estimate), which puts the samples and view
+    events of every stream (a browser page, a tracker bridge) on one clock.
     """
 
     class Status(models.TextChoices):
@@ -86,8 +88,7 @@ class ReadingSession(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     capture_token = models.CharField(max_length=64, unique=True, default=_capture_token)
     screen = models.JSONField(default=dict, blank=True)
-    clock_offset_ms = models.FloatField(null=True, blank=True)
-    clock_samples = models.PositiveIntegerField(default=0)
+    clock_offsets = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -110,10 +111,11 @@ class ViewEvent(models.Model):
     """A change of the viewer's view, on the device clock of the gaze samples (``t_ms``).
 
     ``image_region`` (x0, y0, x1, y1, image px) is what was drawn in ``screen_rect`` (x0, y0, x1, y1, the
-    same screen coordinates as the gaze samples). Stored once per (session, seq).
+    same screen coordinates as the gaze samples). Stored once per (session, stream, seq).
     """
 
     session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="view_events")
+    stream = models.CharField(max_length=64, blank=True)
     seq = models.PositiveIntegerField()
     t_ms = models.FloatField()
     image = models.ForeignKey(Image, on_delete=models.CASCADE)
@@ -126,4 +128,6 @@ class ViewEvent(models.Model):
 
     class Meta:
         ordering = ["t_ms", "seq"]
-        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="one_view_event_per_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "stream", "seq"], name="one_view_event_per_stream_seq")
+        ]

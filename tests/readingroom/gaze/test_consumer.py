@@ -123,7 +123,7 @@ def test_capture_token_authenticates_the_bridge(reading_session):
     async def scenario():
         path = f"/ws/gaze/{reading_session.pk}/?token={reading_session.capture_token}"
         ws = await _connect(path, [(b"origin", b"http://localhost")])
-        await ws.send_json_to({"type": "ping", "t_client": 1000.0})
+        await ws.send_json_to({"type": "ping", "t_client": 1000.0, "stream": "bridge-1"})
         pong = await ws.receive_json_from(timeout=5)
         await ws.disconnect()
         return pong
@@ -131,8 +131,9 @@ def test_capture_token_authenticates_the_bridge(reading_session):
     pong = run(scenario())
     assert pong["type"] == "pong" and pong["t_client"] == 1000.0
     reading_session.refresh_from_db()
-    assert reading_session.clock_samples == 1
-    assert reading_session.clock_offset_ms == pytest.approx(pong["t_server"] - 1000.0)
+    offset = reading_session.clock_offsets["bridge-1"]
+    assert offset["pings"] == 1
+    assert offset["offset_ms"] == pytest.approx(pong["t_server"] - 1000.0)
 
 
 def test_view_events_are_acknowledged_and_checked_against_the_study(reading_session, reader, image):
