@@ -7,25 +7,11 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from cogaze.labels import OBSERVATIONS as CHEXPERT_OBSERVATIONS
 from readingroom.studies.models import Image, Study
 
-# The 14 CheXpert observations, in their customary order.
-OBSERVATIONS: tuple[str, ...] = (
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-)
+# The 14 CheXpert observations, in the order the model's heads use (one list for the whole project).
+OBSERVATIONS: tuple[str, ...] = CHEXPERT_OBSERVATIONS
 LABEL_VALUES: tuple[str, ...] = ("present", "absent", "uncertain", "not_mentioned")
 
 
