@@ -214,6 +214,8 @@ READING_DEFAULT_SCREEN = {
     "distance_mm": env_float("READING_VIEWING_DISTANCE_MM", 650.0),
 }
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
+# A gaze_capture detector name: "adaptive" (validated against hand-labelled data; see benchmarks), "ivt", "idt".
+GAZE_FIXATION_DETECTOR = env_str("GAZE_FIXATION_DETECTOR", "adaptive")
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
 
 LOGGING = {

@@ -21,8 +21,6 @@ from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
 from readingroom.gaze.services import session_image
 from readingroom.reading.models import ReadingSession
 
-DETECTOR = "ivt"
-
 
 @dataclass(frozen=True)
 class SessionGaze:
@@ -144,7 +142,8 @@ def analysis_run(*, session_id: int) -> GazeAnalysis | None:
 def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
     image = session_image(session=session)
     gaze = session_gaze(session=session)
-    analysis.detector = DETECTOR
+    detector = settings.GAZE_FIXATION_DETECTOR
+    analysis.detector = detector
     analysis.image = image
     if gaze is None or image is None:
         analysis.status = GazeAnalysis.Status.DONE
@@ -155,7 +154,7 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
 
     geometry = screen_geometry(session=session)
     samples = gaze.samples
-    fixations = gc.detect(DETECTOR, samples, pixels_per_degree=geometry.pixels_per_degree)
+    fixations = gc.detect(detector, samples, pixels_per_degree=geometry.pixels_per_degree)
     mid_t = (fixations.onset_ms + fixations.offset_ms) / 2.0
     fx_img, fy_img, f_on, f_view = gc.map_to_image(fixations.x, fixations.y, mid_t, gaze.views)
     _, _, s_on, _ = gc.map_to_image(samples.x, samples.y, samples.t_ms, gaze.views)

@@ -50,3 +50,12 @@ def test_session_without_gaze_is_done_with_a_reason(reading_session):
     analysis = analysis_run(session_id=reading_session.pk)
     assert analysis.status == "done" and analysis.fixation_count == 0
     assert analysis.error == "no gaze was recorded"
+
+
+def test_unknown_detector_setting_fails_the_system_check(settings):
+    from readingroom.gaze.apps import check_detector
+
+    assert check_detector() == []
+    settings.GAZE_FIXATION_DETECTOR = "magic"
+    (error,) = check_detector()
+    assert "GAZE_FIXATION_DETECTOR='magic'" in error.msg and "adaptive" in error.hint
