@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -302,8 +301,3 @@ def train(
         history=history,
         checkpoint=saved,
     )
-
-
-def run_dir_env() -> str | None:
-    """``COGAZE_RUN_DIR`` from the environment, if set (the platform passes run folders this way)."""
-    return os.environ.get("COGAZE_RUN_DIR")
