@@ -65,14 +65,19 @@ class ContrastiveLoss(nn.Module):
 def class_balanced_weights(counts: torch.Tensor, beta: float) -> torch.Tensor:
     """Class-balanced weights (1 - beta) / (1 - beta^n_c), renormalised to sum to the number of classes.
 
-    Classes with no positives are treated as having one (their weight is the largest, and finite).
+    A class without positives in the training set (n_c = 0, e.g. an observation a data set never reports)
+    would get the largest weight and swamp the others while teaching only "always negative"; it gets the
+    smallest weight of the classes that have positives instead. With no positives at all, all weights are 1.
 
-    >>> w = class_balanced_weights(torch.tensor([10.0, 1000.0]), 0.9999)
-    >>> round(float(w.sum()), 4), bool(w[0] > w[1])
-    (2.0, True)
+    >>> w = class_balanced_weights(torch.tensor([10.0, 1000.0, 0.0]), 0.9999)
+    >>> round(float(w.sum()), 4), bool(w[0] > w[1]), bool(w[2] == w[1])
+    (3.0, True, True)
     """
-    n = counts.double().clamp_min(1.0)
-    w = (1.0 - beta) / (1.0 - torch.pow(torch.tensor(beta, dtype=torch.float64), n))
+    n = counts.double()
+    if not bool((n > 0).any()):
+        return torch.ones(len(n))
+    w = (1.0 - beta) / (1.0 - torch.pow(torch.tensor(beta, dtype=torch.float64), n.clamp_min(1.0)))
+    w = torch.where(n > 0, w, w[n > 0].min())
     return (w * len(w) / w.sum()).float()
 
 

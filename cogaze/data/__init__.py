@@ -25,6 +25,7 @@ __all__ = [
     "load_image_file",
     "pool_heatmap",
     "resize_image",
+    "open_dataset",
 ]
 
 

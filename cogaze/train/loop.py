@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,12 +230,17 @@ def train(
                 collate_fn=collate,
                 num_workers=t.num_workers,
                 drop_last=False,
+                # its own generator: creating the iterator must not draw from the global RNG (exact resume)
+                generator=torch.Generator().manual_seed(t.seed * 7919 + epoch),
             )
             for batch in loader:
                 batch = batch.to(device)
                 if cache is not None:
                     batch = cache.fill(batch, model.vision)
-                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                # under DDP, gradients are all-reduced only on the micro-batch that ends an accumulation
+                last_micro = n_accum + 1 >= t.grad_accum
+                sync = step_module.no_sync() if dist.world_size > 1 and not last_micro else nullcontext()
+                with sync, torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     parts = step_module(batch)
                 for name, value in parts.items():
                     if not torch.isfinite(value).all():
@@ -277,10 +282,9 @@ def train(
                 if step >= total:
                     break
             else:
+                # an unfinished accumulation carries over into the next epoch (tiny data sets still step)
                 epoch += 1
                 micro_in_epoch = 0
-                n_accum, accum = 0, {}
-                optimizer.zero_grad(set_to_none=True)
                 continue
             break
         saved = checkpoint() or saved
@@ -297,8 +301,3 @@ def train(
         history=history,
         checkpoint=saved,
     )
-
-
-def run_dir_env() -> str | None:
-    """``COGAZE_RUN_DIR`` from the environment, if set (the platform passes run folders this way)."""
-    return os.environ.get("COGAZE_RUN_DIR")

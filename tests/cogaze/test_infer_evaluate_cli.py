@@ -134,3 +134,34 @@ def test_cli_evaluate_and_infer(run_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main(["infer", "--checkpoint", str(tmp_path / "missing"), "--image", "x.png"]) == 2
     assert "checkpoint: file not found" in capsys.readouterr().err
+
+
+def test_cli_trains_on_a_platform_export_and_reports_bad_data(tmp_path, capsys):
+    from cogaze.data import write_export
+
+    samples = PhantomDataset(6, size=64, seed=3).samples
+    samples[5].split = "test"
+    write_export(samples, tmp_path / "export", synthetic=True)
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                f"export:{tmp_path / 'export'}",
+                "--out",
+                str(out),
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["steps"] == 2  # 5 train studies
+    assert (
+        main(["train", "--data", f"export:{tmp_path / 'nowhere'}", "--out", str(out), "--no-progress"]) == 2
+    )
+    assert "manifest.json: not found" in capsys.readouterr().err

@@ -86,7 +86,9 @@ def test_class_balanced_weights_sum_to_14_and_favour_rare():
     assert math.isclose(float(w.sum()), 14.0, rel_tol=1e-5)
     assert w[1] > w[2] > w[0]
     expected = (1 - 0.9999) / (1 - 0.9999 ** counts.clamp_min(1).double())
+    expected[3] = expected[0]  # no positives: the smallest weight, not the largest
     assert torch.allclose(w.double(), expected * 14 / expected.sum(), rtol=1e-5)
+    assert torch.equal(class_balanced_weights(torch.zeros(14), 0.9999), torch.ones(14))
 
 
 def test_class_balanced_bce_uses_weights():

@@ -43,11 +43,11 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path, tiny_config, phanto
     assert load_checkpoint(tmp_path / "b")["step"] == 2
     resumed = train(cfg, phantoms, out_dir=tmp_path / "b", max_steps=4, resume=True, progress=False)
     assert resumed.steps == 4 and len(resumed.history) == 2
-    # same data order, RNG and optimizer state: equal up to float noise (a fresh start differs by > 1%)
-    assert resumed.history[-1]["loss"] == pytest.approx(straight.history[-1]["loss"], rel=2e-3)
+    # same data order, RNG and optimizer state: the same numbers as an uninterrupted run
+    assert resumed.history[-1]["loss"] == pytest.approx(straight.history[-1]["loss"], rel=1e-4)
     a = load_checkpoint(tmp_path / "a")["model"]
     b = load_checkpoint(tmp_path / "b")["model"]
-    assert all(torch.allclose(a[k].float(), b[k].float(), atol=2e-3) for k in a)
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-5) for k in a)
 
 
 def test_checkpoint_from_another_config_is_refused(tmp_path, tiny_config, phantoms):
@@ -95,3 +95,10 @@ def test_nan_loss_raises_naming_the_part(tmp_path, tiny_config, phantoms, monkey
     monkeypatch.setattr(losses.ContrastiveLoss, "forward", nan_forward)
     with pytest.raises(NonFiniteLossError, match="contrastive_loss.*step 0"):
         train(tiny_config, phantoms, out_dir=tmp_path, max_steps=2, progress=False)
+
+
+def test_accumulation_longer_than_an_epoch_still_steps(tmp_path, tiny_config):
+    tiny = PhantomDataset(4, size=64, seed=8)
+    cfg = tiny_config.replace(train={"batch_size": 8, "grad_accum": 3, "checkpoint_every": 0})
+    result = train(cfg, tiny, out_dir=tmp_path, max_steps=2, progress=False)
+    assert result.steps == 2 and result.epochs_done >= 5
