@@ -216,6 +216,16 @@ READING_DEFAULT_SCREEN = {
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
 
+# --- studies: ingest and de-identification --------------------------------------------------------------
+# A DICOM with BurnedInAnnotation=YES: "refuse" it (a per-file error) or "flag" it on the image.
+DEID_BURNED_IN_ANNOTATION = env_str("DEID_BURNED_IN_ANNOTATION", "refuse")
+# Keep the source's identifiers (patient id, UIDs, accession number) on the image; off by default.
+DEID_STORE_SOURCE_IDENTIFIERS = env_bool("DEID_STORE_SOURCE_IDENTIFIERS", False)
+# Archive members: the largest uncompressed member and the largest compression ratio accepted.
+INGEST_MAX_MEMBER_BYTES = env_int("INGEST_MAX_MEMBER_BYTES", 512 * 1024 * 1024)
+INGEST_MAX_COMPRESSION_RATIO = env_int("INGEST_MAX_COMPRESSION_RATIO", 200)
+INGEST_WORKERS = env_int("INGEST_WORKERS", 2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

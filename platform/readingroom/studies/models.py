@@ -62,6 +62,15 @@ class Image(models.Model):
     pixels_file = models.CharField(max_length=255, help_text="raw uint16 little-endian, row-major")
     display_file = models.CharField(max_length=255, help_text="8-bit PNG, windowed and inverted")
     thumbnail_file = models.CharField(max_length=255)
+    dicom_file = models.CharField(
+        max_length=255, blank=True, help_text="the de-identified DICOM file (never the original)"
+    )
+    burned_in_annotation = models.BooleanField(
+        default=False, help_text="the source says identifying text may be burned into the pixels"
+    )
+    source_identifiers = models.JSONField(
+        default=dict, blank=True, help_text="source ids; empty unless DEID_STORE_SOURCE_IDENTIFIERS is set"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

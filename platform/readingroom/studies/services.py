@@ -17,6 +17,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
+from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 from readingroom.studies.models import Image, Patient, Study
 
@@ -60,8 +61,21 @@ def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _write_derivatives(decoded: DecodedImage, digest: str) -> dict[str, str]:
-    """Write pixels, display and thumbnail files under MEDIA_ROOT; return their relative names."""
+def _dicom_bytes(ds: pydicom.Dataset) -> bytes:
+    buf = io.BytesIO()
+    try:
+        ds.save_as(buf, enforce_file_format=True)
+    except (AttributeError, ValueError):  # a source without complete file meta: write it as it came
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=False)
+    return buf.getvalue()
+
+
+def _write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None = None) -> dict[str, str]:
+    """Write pixels, display, thumbnail (and de-identified DICOM) files under MEDIA_ROOT.
+
+    Returns their names relative to MEDIA_ROOT, keyed by the :class:`Image` field that holds each.
+    """
     base = Path("images") / digest[:2] / digest
     names = {
         "pixels_file": str(base.with_suffix(".u16")),
@@ -69,6 +83,9 @@ def _write_derivatives(decoded: DecodedImage, digest: str) -> dict[str, str]:
         "thumbnail_file": str(base) + "_thumb.png",
     }
     root = Path(settings.MEDIA_ROOT)
+    if dicom is not None:
+        names["dicom_file"] = str(base.with_suffix(".dcm"))
+        _write_atomic(root / names["dicom_file"], dicom)
     _write_atomic(root / names["pixels_file"], decoded.stored.astype("<u2").tobytes())
     _write_atomic(root / names["display_file"], _png_bytes(decoded.display))
     _write_atomic(root / names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
@@ -83,9 +100,12 @@ def _remove_files(names: dict[str, str]) -> None:
 def image_import_dicom(*, path: Path | str, indication: str = "", history: str = "") -> ImportResult:
     """Import one DICOM radiograph file: patient, study and image, with display derivatives.
 
+    The file is de-identified by the PS3.15 Annex E Basic Profile (:mod:`.dicomio.deid`) before anything is
+    stored; the de-identified DICOM is kept beside the derivatives, the original file is never changed.
     Idempotent: a file whose content was imported before returns the existing image (``created=False``).
-    Raises :class:`InvalidInput` naming the file for a non-DICOM, corrupt, non-image or undecodable file;
-    nothing is written in that case.
+    Raises :class:`InvalidInput` naming the file for a non-DICOM, corrupt, non-image or undecodable file,
+    and for burned-in annotation where ``DEID_BURNED_IN_ANNOTATION`` is ``"refuse"``; nothing is written
+    in that case.
     """
     path = Path(path)
     try:
@@ -108,28 +128,40 @@ def image_import_dicom(*, path: Path | str, indication: str = "", history: str =
     for keyword in ("StudyInstanceUID", "SOPInstanceUID"):
         if not ds.get(keyword):
             raise InvalidInput(f"{path}: missing {keyword}")
+    burned_in = str(ds.get("BurnedInAnnotation", "")).upper() == "YES"
+    if burned_in and settings.DEID_BURNED_IN_ANNOTATION != "flag":
+        raise InvalidInput(f"{path}: BurnedInAnnotation is YES; refused (DEID_BURNED_IN_ANNOTATION=refuse)")
+    source_ids = {
+        "PatientID": str(ds.get("PatientID", "")),
+        "StudyInstanceUID": str(ds.StudyInstanceUID),
+        "SOPInstanceUID": str(ds.SOPInstanceUID),
+        "AccessionNumber": str(ds.get("AccessionNumber", "")),
+    }
+    sex = str(ds.get("PatientSex", ""))[:1]
+    view_position = str(ds.get("ViewPosition", ""))
+    key = patient_key(source_ids["PatientID"] or f"unknown:{ds.StudyInstanceUID}")
     decoded = decode_radiograph(ds, source=str(path))
+    dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
 
-    sop_uid = remap_uid(ds.SOPInstanceUID)
+    sop_uid = str(ds.SOPInstanceUID)
     warning = ""
     if Image.objects.filter(sop_uid=sop_uid).exists():
         # Same SOP Instance UID, different content: an edited copy. Keep both, apart.
-        sop_uid = generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, str(ds.SOPInstanceUID), digest])
+        sop_uid = generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, source_ids["SOPInstanceUID"], digest])
+        ds.SOPInstanceUID = sop_uid
+        ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
         warning = "its SOP Instance UID was imported before from different content; given a new UID"
 
-    names = _write_derivatives(decoded, digest)
+    names = _write_derivatives(decoded, digest, dicom=_dicom_bytes(ds))
     try:
         with transaction.atomic():
-            patient, _ = Patient.objects.get_or_create(
-                key=patient_key(str(ds.get("PatientID", "")) or f"unknown:{ds.StudyInstanceUID}"),
-                defaults={"sex": str(ds.get("PatientSex", ""))[:1]},
-            )
+            patient, _ = Patient.objects.get_or_create(key=key, defaults={"sex": sex})
             study, _ = Study.objects.get_or_create(
-                study_uid=remap_uid(ds.StudyInstanceUID),
+                study_uid=str(ds.StudyInstanceUID),
                 defaults={
                     "patient": patient,
                     "modality": modality,
-                    "description": f"{modality or 'XR'} chest {ds.get('ViewPosition', '')}".strip(),
+                    "description": f"{modality or 'XR'} chest {view_position}".strip(),
                     "indication": indication,
                     "history": history,
                 },
@@ -139,7 +171,7 @@ def image_import_dicom(*, path: Path | str, indication: str = "", history: str =
                 sop_uid=sop_uid,
                 source_sha256=digest,
                 modality=modality,
-                view_position=str(ds.get("ViewPosition", "")),
+                view_position=view_position,
                 rows=int(decoded.stored.shape[0]),
                 columns=int(decoded.stored.shape[1]),
                 bits_stored=decoded.bits_stored,
@@ -149,6 +181,8 @@ def image_import_dicom(*, path: Path | str, indication: str = "", history: str =
                 window_center=decoded.window_center,
                 window_width=decoded.window_width,
                 pixel_spacing=list(decoded.pixel_spacing) if decoded.pixel_spacing else None,
+                burned_in_annotation=burned_in,
+                source_identifiers=source_ids if settings.DEID_STORE_SOURCE_IDENTIFIERS else {},
                 **names,
             )
     except Exception:
