@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "readingroom.reading",
     "readingroom.gaze",
     "readingroom.modeling",
+    "readingroom.curation",
 ]
 
 MIDDLEWARE = [
