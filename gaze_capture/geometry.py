@@ -16,8 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import GeometryError, InvalidSamplesError
+from .samples import Fixations, Samples
 
-__all__ = ["ScreenGeometry", "View", "map_to_image", "image_to_screen"]
+__all__ = ["ScreenGeometry", "View", "map_to_image", "image_to_screen", "map_samples", "map_fixations"]
 
 Rect = tuple[float, float, float, float]
 
@@ -253,3 +254,53 @@ def image_to_screen(
     xi = np.asarray(x_img, dtype=np.float64)
     yi = np.asarray(y_img, dtype=np.float64)
     return sx0 + (xi - ix0) * (sx1 - sx0) / (ix1 - ix0), sy0 + (yi - iy0) * (sy1 - sy0) / (iy1 - iy0)
+
+
+def map_samples(
+    samples: Samples, views: Sequence[View]
+) -> tuple[Samples, NDArray[np.bool_], NDArray[np.intp]]:
+    """Map screen samples to image pixels with the views in force (see :func:`map_to_image`).
+
+    Returns
+    -------
+    image_samples : Samples
+        Same times and pupil; positions in image pixels; invalid where the input was invalid, no view was
+        in force, or the gaze was off the displayed image.
+    on_image : ndarray of bool, shape (n,)
+    view_index : ndarray of intp, shape (n,)
+    """
+    xi, yi, on, idx = map_to_image(samples.x, samples.y, samples.t_ms, views)
+    valid = samples.valid & on
+    mapped = Samples(
+        t_ms=samples.t_ms,
+        x=np.where(valid, xi, np.nan),
+        y=np.where(valid, yi, np.nan),
+        valid=valid,
+        pupil=samples.pupil,
+        host_t_ms=samples.host_t_ms,
+    )
+    return mapped, on, idx
+
+
+def map_fixations(
+    fixations: Fixations, views: Sequence[View]
+) -> tuple[Fixations, NDArray[np.bool_], NDArray[np.intp]]:
+    """Map fixation centres (screen pixels) to image pixels with the view in force at each onset.
+
+    Returns
+    -------
+    image_fixations : Fixations
+        Same times; positions in image pixels (NaN where no view was in force).
+    on_image : ndarray of bool, shape (k,)
+        Whether the centre fell on the displayed image (use it to drop off-image fixations).
+    view_index : ndarray of intp, shape (k,)
+    """
+    xi, yi, on, idx = map_to_image(fixations.x, fixations.y, fixations.onset_ms, views)
+    out = Fixations(
+        onset_ms=fixations.onset_ms,
+        offset_ms=fixations.offset_ms,
+        duration_ms=fixations.duration_ms,
+        x=xi,
+        y=yi,
+    )
+    return out, on, idx

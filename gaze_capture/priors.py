@@ -141,29 +141,98 @@ def fixation_prior(
             f"none of the {x.size} fixations lies in region {(rx0, ry0, rx1, ry1)} with duration > 0"
         )
     x, y, d = x[inside], y[inside], d[inside]
-    # separable Gaussians: G = Gy^T diag(w) Gx, evaluated only on the region's rows and columns
-    cols = np.arange(c0, c1, dtype=np.float32) + np.float32(0.5)
-    rows = np.arange(r0, r1, dtype=np.float32) + np.float32(0.5)
-    inv = np.float32(-0.5 / (sigma * sigma))
-    gx = np.exp(inv * (cols[None, :] - x.astype(np.float32)[:, None]) ** 2)  # (k, Wr)
-    gy = np.exp(inv * (rows[None, :] - y.astype(np.float32)[:, None]) ** 2)  # (k, Hr)
-    gy *= (d / d.sum()).astype(np.float32)[:, None]
-    out = np.zeros((h, w), np.float32)
-    block = gy.T @ gx  # (Hr, Wr)
-    total = float(block.sum(dtype=np.float64))
-    if not total > 0:
-        raise EmptyInputError("the prior is zero everywhere inside the region (sigma too small?)")
-    out[r0:r1, c0:c1] = block * np.float32(1.0 / total)
+    return _separable_gaussians(x, y, d / d.sum(), h, w, (c0, r0, c1, r1), sigma)
+
+
+_CUTOFF_SIGMAS = 5.0  # a Gaussian is dropped from tiles farther than this; its value there is < 4e-6 of peak
+
+
+def _gaussian_rows(
+    centres: NDArray[np.float64], size: int, sigma: float, reach: float
+) -> NDArray[np.float32]:
+    """(k, size) samples of 1-D Gaussians at pixel centres ``i + 0.5``, zero farther than ``reach``.
+
+    Only the band within ``reach`` of each centre is evaluated (the exponentials dominate the cost).
+    """
+    k = centres.shape[0]
+    half = int(math.ceil(reach))
+    span = min(2 * half + 1, size)
+    out = np.zeros((k, size), np.float32)
+    first = np.clip(np.floor(centres).astype(np.int64) - half, 0, max(size - span, 0))  # (k,)
+    idx = first[:, None] + np.arange(span)[None, :]  # (k, span)
+    d = (idx + 0.5 - centres[:, None]).astype(np.float32)
+    band = np.exp(np.float32(-0.5 / (sigma * sigma)) * d * d)
+    band[np.abs(d) > reach] = 0.0
+    np.put_along_axis(out, idx, band, axis=1)
     return out
 
 
-def _overlap_matrix(lo: float, hi: float, cells: int, size: int) -> NDArray[np.float32]:
-    """(cells, size) weights: how much of pixel k lies inside cell i of [lo, hi) split evenly."""
-    edges = lo + (hi - lo) * np.arange(cells + 1) / cells
-    k = np.arange(size, dtype=np.float64)
-    a = np.maximum(edges[:-1, None], k[None, :])
-    b = np.minimum(edges[1:, None], k[None, :] + 1.0)
-    return np.clip(b - a, 0.0, None).astype(np.float32)
+def _separable_gaussians(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    wts: NDArray[np.float64],
+    h: int,
+    w: int,
+    box: tuple[int, int, int, int],
+    sigma: float,
+) -> F32:
+    """sum_k wts_k g(col - x_k) g(row - y_k) on ``box`` (zero elsewhere), normalised to sum 1.
+
+    The map is ``Gy^T diag(wts) Gx``; it is computed tile by tile with only the fixations near each tile,
+    which cuts the work by the ratio of image area to Gaussian footprint.
+    """
+    c0, r0, c1, r1 = box
+    reach = _CUTOFF_SIGMAS * sigma
+    gx = _gaussian_rows(x - c0, c1 - c0, sigma, reach)  # (k, Wr)
+    gy = _gaussian_rows(y - r0, r1 - r0, sigma, reach)  # (k, Hr)
+    # exact total from the 1-D sums, so the big map needs no second pass
+    total = float(np.sum(wts * gx.sum(axis=1, dtype=np.float64) * gy.sum(axis=1, dtype=np.float64)))
+    if not total > 0:
+        raise EmptyInputError("the prior is zero everywhere inside the region (sigma too small?)")
+    gy *= (wts / total).astype(np.float32)[:, None]
+    out = np.zeros((h, w), np.float32)
+    tile = 128  # measured best on 2 cores for sigma 20-60 px (small matmuls, few fixations each)
+    hr, wr = r1 - r0, c1 - c0
+    col_edges = list(range(0, wr, tile))
+    col_sets = [
+        (a, min(a + tile, wr), (x + reach >= c0 + a) & (x - reach < c0 + min(a + tile, wr)))
+        for a in col_edges
+    ]
+    for ra in range(0, hr, tile):
+        rb = min(ra + tile, hr)
+        near_r = (y + reach >= r0 + ra) & (y - reach < r0 + rb)
+        if not near_r.any():
+            continue
+        for ca, cb, near_c in col_sets:
+            idx = np.flatnonzero(near_r & near_c)
+            if idx.size:
+                np.matmul(gy[idx, ra:rb].T, gx[idx, ca:cb], out=out[r0 + ra : r0 + rb, c0 + ca : c0 + cb])
+    return out
+
+
+def _pool_axis0(a: NDArray[np.float32], lo: float, hi: float, cells: int) -> NDArray[np.float64]:
+    """Exact area sums of the rows of ``a`` over ``cells`` equal intervals of [lo, hi) (fractional edges).
+
+    One pass over the whole rows of each interval, plus corrections for the partial rows at the edges.
+    """
+    n = a.shape[0]
+    # edges beyond the image (padding) hold no mass: clamp them to the image
+    edges = np.clip(lo + (hi - lo) * np.arange(cells + 1) / cells, 0.0, float(n))
+    f = np.floor(edges).astype(np.int64)
+    phi = edges - f
+    f = np.clip(f, 0, n)
+    base = np.zeros((cells, a.shape[1]), np.float32)
+    for i in range(cells):
+        if f[i + 1] > f[i]:
+            # summing a contiguous block of rows is one fast vectorised pass
+            np.add.reduce(a[f[i] : f[i + 1]], axis=0, out=base[i])
+    base = base.astype(np.float64)
+    a64 = a
+    rows_lo = np.minimum(f[:-1], n - 1)
+    rows_hi = np.minimum(f[1:], n - 1)
+    base -= (phi[:-1] * (f[:-1] < n))[:, None] * a64[rows_lo]
+    base += (phi[1:] * (f[1:] < n))[:, None] * a64[rows_hi]
+    return base
 
 
 def pool_prior(
@@ -172,6 +241,7 @@ def pool_prior(
     *,
     resize_to: int | None = None,
     center_crop: bool = False,
+    pad_to_square: bool = False,
 ) -> F32:
     """Pool a prior onto a model's patch grid, following the model's resize and crop.
 
@@ -191,6 +261,9 @@ def pool_prior(
         Model input size in pixels; only used to check the grid divides it (``resize_to % gh == 0``).
     center_crop : bool
         Whether the model centre-crops a square after resizing the shorter side.
+    pad_to_square : bool
+        Whether the model instead pads the image to a centred square (letterbox) after resizing the
+        longer side; cells over the padding get no mass.
 
     Returns
     -------
@@ -221,19 +294,26 @@ def pool_prior(
             raise ParameterError(f"resize_to must be > 0, got {resize_to!r}")
         if int(resize_to) % gh or int(resize_to) % gw:
             raise ParameterError(f"grid {grid} does not divide the model input size {resize_to}")
-    if not np.isfinite(p).all() or (p < 0).any():
-        raise InvalidSamplesError("prior must be finite and non-negative")
+    if p.min() < 0:
+        raise InvalidSamplesError("prior must be non-negative")
     h, w = p.shape
-    if center_crop:
+    if center_crop and pad_to_square:
+        raise ParameterError("center_crop and pad_to_square exclude each other")
+    if pad_to_square:
+        s = float(max(h, w))
+        y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
+        y1, x1 = y0 + s, x0 + s
+    elif center_crop:
         s = float(min(h, w))
         y0, x0 = 0.5 * (h - s), 0.5 * (w - s)
         y1, x1 = y0 + s, x0 + s
     else:
         y0, x0, y1, x1 = 0.0, 0.0, float(h), float(w)
-    ry = _overlap_matrix(y0, y1, gh, h)  # (gh, H)
-    rx = _overlap_matrix(x0, x1, gw, w)  # (gw, W)
-    pooled = (ry @ p) @ rx.T  # (gh, gw)
+    pooled = _pool_axis0(p, y0, y1, gh)  # (gh, W)
+    pooled = _pool_axis0(np.ascontiguousarray(pooled.T), x0, x1, gw).T  # (gh, gw)
     total = float(pooled.sum(dtype=np.float64))
+    if not math.isfinite(total):
+        raise InvalidSamplesError("prior must be finite (it holds NaN or infinity)")
     if not total > 0:
         raise EmptyInputError("the prior has no mass inside the model's crop")
     return (pooled / np.float32(total)).astype(np.float32)

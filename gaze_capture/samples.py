@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InvalidSamplesError, NonMonotonicTimeError
 
-__all__ = ["Samples", "Fixations", "Saccades"]
+__all__ = ["Samples", "BinocularSamples", "Fixations", "Saccades"]
 
 F64 = NDArray[np.float64]
 
@@ -114,7 +114,7 @@ class Samples:
             if back.any():
                 i = int(np.argmax(back)) + 1
                 raise NonMonotonicTimeError(
-                    f"timestamp {t[i]!r} ms is earlier than the previous {t[i - 1]!r} ms",
+                    f"timestamp {float(t[i])!r} ms is earlier than the previous {float(t[i - 1])!r} ms",
                     index=i,
                     field="t_ms",
                 )
@@ -208,6 +208,41 @@ class Samples:
             np.concatenate([p.pupil for p in parts]) if has_pupil else None,  # type: ignore[misc]
             host_t_ms=np.concatenate([p.host_t_ms for p in parts]) if has_host else None,  # type: ignore[misc]
         )
+
+
+@dataclass(frozen=True, eq=False)
+class BinocularSamples:
+    """Samples of both eyes on one clock (``left`` and ``right`` share ``t_ms``).
+
+    Use :meth:`cyclopean` for the mean of the eyes that are valid at each sample.
+    """
+
+    left: Samples
+    right: Samples
+
+    def __post_init__(self) -> None:
+        if len(self.left) != len(self.right) or not np.array_equal(self.left.t_ms, self.right.t_ms):
+            raise InvalidSamplesError(
+                "left and right eye samples must share the same timestamps", field="t_ms"
+            )
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def cyclopean(self) -> Samples:
+        """Mean of both eyes where both are valid, the valid eye where only one is, invalid otherwise."""
+        lv, rv = self.left.valid, self.right.valid
+        both = lv & rv
+        x = np.where(both, 0.5 * (self.left.x + self.right.x), np.where(lv, self.left.x, self.right.x))
+        y = np.where(both, 0.5 * (self.left.y + self.right.y), np.where(lv, self.left.y, self.right.y))
+        pupil = None
+        if self.left.pupil is not None and self.right.pupil is not None:
+            pupil = np.where(
+                both,
+                0.5 * (self.left.pupil + self.right.pupil),
+                np.where(lv, self.left.pupil, self.right.pupil),
+            )
+        return Samples.from_arrays(self.left.t_ms, x, y, lv | rv, pupil, host_t_ms=self.left.host_t_ms)
 
 
 class _Columns:

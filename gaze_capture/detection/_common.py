@@ -25,7 +25,8 @@ __all__ = [
     "saccades_from_runs",
     "merge_runs",
     "labels_from_runs",
-    "central_velocity",
+    "run_mask",
+    "run_sums",
 ]
 
 I64 = NDArray[np.int64]
@@ -77,7 +78,8 @@ def nominal_interval_ms(samples: Samples) -> float:
     """Median sample interval in ms; raises :class:`EmptyInputError` for fewer than 2 samples."""
     if len(samples) < 2:
         raise EmptyInputError(f"need at least 2 samples to detect events, got {len(samples)}")
-    dt = float(np.median(np.diff(samples.t_ms)))
+    # the median of the first 100,000 intervals is as good as all of them and much cheaper
+    dt = float(np.median(np.diff(samples.t_ms[:100_001])))
     if dt <= 0:
         raise EmptyInputError("median sample interval is 0 ms: timestamps are not distinct")
     return dt
@@ -112,32 +114,35 @@ def runs(mask: NDArray[np.bool_]) -> tuple[I64, I64]:
     return starts.astype(np.int64), ends.astype(np.int64)
 
 
-def central_velocity(t_ms: NDArray[np.float64], xd: NDArray[np.float64], yd: NDArray[np.float64]):
-    """Angular speed (deg/s) per sample from central differences (one-sided at the ends); NaN near gaps."""
-    n = t_ms.shape[0]
-    v = np.full(n, np.nan)
-    if n < 2:
-        return v
-    if n >= 3:
-        dx = xd[2:] - xd[:-2]
-        dy = yd[2:] - yd[:-2]
-        dt = (t_ms[2:] - t_ms[:-2]) * 1e-3
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v[1:-1] = np.hypot(dx, dy) / dt
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v[0] = math.hypot(xd[1] - xd[0], yd[1] - yd[0]) / ((t_ms[1] - t_ms[0]) * 1e-3)
-        v[-1] = math.hypot(xd[-1] - xd[-2], yd[-1] - yd[-2]) / ((t_ms[-1] - t_ms[-2]) * 1e-3)
-    return v
+def _interleaved(starts: I64, ends: I64) -> I64:
+    out = np.empty(2 * starts.size, np.int64)
+    out[0::2] = starts
+    out[1::2] = ends
+    return out
 
 
-def _run_means(values: NDArray[np.float64], starts: I64, ends: I64) -> NDArray[np.float64]:
-    """NaN-ignoring mean of ``values[s:e]`` for each run, via cumulative sums."""
-    ok = np.isfinite(values)
-    c = np.concatenate(([0.0], np.cumsum(np.where(ok, values, 0.0))))
-    k = np.concatenate(([0], np.cumsum(ok)))
-    cnt = k[ends] - k[starts]
+def run_sums(values: NDArray, starts: I64, ends: I64, ufunc: np.ufunc = np.add) -> NDArray:
+    """``ufunc.reduce(values[s:e])`` for each (non-empty, sorted, disjoint) run, in one pass."""
+    if starts.size == 0:
+        return np.empty(0, dtype=values.dtype)
+    idx = _interleaved(starts, ends)
+    if idx[-1] >= values.shape[0]:
+        idx = idx[:-1]  # the last run reaches the end of the array, where reduceat stops anyway
+    return ufunc.reduceat(values, idx)[0::2]
+
+
+def _run_means(
+    values: NDArray[np.float64], starts: I64, ends: I64, ok: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
+    """NaN-ignoring mean of ``values[s:e]`` for each run (``ok``: where values are finite, if known)."""
+    if starts.size == 0:
+        return np.empty(0)
+    if ok is None:
+        ok = ~np.isnan(values)
+    total = run_sums(np.where(ok, values, 0.0), starts, ends)
+    cnt = run_sums(ok.view(np.int8), starts, ends, np.add).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, (c[ends] - c[starts]) / np.maximum(cnt, 1), np.nan)
+        return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
 
 
 def _offsets(t_ms: NDArray[np.float64], ends: I64, dt_ms: float) -> NDArray[np.float64]:
@@ -155,12 +160,12 @@ def fixations_from_runs(samples: Samples, starts: I64, ends: I64, dt_ms: float) 
         onset_ms=on,
         offset_ms=off,
         duration_ms=off - on,
-        x=_run_means(samples.x, starts, ends),
-        y=_run_means(samples.y, starts, ends),
+        x=_run_means(samples.x, starts, ends, samples.valid),
+        y=_run_means(samples.y, starts, ends, samples.valid),
     )
 
 
-def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64):
+def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64) -> tuple[I64, I64]:
     ok = np.isfinite(values)
     idx = np.arange(values.shape[0])
     nxt = np.where(ok, idx, values.shape[0])
@@ -177,25 +182,34 @@ def saccades_from_runs(
     starts: I64,
     ends: I64,
     dt_ms: float,
-    speed_dps: NDArray[np.float64],
+    speed_dps: NDArray[np.float64] | None,
     pixels_per_degree: float,
+    peak_dps: NDArray[np.float64] | None = None,
 ) -> Saccades:
-    """Saccade table for sample runs, with amplitude (deg) and peak speed (deg/s)."""
+    """Saccade table for sample runs, with amplitude (deg) and peak speed (deg/s).
+
+    ``peak_dps`` (one per run) may be given instead of the per-sample ``speed_dps``.
+    """
     if starts.size == 0:
         return Saccades.empty()
     n = len(samples)
-    first, last = _first_last_valid(samples.x, starts, ends)
-    ok = (first < n) & (last >= 0)
+    valid = samples.valid
+    first = starts.copy()
+    last = ends - 1
+    if not (valid[first].all() and valid[last].all()):
+        f2, l2 = _first_last_valid(samples.x, starts, ends)
+        first, last = f2, l2
+    ok = (first < n) & (last >= 0) & (first <= last)
     fi = np.clip(first, 0, n - 1)
     la = np.clip(last, 0, n - 1)
     x0 = np.where(ok, samples.x[fi], np.nan)
     y0 = np.where(ok, samples.y[fi], np.nan)
     x1 = np.where(ok, samples.x[la], np.nan)
     y1 = np.where(ok, samples.y[la], np.nan)
-    inside = labels_from_runs(n, starts, ends, 1).astype(bool)
-    sp = np.where(np.isfinite(speed_dps) & inside, speed_dps, -np.inf)
-    # runs are disjoint and sorted, and samples between runs are -inf, so reduceat gives each run's maximum
-    peak = np.maximum.reduceat(sp, starts)
+    if peak_dps is None:
+        peak = run_sums(speed_dps, starts, ends, np.fmax)  # fmax ignores NaN
+    else:
+        peak = np.asarray(peak_dps, dtype=float)
     peak = np.where(np.isfinite(peak), peak, np.nan)
     on = samples.t_ms[starts]
     off = _offsets(samples.t_ms, ends, dt_ms)
@@ -225,8 +239,8 @@ def merge_runs(
     """Join consecutive runs at most ``max_gap_ms`` apart whose centres lie within ``max_distance_deg``."""
     if starts.size < 2 or max_gap_ms <= 0:
         return starts, ends
-    mx = _run_means(samples.x, starts, ends)
-    my = _run_means(samples.y, starts, ends)
+    mx = _run_means(samples.x, starts, ends, samples.valid)
+    my = _run_means(samples.y, starts, ends, samples.valid)
     gap = samples.t_ms[starts[1:]] - (samples.t_ms[ends[:-1] - 1] + dt_ms)
     dist = np.hypot(mx[1:] - mx[:-1], my[1:] - my[:-1]) / pixels_per_degree
     join = (gap <= max_gap_ms) & (dist <= max_distance_deg)
@@ -236,13 +250,33 @@ def merge_runs(
     return starts[new_group], ends[np.concatenate((~join, [True]))]
 
 
-def labels_from_runs(n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None):
-    """Write ``label`` into ``out`` (created as zeros when None) over each run; returns ``out``."""
+def run_mask(n: int, starts: I64, ends: I64) -> NDArray[np.bool_]:
+    """Boolean array of length ``n`` that is True inside the (sorted, disjoint) runs."""
+    if starts.size == 0:
+        return np.zeros(n, bool)
+    bounds = np.concatenate(([0], _interleaved(starts, ends), [n]))
+    flags = np.zeros(bounds.size - 1, bool)
+    flags[1::2] = True
+    return np.repeat(flags, np.diff(bounds))
+
+
+def labels_from_runs(
+    n: int, starts: I64, ends: I64, label: int, out: NDArray[np.int8] | None = None
+) -> NDArray[np.int8]:
+    """Write ``label`` into ``out`` (created as zeros when None) over each run; returns ``out``.
+
+    Runs may overlap or be unsorted (they are merged first).
+    """
     if out is None:
         out = np.zeros(n, np.int8)
     if starts.size:
-        d = np.zeros(n + 1, np.int32)
-        np.add.at(d, starts, 1)
-        np.add.at(d, ends, -1)
-        out[np.cumsum(d[:-1]) > 0] = label
+        starts = np.asarray(starts, np.int64)
+        ends = np.asarray(ends, np.int64)
+        if starts.size > 1 and (np.any(np.diff(starts) < 0) or np.any(starts[1:] < ends[:-1])):
+            d = np.zeros(n + 1, np.int32)
+            np.add.at(d, starts, 1)
+            np.add.at(d, ends, -1)
+            out[np.cumsum(d[:-1]) > 0] = label
+        else:
+            out[run_mask(n, starts, ends)] = label
     return out

@@ -8,19 +8,41 @@ from ..samples import Samples
 from ._common import (
     EventLabel,
     Segmentation,
-    central_velocity,
     check_positive,
     fixations_from_runs,
     labels_from_runs,
     merge_runs,
     nominal_interval_ms,
+    run_sums,
     runs,
     saccades_from_runs,
-    to_degrees,
 )
 from ._registry import register_detector
 
 __all__ = ["ivt"]
+
+
+def _central_speed_sq(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Squared speed (px/ms)^2 from central differences, one-sided at the ends."""
+    n = t.shape[0]
+    out = np.empty(n)
+    if n < 2:
+        out[:] = 0.0
+        return out
+    if n >= 3:
+        dx = x[2:] - x[:-2]
+        dy = y[2:] - y[:-2]
+        dtt = t[2:] - t[:-2]
+        dx *= dx
+        dy *= dy
+        dx += dy
+        dtt *= dtt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(dx, dtt, out=out[1:-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[0] = ((x[1] - x[0]) ** 2 + (y[1] - y[0]) ** 2) / (t[1] - t[0]) ** 2
+        out[-1] = ((x[-1] - x[-2]) ** 2 + (y[-1] - y[-2]) ** 2) / (t[-1] - t[-2]) ** 2
+    return out
 
 
 @register_detector("ivt")
@@ -76,18 +98,21 @@ def ivt(
     mdist = check_positive("merge_distance_deg", merge_distance_deg, allow_zero=True)
     min_blink = check_positive("min_blink_ms", min_blink_ms, allow_zero=True)
     dt = nominal_interval_ms(samples)
-    xd, yd = to_degrees(samples, pixels_per_degree)
-    speed = central_velocity(samples.t_ms, xd, yd)
-    slow = speed < vt  # NaN compares False: invalid samples are never fixation samples
+    ppd = check_positive("pixels_per_degree", pixels_per_degree)
+    n = len(samples)
+    # work in pixels and ms: compare squared displacements with the squared threshold (no sqrt per sample)
+    speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2, NaN where invalid
+    vt_px_ms = vt * ppd / 1000.0
+    with np.errstate(invalid="ignore"):
+        slow = speed2 < vt_px_ms * vt_px_ms  # NaN compares False: invalid samples are never fixation samples
+        fast = speed2 >= vt_px_ms * vt_px_ms
     starts, ends = runs(slow)
     starts, ends = merge_runs(
-        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=pixels_per_degree
+        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=ppd
     )
     long_enough = (samples.t_ms[ends - 1] + dt - samples.t_ms[starts]) >= min_fix
     starts, ends = starts[long_enough], ends[long_enough]
-    n = len(samples)
     labels = np.zeros(n, np.int8)
-    fast = speed >= vt
     labels[fast] = EventLabel.SACCADE
     bs, be = runs(~samples.valid)
     keep = (samples.t_ms[be - 1] + dt - samples.t_ms[bs]) >= min_blink
@@ -97,5 +122,13 @@ def ivt(
     return Segmentation(
         labels=labels,
         fixations=fixations_from_runs(samples, starts, ends, dt),
-        saccades=saccades_from_runs(samples, ss, se, dt, speed, pixels_per_degree),
+        saccades=saccades_from_runs(
+            samples,
+            ss,
+            se,
+            dt,
+            None,
+            ppd,
+            peak_dps=np.sqrt(run_sums(speed2, ss, se, np.fmax)) * (1000.0 / ppd),
+        ),
     )

@@ -8,7 +8,10 @@ import pytest
 
 import gaze_capture
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(gaze_capture.__path__, "gaze_capture."))
+MODULES = [
+    "gaze_capture",
+    *sorted(m.name for m in pkgutil.walk_packages(gaze_capture.__path__, "gaze_capture.")),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

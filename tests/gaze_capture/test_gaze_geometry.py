@@ -70,3 +70,14 @@ def test_screen_rect_offset_only_maps_inside_rect():
     xi, yi, on, _ = map_to_image([99.0, 100.0, 350.0], [300.0, 50.0, 300.0], [1, 1, 1], [v])
     assert on.tolist() == [False, True, True]
     assert (xi[1], yi[1]) == (0.0, 0.0) and (xi[2], yi[2]) == (500.0, 500.0)
+
+
+def test_map_samples_marks_off_image_and_before_view_invalid():
+    from gaze_capture import Samples, map_samples
+
+    v = View(10.0, (0, 0, 100, 100), (0, 0, 200, 200), (100, 100))
+    s = Samples.from_arrays([5, 20, 30, 40], [50, 50, 250, np.nan], [50, 100, 50, 10], pupil=[1, 2, 3, 4])
+    m, on, k = map_samples(s, [v])
+    assert m.valid.tolist() == [False, True, False, False]
+    assert (m.x[1], m.y[1]) == (25.0, 50.0) and np.isnan(m.x[0]) and m.pupil.tolist() == [1, 2, 3, 4]
+    assert k.tolist() == [-1, 0, 0, 0] and on.tolist() == [False, True, False, False]

@@ -108,3 +108,13 @@ def test_aggregate_and_sigma_conversion():
     assert m[0, 0] == pytest.approx(0.5) and m[3, 3] == pytest.approx(0.5)
     v = View(0, (0, 0, 2000, 2000), (0, 0, 1000, 1000), (2000, 2000))
     assert sigma_image_px(40.0, v) == pytest.approx(80.0)
+
+
+def test_pool_prior_letterbox_padding():
+    p = np.zeros((74, 38), np.float32)
+    p[:, :19] = 1.0  # left half of a tall image
+    grid = pool_prior(p, (2, 2), pad_to_square=True)
+    # padded square spans x in [-18, 56): the left cells cover image columns 0..18 exactly
+    assert np.allclose(grid, [[0.5, 0.0], [0.5, 0.0]], atol=1e-6)
+    with pytest.raises(Exception, match="exclude"):
+        pool_prior(p, (2, 2), pad_to_square=True, center_crop=True)

@@ -56,3 +56,16 @@ def test_fixations_mask_and_len():
     assert isinstance(g, Fixations) and len(g) == 1 and g.x.tolist() == [2.0]
     with pytest.raises(InvalidSamplesError, match="'x'"):
         Fixations(onset_ms=[0], offset_ms=[1], duration_ms=[1], x=[1, 2], y=[1])
+
+
+def test_binocular_cyclopean():
+    from gaze_capture import BinocularSamples
+
+    t = [0, 1, 2, 3]
+    left = Samples.from_arrays(t, [10, 10, np.nan, np.nan], [0, 0, 0, 0], pupil=[3, 3, 3, 3])
+    right = Samples.from_arrays(t, [20, np.nan, 30, np.nan], [2, 2, 2, 2], pupil=[5, 5, 5, 5])
+    c = BinocularSamples(left, right).cyclopean()
+    assert c.valid.tolist() == [True, True, True, False]
+    assert c.x[:3].tolist() == [15.0, 10.0, 30.0] and c.pupil[0] == 4.0
+    with pytest.raises(InvalidSamplesError, match="same timestamps"):
+        BinocularSamples(left, Samples.from_arrays([0, 1, 2, 4], [0] * 4, [0] * 4))

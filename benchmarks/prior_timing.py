@@ -1,0 +1,76 @@
+"""Time to build a gaze prior (200 fixations on a 2000x2000 image, sigma = 1 degree) and to pool it to the
+37x37 patch grid of a ViT-B/14 at 518 px, with and without the model's centre crop.
+
+Run from the repository root::
+
+    python benchmarks/prior_timing.py [--repeats 50]
+
+Prints a markdown table (median and best of ``--repeats``, ms per image).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gaze_capture import fixation_prior, pool_prior  # noqa: E402
+
+
+def timed(fn, repeats):
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.median(out)), float(np.min(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=50)
+    ap.add_argument("--fixations", type=int, default=200)
+    ap.add_argument("--size", type=int, default=2000)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    h = w = args.size
+    x = rng.uniform(0, w, args.fixations)
+    y = rng.uniform(0, h, args.fixations)
+    d = rng.lognormal(np.log(250), 0.45, args.fixations)
+    sigma = 45.0  # 1 degree at about 45 image pixels per degree
+    prior = fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma)
+    region = (100.0, 0.0, 1900.0, 2000.0)
+    rows = [
+        (
+            "prior, whole image",
+            timed(lambda: fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma), args.repeats),
+        ),
+        (
+            "prior, limited to an on-screen region",
+            timed(
+                lambda: fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma, region=region),
+                args.repeats,
+            ),
+        ),
+        ("pool to 37x37", timed(lambda: pool_prior(prior, (37, 37), resize_to=518), args.repeats)),
+        (
+            "pool to 37x37, centre crop",
+            timed(lambda: pool_prior(prior, (37, 37), resize_to=518, center_crop=True), args.repeats),
+        ),
+        ("pool to 14x14", timed(lambda: pool_prior(prior, (14, 14), resize_to=224), args.repeats)),
+    ]
+    print(f"{args.fixations} fixations, {h}x{w} image, sigma {sigma:g} px, float32; {args.repeats} repeats\n")
+    print("| step | median ms | best ms |")
+    print("|---|---|---|")
+    for name, (med, best) in rows:
+        print(f"| {name} | {med:.2f} | {best:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""Stream a gaze device to the platform over WebSocket, losing nothing across reconnects.
+
+Protocol (the platform's ``ws(s)://host/ws/gaze/<session_id>/?token=<token>``):
+
+- client: ``{"type": "gaze_batch", "seq": int, "device": str,
+  "samples": {"t": [ms device time], "x": [...], "y": [...], "valid": [...]}}``
+  (invalid positions are ``null``); server: ``{"type": "ack", "seq": int}`` or
+  ``{"type": "error", "seq": int, "reason": str}``;
+- clock sync: client ``{"type": "ping", "t_client": ms}``, server ``{"type": "pong", "t_client": ms,
+  "t_server": ms}``.
+
+Every batch stays in the pending buffer until it is acknowledged (or rejected with an error); after a
+reconnect all pending batches are sent again, in order, before new ones. The server stores by ``seq``, so a
+batch whose ack was lost and that is sent twice is stored once.
+
+Command line::
+
+    python -m gaze_capture.bridge --device NAME --server URL --token TOKEN [--option key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import math
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .clock import ClockOffset, estimate_offset
+from .devices import GazeDevice, open_device
+from .errors import DeviceError, GazeCaptureError, ParameterError
+from .samples import Samples
+
+__all__ = ["Bridge", "BridgeStats", "batch_message", "with_token", "main"]
+
+log = logging.getLogger("gaze_capture.bridge")
+
+
+def _clean(v: float) -> float | None:
+    return None if not math.isfinite(v) else float(v)
+
+
+def batch_message(seq: int, device: str, samples: Samples) -> str:
+    """The ``gaze_batch`` JSON text for one batch."""
+    return json.dumps(
+        {
+            "type": "gaze_batch",
+            "seq": int(seq),
+            "device": device,
+            "samples": {
+                "t": samples.t_ms.tolist(),
+                "x": [_clean(v) for v in samples.x.tolist()],
+                "y": [_clean(v) for v in samples.y.tolist()],
+                "valid": samples.valid.tolist(),
+            },
+        },
+        allow_nan=False,
+    )
+
+
+def with_token(url: str, token: str | None) -> str:
+    """``url`` with ``?token=`` set (kept if already present and ``token`` is None)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss"):
+        raise ParameterError(f"server URL must start with ws:// or wss://, got {url!r}")
+    if token is None:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "token"] + [("token", token)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass
+class BridgeStats:
+    """What happened during :meth:`Bridge.run`."""
+
+    batches_read: int = 0
+    samples_read: int = 0
+    batches_acked: int = 0
+    batches_rejected: int = 0
+    sends: int = 0
+    connections: int = 0
+    clock: ClockOffset | None = None
+    rejections: list[tuple[int, str]] = field(default_factory=list)
+    device_error: str | None = None
+
+
+class Bridge:
+    """Read batches from ``device`` and deliver them to ``url`` with acknowledgements.
+
+    Parameters
+    ----------
+    device : GazeDevice
+        Not yet connected; the bridge connects, starts and closes it.
+    url : str
+        Full WebSocket URL including ``?token=``.
+    device_name : str
+        Sent in every batch.
+    seq_start : int
+        First sequence number.
+    reconnect_delays_s : sequence of float
+        Waits between reconnection attempts (the last repeats).
+    n_pings : int
+        Ping/pong exchanges per connection for the clock offset.
+    max_pending : int
+        Largest number of unacknowledged batches kept; reading pauses when it is reached.
+    max_in_flight : int
+        Largest number of batches sent on a connection and not yet acknowledged.
+    """
+
+    def __init__(
+        self,
+        device: GazeDevice,
+        url: str,
+        *,
+        device_name: str,
+        seq_start: int = 1,
+        reconnect_delays_s: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0),
+        n_pings: int = 5,
+        max_pending: int = 100_000,
+        max_in_flight: int = 32,
+        read_timeout_s: float = 0.05,
+    ) -> None:
+        self.device = device
+        self.url = url
+        self.device_name = device_name
+        self.next_seq = int(seq_start)
+        self.delays = list(reconnect_delays_s) or [1.0]
+        self.n_pings = n_pings
+        self.max_pending = max_pending
+        self.max_in_flight = max_in_flight
+        self.read_timeout_s = read_timeout_s
+        self.pending: OrderedDict[int, str] = OrderedDict()
+        self.stats = BridgeStats()
+        self._new = asyncio.Event()
+        self._reading_done = False
+        self._stop = asyncio.Event()
+        self._pongs: list[tuple[float, float, float]] = []
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish (after delivering what is pending if the server is reachable)."""
+        self._stop.set()
+
+    @property
+    def done(self) -> bool:
+        return (self._reading_done or self._stop.is_set()) and not self.pending
+
+    async def _read_loop(self) -> None:
+        dev = self.device
+        try:
+            while not self._stop.is_set():
+                if len(self.pending) >= self.max_pending:
+                    await asyncio.sleep(0.01)
+                    continue
+                batch = await asyncio.to_thread(dev.read, self.read_timeout_s)
+                if batch is None or len(batch) == 0:
+                    if dev.exhausted:
+                        break
+                    continue
+                seq = self.next_seq
+                self.next_seq += 1
+                self.pending[seq] = batch_message(seq, self.device_name, batch)
+                self.stats.batches_read += 1
+                self.stats.samples_read += len(batch)
+                self._new.set()
+        except DeviceError as exc:
+            log.error("device error: %s", exc)
+            self.stats.device_error = str(exc)
+        finally:
+            self._reading_done = True
+            self._new.set()
+
+    async def _receive(self, ws: Any) -> None:
+        async for raw in ws:
+            try:
+                msg = json.loads(raw)
+            except json.JSONDecodeError:
+                log.warning("ignoring non-JSON message from server: %r", raw[:200])
+                continue
+            kind = msg.get("type")
+            if kind == "ack":
+                if self.pending.pop(int(msg.get("seq", -1)), None) is not None:
+                    self.stats.batches_acked += 1
+            elif kind == "error":
+                seq = int(msg.get("seq", -1))
+                if self.pending.pop(seq, None) is not None:
+                    self.stats.batches_rejected += 1
+                    self.stats.rejections.append((seq, str(msg.get("reason", ""))))
+                    log.error("server rejected batch %s: %s", seq, msg.get("reason"))
+            elif kind == "pong":
+                self._pongs.append((float(msg["t_client"]), float(msg["t_server"]), time.time() * 1000.0))
+            self._new.set()
+
+    async def _send_loop(self, ws: Any) -> None:
+        sent: set[int] = set()
+        for i in range(self.n_pings):
+            await ws.send(json.dumps({"type": "ping", "t_client": time.time() * 1000.0}))
+            if i + 1 < self.n_pings:
+                await asyncio.sleep(0.005)
+        while not self.done:
+            self._new.clear()
+            sent &= self.pending.keys()  # forget acknowledged batches
+            for seq, text in list(self.pending.items()):
+                if len(sent) >= self.max_in_flight:
+                    break  # wait for acks rather than flood a slow server
+                if seq not in sent:
+                    await ws.send(text)
+                    sent.add(seq)
+                    self.stats.sends += 1
+            if self._pongs:
+                s, r, e = zip(*self._pongs, strict=True)
+                self.stats.clock = estimate_offset(s, r, e)
+            if self.done:
+                break
+            try:
+                await asyncio.wait_for(self._new.wait(), timeout=0.5)
+            except TimeoutError:
+                pass
+
+    async def _session(self) -> None:
+        from websockets.asyncio.client import connect
+
+        async with connect(self.url, open_timeout=5, close_timeout=1, max_size=None) as ws:
+            self.stats.connections += 1
+            log.info("connected (%d pending)", len(self.pending))
+            recv = asyncio.create_task(self._receive(ws))
+            send = asyncio.create_task(self._send_loop(ws))
+            finished, _ = await asyncio.wait({recv, send}, return_when=asyncio.FIRST_COMPLETED)
+            for t in (recv, send):
+                if t not in finished:
+                    t.cancel()
+            await asyncio.gather(recv, send, return_exceptions=True)
+            for t in finished:
+                exc = t.exception()
+                if exc is not None:
+                    raise exc
+
+    async def run(self, *, give_up_after_s: float | None = None) -> BridgeStats:
+        """Connect the device and the server, stream until the device is exhausted or :meth:`stop`.
+
+        Parameters
+        ----------
+        give_up_after_s : float, optional
+            Stop retrying the server after this long without a connection (pending batches are then
+            lost to this run and counted in the stats); default: retry for ever.
+        """
+        self.device.connect()
+        self.device.start()
+        reader = asyncio.create_task(self._read_loop())
+        attempt = 0
+        last_ok = time.monotonic()
+        try:
+            while not self.done:
+                try:
+                    await self._session()
+                    attempt = 0
+                    last_ok = time.monotonic()
+                except (OSError, TimeoutError, GazeCaptureError) as exc:
+                    log.warning("connection failed: %s", exc)
+                except Exception as exc:  # websockets' ConnectionClosed / InvalidStatus and friends
+                    if type(exc).__module__.split(".")[0] != "websockets":
+                        raise
+                    log.warning("connection lost: %s", exc)
+                if self.done:
+                    break
+                if give_up_after_s is not None and time.monotonic() - last_ok > give_up_after_s:
+                    log.error("giving up: %d batches undelivered", len(self.pending))
+                    break
+                await asyncio.sleep(self.delays[min(attempt, len(self.delays) - 1)])
+                attempt += 1
+        finally:
+            self._stop.set()
+            await reader
+            self.device.close()
+        return self.stats
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ParameterError(f"--option must be key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (0 all delivered, 1 undelivered, 2 bad usage)."""
+    ap = argparse.ArgumentParser(prog="python -m gaze_capture.bridge", description=__doc__.splitlines()[0])
+    ap.add_argument("--device", required=True, help="adapter name (simulator, gazepoint, tobii, ...)")
+    ap.add_argument("--server", required=True, help="ws(s)://host/ws/gaze/<session_id>/")
+    ap.add_argument("--token", required=True, help="session token (sent as ?token=)")
+    ap.add_argument("--option", action="append", default=[], help="device option key=value (JSON values)")
+    ap.add_argument("--seq-start", type=int, default=1)
+    ap.add_argument("--give-up-after", type=float, default=None, help="seconds without server before exit")
+    ap.add_argument("--log-level", default="INFO")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        options = dict(_parse_option(o) for o in args.option)
+        device = open_device(args.device, **options)
+        url = with_token(args.server, args.token)
+    except (GazeCaptureError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bridge = Bridge(device, url, device_name=args.device, seq_start=args.seq_start)
+    try:
+        stats = asyncio.run(bridge.run(give_up_after_s=args.give_up_after))
+    except KeyboardInterrupt:
+        return 1
+    except GazeCaptureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    log.info("done: %s", stats)
+    return 0 if not bridge.pending and stats.device_error is None else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
