@@ -1,0 +1,180 @@
+"""Command line: ``python -m cogaze train | evaluate | infer``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from cogaze.errors import CogazeError
+
+
+def torch_distributed_ready() -> bool:
+    """Whether a torch process group is up (training under ``torchrun``)."""
+    import torch.distributed
+
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _add_data(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--data", default=default, help="phantoms:N | export:PATH | mimic:ROOT:ANNOTATION.json")
+    p.add_argument("--split", default=None, help="split to use for export/mimic data (default: all / train)")
+    p.add_argument("--phantom-size", type=int, default=None, help="phantom image side (default: model input)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _open(args, config):
+    from cogaze.data import open_dataset
+
+    size = args.phantom_size or config.vision.image_size
+    return open_dataset(args.data, split=args.split, size=size, seed=args.seed)
+
+
+def cmd_train(args) -> int:
+    from cogaze.config import load_config
+    from cogaze.train import train
+
+    config = load_config(args.config)
+    overrides = {}
+    if args.lr is not None:
+        overrides["lr"] = args.lr
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
+    if args.grad_accum is not None:
+        overrides["grad_accum"] = args.grad_accum
+    if overrides:
+        config = config.replace(train=overrides)
+    if args.no_gaze or args.no_context:
+        config = config.replace(loss={"use_gaze": not args.no_gaze, "use_context": not args.no_context})
+    if args.split is None and args.data.startswith(("export:", "mimic:")):
+        args.split = "train"
+    dataset = _open(args, config)
+    result = train(
+        config,
+        dataset,
+        out_dir=args.out,
+        max_steps=args.max_steps,
+        epochs=args.epochs,
+        resume=args.resume,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    if torch_distributed_ready():
+        import torch.distributed
+
+        torch.distributed.destroy_process_group()
+        if int(os.environ.get("RANK", "0")) != 0:
+            return 0
+    first, last = result.first_last("loss")
+    print(
+        json.dumps(
+            {
+                "out": str(result.out_dir),
+                "steps": result.steps,
+                "seconds": round(result.seconds, 2),
+                "loss_first": round(first, 4),
+                "loss_last": round(last, 4),
+                "checkpoint": str(result.checkpoint),
+            }
+        )
+    )
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from cogaze.evaluate import evaluate
+    from cogaze.infer import Predictor
+
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
+    if args.split is None and args.data.startswith(("export:", "mimic:")):
+        args.split = "test"
+    dataset = _open(args, predictor.config)
+    result = evaluate(
+        predictor.model,
+        dataset,
+        batch_size=args.batch_size,
+        generate=not args.no_generate,
+        max_generate=args.max_generate,
+        device=args.device,
+    )
+    print(result.to_markdown())
+    if args.out:
+        Path(args.out).write_text(json.dumps(result.to_dict(), indent=1, default=float))
+    return 0
+
+
+def cmd_infer(args) -> int:
+    import numpy as np
+
+    from cogaze.data import load_image_file
+    from cogaze.infer import Predictor
+
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
+    image = load_image_file(args.image)
+    pred = predictor.predict(image, view_position=args.view, context=args.context)
+    out = {
+        "probabilities": pred.probabilities,
+        "findings": pred.findings,
+        "attention_shape": list(pred.attention.shape),
+        "embedding_dim": int(pred.embedding.shape[0]),
+    }
+    if args.out:
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        np.save(out_dir / "attention.npy", pred.attention)
+        np.save(out_dir / "embedding.npy", pred.embedding)
+        (out_dir / "prediction.json").write_text(json.dumps(out, indent=1))
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cogaze", description="CoGaze: train, evaluate, infer")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model")
+    t.add_argument("--config", default="tiny", help="preset name (tiny, base-offline, paper) or JSON path")
+    _add_data(t, "phantoms:160")
+    t.add_argument("--out", default="runs/cogaze", help="run folder (checkpoint.pt, metrics.jsonl)")
+    t.add_argument("--max-steps", type=int, default=None)
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if present")
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--grad-accum", type=int, default=None)
+    t.add_argument("--no-gaze", action="store_true", help="train without the gaze loss")
+    t.add_argument("--no-context", action="store_true", help="ignore clinical context")
+    t.add_argument("--device", default=None)
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a checkpoint")
+    e.add_argument("--checkpoint", required=True, help="checkpoint file or run folder")
+    _add_data(e, "phantoms:64")
+    e.add_argument("--batch-size", type=int, default=16)
+    e.add_argument("--max-generate", type=int, default=32, help="studies to generate reports for")
+    e.add_argument("--no-generate", action="store_true")
+    e.add_argument("--out", default=None, help="write the metrics as JSON here")
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(func=cmd_evaluate, seed=1)
+
+    i = sub.add_parser("infer", help="predict one image")
+    i.add_argument("--checkpoint", required=True)
+    i.add_argument("--image", required=True, help="PNG/JPEG/.npy grayscale image")
+    i.add_argument("--view", default="PA")
+    i.add_argument("--context", default="")
+    i.add_argument("--out", default=None, help="folder for prediction.json, attention.npy, embedding.npy")
+    i.add_argument("--device", default="cpu")
+    i.set_defaults(func=cmd_infer)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CogazeError as exc:
+        print(f"cogaze: error: {exc}", file=sys.stderr)
+        return 2

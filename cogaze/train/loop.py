@@ -1,0 +1,304 @@
+"""The training loop: AdamW, gradient accumulation, bf16 autocast on CUDA, feature cache, checkpoints that
+resume after a kill, DDP through ``torchrun``, a progress bar and a JSONL metrics log."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from cogaze.batch import Batch
+from cogaze.config import CogazeConfig
+from cogaze.data.collate import Collator, IndexedDataset
+from cogaze.errors import DataError, NonFiniteLossError
+from cogaze.labels import binary_targets
+from cogaze.model import CogazeModel
+from cogaze.train.cache import FeatureCache
+from cogaze.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from cogaze.train.distributed import DistInfo, init_distributed
+
+
+@dataclass
+class TrainResult:
+    """What a training run leaves behind."""
+
+    out_dir: Path
+    steps: int  # optimizer steps done in total (including before a resume)
+    epochs_done: float
+    seconds: float
+    history: list[dict] = field(default_factory=list)  # logged records of this run
+    checkpoint: Path | None = None
+
+    def first_last(self, key: str = "loss") -> tuple[float, float]:
+        """Mean of ``key`` over the first and the last 20% of logged records."""
+        vals = [h[key] for h in self.history if key in h]
+        k = max(1, len(vals) // 5)
+        return float(np.mean(vals[:k])), float(np.mean(vals[-k:]))
+
+
+class _Step(nn.Module):
+    """Forward + loss in one module, so DDP synchronises every parameter (temperatures included)."""
+
+    def __init__(self, model: CogazeModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        return self.model.compute_loss(batch, self.model(batch))
+
+
+class _EpochSampler(torch.utils.data.Sampler):
+    """Seeded permutation per epoch, sharded over ranks, starting at a batch offset (for resume)."""
+
+    def __init__(self, n: int, seed: int, rank: int, world: int) -> None:
+        self.n, self.seed, self.rank, self.world = n, seed, rank, world
+        self.epoch, self.start = 0, 0
+
+    def order(self) -> list[int]:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        perm = torch.randperm(self.n, generator=g).tolist()
+        per = math.ceil(self.n / self.world)
+        perm = (perm + perm[: per * self.world - self.n])[self.rank :: self.world]
+        return perm
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order()[self.start :])
+
+    def __len__(self) -> int:
+        return len(self.order()) - self.start
+
+
+def _barrier(dist: DistInfo) -> None:
+    if dist.world_size > 1:
+        import torch.distributed
+
+        torch.distributed.barrier()
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _lr_at(step: int, total: int, base: float, warmup: int) -> float:
+    if warmup and step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))  # cosine to 10%
+
+
+def train(
+    config: CogazeConfig,
+    dataset,
+    *,
+    out_dir: str | Path,
+    max_steps: int | None = None,
+    epochs: int | None = None,
+    resume: bool = False,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    on_log: Callable[[dict], None] | None = None,
+) -> TrainResult:
+    """Train a CoGaze model on ``dataset`` and write ``checkpoint.pt`` and ``metrics.jsonl`` to ``out_dir``.
+
+    Parameters
+    ----------
+    config : CogazeConfig
+        Model and training configuration (``config.train`` holds lr, batch size, accumulation, ...).
+    dataset : CogazeDataset
+        Training samples.
+    out_dir : path
+        Run folder; with ``resume=True`` an existing ``checkpoint.pt`` there is continued.
+    max_steps, epochs : int, optional
+        Override ``config.train.max_steps`` / ``epochs`` (optimizer steps / passes over the data).
+    device : str, optional
+        Default: CUDA (this rank's GPU) when available, else CPU.
+
+    Raises
+    ------
+    NonFiniteLossError
+        A loss part is NaN or infinite (named, with the step).
+    CheckpointError
+        ``resume`` with a checkpoint from another model configuration.
+    """
+    t = config.train
+    dist: DistInfo = init_distributed()
+    if device is None:
+        device = f"cuda:{dist.local_rank}" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cpu" and t.cpu_threads > 0:
+        torch.set_num_threads(t.cpu_threads)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if len(dataset) == 0:
+        raise DataError("dataset: no training samples")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _seed_all(t.seed + dist.rank)
+
+    model = CogazeModel(config).to(device)
+    model.criterion.set_class_counts(binary_targets(dataset.label_states()).sum(0))
+    step_module: nn.Module = _Step(model)
+    if dist.world_size > 1:
+        step_module = torch.nn.parallel.DistributedDataParallel(
+            step_module,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=True,
+        )
+    optimizer = torch.optim.AdamW(_param_groups(model, t.weight_decay), lr=t.lr, betas=(0.9, 0.98))
+
+    sampler = _EpochSampler(len(dataset), t.seed, dist.rank, dist.world_size)
+    micro_per_epoch = math.ceil(len(sampler.order()) / t.batch_size)
+    steps_per_epoch = max(1, micro_per_epoch // t.grad_accum)
+    n_epochs = epochs if epochs is not None else t.epochs
+    total = max_steps if max_steps else (t.max_steps or n_epochs * steps_per_epoch)
+
+    step, epoch, micro_in_epoch = 0, 0, 0
+    ckpt_path = out / CHECKPOINT_NAME
+    if resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path, expect=config)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, epoch, micro_in_epoch = state["step"], state["epoch"], state["micro_in_epoch"]
+        torch.set_rng_state(state["torch_rng"])
+    cache = (
+        FeatureCache(device=device if device.type == "cuda" else "cpu")
+        if (config.vision.frozen and t.cache_features)
+        else None
+    )
+    collate = Collator(config)
+    use_bf16 = device.type == "cuda" and t.bf16
+    is_main = dist.rank == 0
+    metrics_file = (out / "metrics.jsonl").open("a") if is_main else None
+    bar = None
+    if progress and is_main:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=step, desc=f"cogaze {config.name}", unit="step", dynamic_ncols=True)
+
+    def checkpoint() -> Path | None:
+        if not is_main:
+            _barrier(dist)
+            return None
+        path = save_checkpoint(
+            ckpt_path,
+            {
+                "config": config.to_dict(),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "epoch": epoch,
+                "micro_in_epoch": micro_in_epoch,
+                "torch_rng": torch.get_rng_state(),
+                "format": "cogaze-checkpoint-1",
+            },
+        )
+        _barrier(dist)  # other ranks wait until the file is complete
+        return path
+
+    history: list[dict] = []
+    t0 = time.perf_counter()
+    step_module.train()
+    accum: dict[str, float] = {}
+    n_accum = 0
+    saved: Path | None = None
+    try:
+        while step < total:
+            sampler.epoch, sampler.start = epoch, micro_in_epoch * t.batch_size
+            loader = torch.utils.data.DataLoader(
+                IndexedDataset(dataset),
+                batch_size=t.batch_size,
+                sampler=sampler,
+                collate_fn=collate,
+                num_workers=t.num_workers,
+                drop_last=False,
+            )
+            for batch in loader:
+                batch = batch.to(device)
+                if cache is not None:
+                    batch = cache.fill(batch, model.vision)
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    parts = step_module(batch)
+                for name, value in parts.items():
+                    if not torch.isfinite(value).all():
+                        raise NonFiniteLossError(
+                            f"loss: {name} is {float(value.detach())} at step {step} (epoch {epoch}, "
+                            f"studies {batch.study_ids[:4]}...); lower train.lr or check the data"
+                        )
+                (parts["loss"] / t.grad_accum).backward()
+                for name, value in parts.items():
+                    accum[name] = accum.get(name, 0.0) + float(value.detach())
+                n_accum += 1
+                micro_in_epoch += 1
+                if n_accum < t.grad_accum:
+                    continue
+                lr = _lr_at(step, total, t.lr, t.warmup_steps)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                if t.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                record = {k: v / n_accum for k, v in accum.items()}
+                accum, n_accum = {}, 0
+                record.update(step=step, epoch=epoch, lr=lr, seconds=time.perf_counter() - t0)
+                if cache is not None:
+                    record["cache_size"] = len(cache)
+                history.append(record)
+                if is_main and (step % t.log_every == 0 or step == total):
+                    metrics_file.write(json.dumps(record) + "\n")
+                    metrics_file.flush()
+                    if on_log:
+                        on_log(record)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{record['loss']:.3f}")
+                if t.checkpoint_every and step % t.checkpoint_every == 0:
+                    saved = checkpoint()
+                if step >= total:
+                    break
+            else:
+                epoch += 1
+                micro_in_epoch = 0
+                n_accum, accum = 0, {}
+                optimizer.zero_grad(set_to_none=True)
+                continue
+            break
+        saved = checkpoint() or saved
+    finally:
+        if bar is not None:
+            bar.close()
+        if metrics_file is not None:
+            metrics_file.close()
+    return TrainResult(
+        out_dir=out,
+        steps=step,
+        epochs_done=epoch + micro_in_epoch / max(1, micro_per_epoch),
+        seconds=time.perf_counter() - t0,
+        history=history,
+        checkpoint=saved,
+    )
+
+
+def run_dir_env() -> str | None:
+    """``COGAZE_RUN_DIR`` from the environment, if set (the platform passes run folders this way)."""
+    return os.environ.get("COGAZE_RUN_DIR")

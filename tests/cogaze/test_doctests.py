@@ -1,0 +1,16 @@
+"""The examples in cogaze docstrings run and hold."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "name", ["cogaze.labels", "cogaze.losses", "cogaze.config", "cogaze.evaluate.metrics"]
+)
+def test_doctests(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,97 @@
+"""Training: losses fall, checkpoints resume after a kill, the feature cache, NaN losses, config mismatch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from cogaze.data import PhantomDataset
+from cogaze.errors import CheckpointError, NonFiniteLossError
+from cogaze.train import load_checkpoint, train
+
+
+@pytest.fixture(scope="module")
+def phantoms():
+    return PhantomDataset(24, size=64, seed=4)
+
+
+def test_training_writes_metrics_and_losses_fall(tmp_path, tiny_config, phantoms):
+    cfg = tiny_config.replace(train={"batch_size": 8, "checkpoint_every": 0})
+    result = train(cfg, phantoms, out_dir=tmp_path, max_steps=24, progress=False)
+    assert result.steps == 24 and (tmp_path / "checkpoint.pt").is_file()
+    lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert len(lines) == 24 and {"loss", "contrastive_loss", "gaze_loss", "report_loss"} <= set(lines[0])
+    first, last = result.first_last("loss")
+    assert last < first
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path, tiny_config, phantoms):
+    cfg = tiny_config.replace(train={"batch_size": 8, "grad_accum": 2, "checkpoint_every": 2})
+    straight = train(cfg, phantoms, out_dir=tmp_path / "a", max_steps=4, progress=False)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_3(record):
+        if record["step"] == 3:
+            raise Killed  # dies after the step-2 checkpoint, before the next one
+
+    with pytest.raises(Killed):
+        train(cfg, phantoms, out_dir=tmp_path / "b", max_steps=4, progress=False, on_log=kill_at_3)
+    assert load_checkpoint(tmp_path / "b")["step"] == 2
+    resumed = train(cfg, phantoms, out_dir=tmp_path / "b", max_steps=4, resume=True, progress=False)
+    assert resumed.steps == 4 and len(resumed.history) == 2
+    # same data order, RNG and optimizer state: equal up to float noise (a fresh start differs by > 1%)
+    assert resumed.history[-1]["loss"] == pytest.approx(straight.history[-1]["loss"], rel=2e-3)
+    a = load_checkpoint(tmp_path / "a")["model"]
+    b = load_checkpoint(tmp_path / "b")["model"]
+    assert all(torch.allclose(a[k].float(), b[k].float(), atol=2e-3) for k in a)
+
+
+def test_checkpoint_from_another_config_is_refused(tmp_path, tiny_config, phantoms):
+    train(tiny_config, phantoms, out_dir=tmp_path, max_steps=1, progress=False)
+    other = tiny_config.replace(dim=32, perceiver={"head_dim": 16})
+    with pytest.raises(CheckpointError, match=r"differs .* field\(s\) \['dim'"):
+        train(other, phantoms, out_dir=tmp_path, max_steps=2, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "nothing.pt")
+
+
+def test_frozen_backbone_feature_cache(tmp_path, tiny_config, phantoms):
+    from cogaze.data import Collator
+    from cogaze.model import CogazeModel
+    from cogaze.train import FeatureCache
+
+    cfg = tiny_config.replace(vision={"frozen": True}, train={"batch_size": 8, "cache_features": True})
+    result = train(cfg, phantoms, out_dir=tmp_path / "six", max_steps=6, progress=False)
+    assert result.history[-1]["cache_size"] == len(phantoms)  # filled in the first epoch, then reused
+    one = train(cfg, phantoms, out_dir=tmp_path / "one", max_steps=1, progress=False)
+    assert one.steps == 1
+    six_state = load_checkpoint(tmp_path / "six")["model"]
+    one_state = load_checkpoint(tmp_path / "one")["model"]
+    frozen_keys = [k for k in six_state if k.startswith("vision.backbone.")]
+    assert frozen_keys and all(torch.equal(six_state[k], one_state[k]) for k in frozen_keys)
+    assert not torch.equal(six_state["latents"], one_state["latents"])  # the rest did train
+    # cached features equal the recomputed ones (to bfloat16 precision), and the cache hits on reuse
+    model = CogazeModel(cfg).eval()
+    batch = Collator(cfg)([(i, phantoms[i]) for i in range(4)])
+    cache = FeatureCache()
+    cache.fill(batch, model.vision)
+    direct = model.vision.backbone_features(batch.images)
+    assert torch.allclose(batch.features, direct, atol=0.05, rtol=0.02)
+    batch.features = None
+    cache.fill(batch, model.vision)
+    assert (cache.hits, cache.misses) == (4, 4)
+
+
+def test_nan_loss_raises_naming_the_part(tmp_path, tiny_config, phantoms, monkeypatch):
+    from cogaze import losses
+
+    def nan_forward(self, image_embeds, text_embeds, study_ids):
+        return {"contrastive_loss": image_embeds.sum() * float("nan")}
+
+    monkeypatch.setattr(losses.ContrastiveLoss, "forward", nan_forward)
+    with pytest.raises(NonFiniteLossError, match="contrastive_loss.*step 0"):
+        train(tiny_config, phantoms, out_dir=tmp_path, max_steps=2, progress=False)
