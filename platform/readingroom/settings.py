@@ -187,6 +187,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "readingroom.studies.*": {"queue": "io"},
+    "readingroom.curation.*": {"queue": "io"},
     "readingroom.gaze.*": {"queue": "default"},
     "readingroom.modeling.*": {"queue": "gpu"},
 }
@@ -226,6 +227,10 @@ DEID_STORE_SOURCE_IDENTIFIERS = env_bool("DEID_STORE_SOURCE_IDENTIFIERS", False)
 INGEST_MAX_MEMBER_BYTES = env_int("INGEST_MAX_MEMBER_BYTES", 512 * 1024 * 1024)
 INGEST_MAX_COMPRESSION_RATIO = env_int("INGEST_MAX_COMPRESSION_RATIO", 200)
 INGEST_WORKERS = env_int("INGEST_WORKERS", 2)
+# Folders on the server that imports started through the API may read from (the command line may read any).
+INGEST_ALLOWED_ROOTS = env_list("INGEST_ALLOWED_ROOTS", [str(VAR_DIR / "incoming")])
+# Where exports of dataset versions started through the API are written.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(VAR_DIR / "exports")))
 
 LOGGING = {
     "version": 1,

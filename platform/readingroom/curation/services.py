@@ -179,3 +179,19 @@ def dataset_version_freeze(
             for image, item in zip(images, items, strict=True)
         )
     return version
+
+
+def version_export_queue(*, version: DatasetVersion, format: str) -> str:  # noqa: A002
+    """Queue an export of ``version`` (on commit, queue ``io``) under ``EXPORT_ROOT``; returns the folder."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from readingroom.curation.exports import EXPORTERS
+    from readingroom.curation.tasks import export_version
+
+    if format not in EXPORTERS:
+        raise InvalidInput(f"format: unknown export format {format!r}; choose from {sorted(EXPORTERS)}")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    root = settings.EXPORT_ROOT / f"dataset-{version.dataset_id}-{version.tag}" / f"{format}-{stamp}"
+    transaction.on_commit(lambda: export_version.delay(version.pk, format, str(root)))
+    return str(root)

@@ -107,11 +107,26 @@ def ingest_items(sources: list[str], *, scratch: Path) -> Iterator[IngestItem]:
 
 
 def import_job_create(
-    *, sources: list[str], options: dict | None = None, user=None, enqueue: bool = True
+    *,
+    sources: list[str],
+    options: dict | None = None,
+    user=None,
+    enqueue: bool = True,
+    allowed_roots: list[str] | None = None,
 ) -> ImportJob:
-    """Create an import job for ``sources`` (paths on the server); enqueue it on queue ``io`` on commit."""
+    """Create an import job for ``sources`` (paths on the server); enqueue it on queue ``io`` on commit.
+
+    With ``allowed_roots`` (the API passes ``INGEST_ALLOWED_ROOTS``), every source must lie inside one of
+    those folders (after resolving links and ``..``); :class:`InvalidInput` names the first that does not.
+    """
     if not sources:
         raise InvalidInput("sources: give at least one file, folder, zip archive or CSV")
+    if allowed_roots is not None:
+        roots = [Path(r).resolve() for r in allowed_roots]
+        for source in sources:
+            resolved = Path(source).resolve()
+            if not any(resolved == r or r in resolved.parents for r in roots):
+                raise InvalidInput(f"sources: {source} is outside the folders imports may read")
     job = ImportJob.objects.create(sources=[str(s) for s in sources], options=options or {}, created_by=user)
     if enqueue:
         from readingroom.studies.tasks import run_import_job
