@@ -124,3 +124,14 @@ def test_source_identifiers_stored_only_when_the_setting_says_so(tmp_path, setti
     settings.DEID_STORE_SOURCE_IDENTIFIERS = True
     path = write_dicom(tmp_path / "keep.dcm", PatientID="KEEP-1")
     assert image_import_dicom(path=path).image.source_identifiers["PatientID"] == "KEEP-1"
+
+
+def test_unlisted_person_names_and_dates_do_not_survive(tmp_path, settings):
+    path = write_dicom(tmp_path / "extra.dcm", DateOfSecondaryCapture="20190314")
+    ds = pydicom.dcmread(path)
+    ds.EvaluatorName = "Evaluator^Unlisted"  # a PN attribute the table does not list
+    ds.save_as(path)
+    stored_path = settings.MEDIA_ROOT / image_import_dicom(path=path).image.dicom_file
+    stored = pydicom.dcmread(stored_path)
+    assert stored.DateOfSecondaryCapture != "20190314" and len(stored.DateOfSecondaryCapture) == 8
+    assert b"Unlisted" not in stored_path.read_bytes()

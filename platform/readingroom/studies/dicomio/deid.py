@@ -14,8 +14,10 @@ allows: ``X`` where it is listed, else the first letter. The *Retain Longitudina
 Modified Dates* option applies: dates that survive as ``Z`` or ``D`` (``DA``, the date part of ``DT``) are
 shifted by a whole number of days that is constant per patient, so intervals within one patient are kept;
 Patient's Birth Date is emptied. Private attributes, curve data (group ``50xx``) and overlay data and
-comments (``60xx,3000``, ``60xx,4000``) are removed, in nested sequences too. Patient Identity Removed,
-De-identification Method (and its code sequence) and Longitudinal Temporal Information Modified are set.
+comments (``60xx,3000``, ``60xx,4000``) are removed, in nested sequences too. Beyond the table, as a safety
+net, dates it does not list are shifted too and person names (VR PN) it does not list are emptied. Patient
+Identity Removed, De-identification Method (and its code sequence) and Longitudinal Temporal Information
+Modified are set.
 """
 
 from __future__ import annotations
@@ -135,6 +137,9 @@ class _Deidentifier:
                         self.apply(item)
                 elif elem.VR in {"DA", "DT"} and elem.value:
                     self._shift(elem)  # dates the table does not list: shifted, never kept as they were
+                elif elem.VR == "PN" and elem.value:
+                    elem.value = None  # person names the table does not list: emptied (a safety net)
+                    self.report.emptied += 1
                 continue
             self._act(ds, elem, resolve_action(action))
 

@@ -1,7 +1,9 @@
 """The attribute actions of the PS3.15 Annex E Basic Application Level Confidentiality Profile, as data.
 
-One row per attribute of Annex E's Table E.1-1 (Basic Profile column), written for this project from the
-standard: ``(tag, keyword, action)``. The actions are explained in :mod:`readingroom.studies.dicomio.deid`.
+Rows of Annex E's Table E.1-1 (Basic Profile column), written for this project from the standard:
+``(tag, keyword, action)``. About 250 attributes: those that occur in radiograph (CR, DX, SC) objects and
+their references, requests and procedure steps; rows for attributes specific to other modalities and
+workflows (e.g. RT, ophthalmology, some retired attributes) are not yet transcribed. The actions are explained in :mod:`readingroom.studies.dicomio.deid`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ BASIC_PROFILE: tuple[tuple[int, str, str], ...] = (
     (0x00181007, "CassetteID", "X"),
     (0x00400280, "CommentsOnThePerformedProcedureStep", "X"),
     (0x00209161, "ConcatenationUID", "U"),
+    (0x0008009C, "ConsultingPhysicianName", "X"),
+    (0x0008009D, "ConsultingPhysicianIdentificationSequence", "X"),
     (0x00403001, "ConfidentialityConstraintOnPatientDataDescription", "X"),
     (0x00700084, "ContentCreatorName", "Z"),
     (0x00700086, "ContentCreatorIdentificationCodeSequence", "X"),
