@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -77,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="files to import")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="process counts to time")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (about 8 GB at 1000)")
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="readingroom-ingest-bench-"))
@@ -100,6 +102,7 @@ def main() -> None:
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     rows = [("pydicom read + save (baseline)", 1, _plain(files, var / "plain")),
             ("pydicom read + decode pixels", 1, _decode(files))]  # fmt: skip
+    shutil.rmtree(var / "plain")
     for workers in args.workers:
         settings.MEDIA_ROOT = var / f"media-{workers}"
         Image.objects.all().delete()
@@ -114,6 +117,9 @@ def main() -> None:
         if job.imported != args.n:
             sys.exit(f"import job imported {job.imported} of {args.n}: {job.errors[:3]}")
         rows.append(("import job: de-id + render + derivatives + rows", workers, elapsed))
+        shutil.rmtree(settings.MEDIA_ROOT)
+    if not args.keep:
+        shutil.rmtree(var)
 
     print(f"{args.n} files ({size_mb:.0f} MB) replicated from {len(sources)} real samples "
           f"({', '.join(p.name for p in sources)}); {os.cpu_count()} CPUs\n")  # fmt: skip
