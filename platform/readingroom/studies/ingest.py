@@ -18,7 +18,6 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from readingroom.core.exceptions import InvalidInput, NotFound, ReadingRoomError
 from readingroom.studies.archives import zip_members
+from readingroom.studies.layouts import IMPORTED_HOOKS, LAYOUTS, IngestItem
 from readingroom.studies.models import Image, ImportJob
 from readingroom.studies.prepare import BITMAP_SUFFIXES, image_prepare, read_source
 from readingroom.studies.services import image_commit_prepared
@@ -35,16 +35,6 @@ from readingroom.studies.services import image_commit_prepared
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
-
-
-@dataclass(frozen=True)
-class IngestItem:
-    """One image file to import (``path``), or a source that failed before any file (``error``)."""
-
-    key: str
-    path: Path | None
-    metadata: dict = field(default_factory=dict)
-    error: str = ""
 
 
 def _csv_items(csv_path: Path) -> Iterator[IngestItem]:
@@ -76,10 +66,23 @@ def _csv_items(csv_path: Path) -> Iterator[IngestItem]:
             yield IngestItem(key=str(csv_path.parent / rel), path=csv_path.parent / rel, metadata=metadata)
 
 
-def ingest_items(sources: list[str], *, scratch: Path) -> Iterator[IngestItem]:
-    """The items of a job's sources, in order; zip members are extracted under ``scratch``."""
+def ingest_items(sources: list[str], *, scratch: Path, layout: str = "") -> Iterator[IngestItem]:
+    """The items of a job's sources, in order; zip members are extracted under ``scratch``.
+
+    With a ``layout`` (a name in :data:`.layouts.LAYOUTS`), each source is a folder in that layout.
+    """
     for name in sources:
         source = Path(name)
+        if layout:
+            if layout not in LAYOUTS:
+                yield IngestItem(key=str(source), path=None, error=f"layout: unknown layout {layout!r}")
+            elif not source.is_dir():
+                yield IngestItem(
+                    key=str(source), path=None, error=f"{source}: not a folder ({layout} layout)"
+                )
+            else:
+                yield from LAYOUTS[layout](source)
+            continue
         if source.is_dir():
             files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
         elif source.is_file():
@@ -169,7 +172,19 @@ def _commit(recorder: _Recorder, item: IngestItem, prepared, options: dict) -> N
     except ReadingRoomError as exc:
         recorder.finish(item.key, outcome="failed", message=str(exc))
         return
-    recorder.finish(item.key, outcome="imported" if result.created else "skipped", message=result.warning)
+    warning = "; ".join(w for w in (result.warning, _run_hooks(item, result.image)) if w)
+    recorder.finish(item.key, outcome="imported" if result.created else "skipped", message=warning)
+
+
+def _run_hooks(item: IngestItem, image: Image) -> str:
+    """Run the imported-item hooks (reports, labels); their errors become a warning on the item."""
+    problems = []
+    for hook in IMPORTED_HOOKS:
+        try:
+            hook(item=item, image=image)
+        except ReadingRoomError as exc:
+            problems.append(str(exc))
+    return "; ".join(problems)
 
 
 def import_job_run(
@@ -193,7 +208,8 @@ def import_job_run(
     job.status, job.started_at, job.finished_at = ImportJob.Status.RUNNING, timezone.now(), None
     done = set(job.processed_keys)
     with tempfile.TemporaryDirectory(prefix="ingest-") as scratch:
-        items = [i for i in ingest_items(job.sources, scratch=Path(scratch)) if i.key not in done]
+        found = ingest_items(job.sources, scratch=Path(scratch), layout=job.options.get("layout", ""))
+        items = [i for i in found if i.key not in done]
         job.total = len(done) + len(items)
         job.save()
         recorder = _Recorder(job, progress)
@@ -207,8 +223,9 @@ def import_job_run(
             except InvalidInput as exc:
                 recorder.finish(item.key, outcome="failed", message=str(exc))
                 continue
-            if Image.objects.filter(source_sha256=digest).exists():
-                recorder.finish(item.key, outcome="skipped")
+            existing = Image.objects.filter(source_sha256=digest).first()
+            if existing is not None:
+                recorder.finish(item.key, outcome="skipped", message=_run_hooks(item, existing))
             else:
                 todo.append(item)
         _prepare_all(recorder, todo, workers=workers, options=job.options)

@@ -12,6 +12,8 @@ class ImportJobInput(serializers.Serializer):
                                     help_text="server paths of files, folders, zip archives or CSVs")  # fmt: skip
     indication = serializers.CharField(required=False, allow_blank=True, default="")
     history = serializers.CharField(required=False, allow_blank=True, default="")
+    layout = serializers.ChoiceField(choices=["", "mimic-cxr-jpg", "iu-xray"], required=False, default="",
+                                     help_text="read each source as a folder in this data set layout")  # fmt: skip
 
 
 class ImportJobOutput(serializers.ModelSerializer):

@@ -101,7 +101,7 @@ class ImportJobListView(APIView):
         data.is_valid(raise_exception=True)
         job = import_job_create(
             sources=data.validated_data["sources"],
-            options={k: data.validated_data[k] for k in ("indication", "history")},
+            options={k: data.validated_data[k] for k in ("indication", "history", "layout")},
             user=request.user,
             allowed_roots=settings.INGEST_ALLOWED_ROOTS,
         )

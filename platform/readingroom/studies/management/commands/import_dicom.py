@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from readingroom.core.exceptions import ReadingRoomError
 from readingroom.studies.ingest import import_job_create, import_job_run
+from readingroom.studies.layouts import LAYOUTS
 from readingroom.studies.models import ImportJob
 
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="processes (default INGEST_WORKERS)")
         parser.add_argument("--resume", type=int, default=None, metavar="JOB_ID", help="resume this job")
         parser.add_argument("--progress", action="store_true", help="show a progress bar even without a tty")
+        parser.add_argument("--layout", default="", choices=["", *sorted(LAYOUTS)],
+                            help="read each path as a folder in this data set layout")  # fmt: skip
 
     def handle(self, *args, **options):
         try:
@@ -36,7 +39,11 @@ class Command(BaseCommand):
             elif options["paths"]:
                 job = import_job_create(
                     sources=options["paths"],
-                    options={"indication": options["indication"], "history": options["history"]},
+                    options={
+                        "indication": options["indication"],
+                        "history": options["history"],
+                        "layout": options["layout"],
+                    },  # fmt: skip
                     enqueue=False,
                 )
             else:
