@@ -8,13 +8,7 @@ from readingroom.curation.exports import version_export
 from readingroom.curation.models import DatasetVersion
 
 
-@shared_task(
-    name="readingroom.curation.export_version",
-    acks_late=True,
-    autoretry_for=(DatabaseError, OSError),
-    retry_backoff=True,
-    max_retries=3,
-)
+@shared_task(name="readingroom.curation.export_version", acks_late=True)
 def export_version(version_id: int, format: str, root: str) -> str:  # noqa: A002
     """Export a frozen dataset version into ``root``; a deleted version is gone, not an error."""
     version = DatasetVersion.objects.filter(pk=version_id).first()
