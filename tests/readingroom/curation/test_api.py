@@ -101,6 +101,7 @@ def test_openapi_schema_documents_the_curation_api(api):
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
     for path in ("/api/imports/", "/api/cohorts/", "/api/datasets/{dataset_id}/versions/",
-                 "/api/dataset-versions/{version_id}/exports/", "/api/studies/{study_id}/labels/"):  # fmt: skip
+                 "/api/dataset-versions/{version_id}/exports/", "/api/studies/{study_id}/labels/",
+                 "/api/dicomweb/studies"):  # fmt: skip
         assert path in schema["paths"], path
     assert "ImportJobOutput" in schema["components"]["schemas"]
