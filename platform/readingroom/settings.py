@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "readingroom.reading",
     "readingroom.gaze",
     "readingroom.modeling",
+    "readingroom.curation",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "readingroom.studies.*": {"queue": "io"},
+    "readingroom.curation.*": {"queue": "io"},
     "readingroom.gaze.*": {"queue": "default"},
     "readingroom.modeling.*": {"queue": "gpu"},
 }
@@ -217,6 +219,20 @@ GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
 # A gaze_capture detector name: "adaptive" (validated against hand-labelled data; see benchmarks), "ivt", "idt".
 GAZE_FIXATION_DETECTOR = env_str("GAZE_FIXATION_DETECTOR", "adaptive")
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
+
+# --- studies: ingest and de-identification --------------------------------------------------------------
+# A DICOM with BurnedInAnnotation=YES: "refuse" it (a per-file error) or "flag" it on the image.
+DEID_BURNED_IN_ANNOTATION = env_str("DEID_BURNED_IN_ANNOTATION", "refuse")
+# Keep the source's identifiers (patient id, UIDs, accession number) on the image; off by default.
+DEID_STORE_SOURCE_IDENTIFIERS = env_bool("DEID_STORE_SOURCE_IDENTIFIERS", False)
+# Archive members: the largest uncompressed member and the largest compression ratio accepted.
+INGEST_MAX_MEMBER_BYTES = env_int("INGEST_MAX_MEMBER_BYTES", 512 * 1024 * 1024)
+INGEST_MAX_COMPRESSION_RATIO = env_int("INGEST_MAX_COMPRESSION_RATIO", 200)
+INGEST_WORKERS = env_int("INGEST_WORKERS", 2)
+# Folders on the server that imports started through the API may read from (the command line may read any).
+INGEST_ALLOWED_ROOTS = env_list("INGEST_ALLOWED_ROOTS", [str(VAR_DIR / "incoming")])
+# Where exports of dataset versions started through the API are written.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(VAR_DIR / "exports")))
 
 LOGGING = {
     "version": 1,

@@ -6,8 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from readingroom import spa
 from readingroom.core import views as core_views
+from readingroom.curation import views as curation_views
 from readingroom.reading import views as reading_views
+from readingroom.studies import dicomweb
 from readingroom.studies import views as studies_views
+
+_INSTANCE = "studies/<str:study_uid>/series/<str:series_uid>/instances/<str:sop_uid>"
 
 api = [
     path("auth/csrf/", core_views.CsrfView.as_view()),
@@ -34,6 +38,26 @@ api = [
         studies_views.ImageThumbnailView.as_view(),
         name="image-thumbnail",
     ),
+    path("imports/", studies_views.ImportJobListView.as_view()),
+    path("imports/<int:job_id>/", studies_views.ImportJobDetailView.as_view()),
+    path("cohorts/", curation_views.CohortListView.as_view()),
+    path("cohorts/<int:cohort_id>/images/", curation_views.CohortImagesView.as_view()),
+    path("datasets/", curation_views.DatasetListView.as_view()),
+    path("datasets/<int:dataset_id>/versions/", curation_views.DatasetFreezeView.as_view()),
+    path("dataset-versions/<int:version_id>/", curation_views.DatasetVersionView.as_view()),
+    path("dataset-versions/<int:version_id>/exports/", curation_views.DatasetVersionExportView.as_view()),
+    path("studies/<int:study_id>/labels/", curation_views.StudyLabelsView.as_view()),
+    path("studies/<int:study_id>/report/", curation_views.StudyReportView.as_view()),
+    path("dicomweb/studies", dicomweb.QidoStudiesView.as_view()),
+    path("dicomweb/studies/<str:study_uid>/series", dicomweb.QidoSeriesView.as_view()),
+    path(
+        "dicomweb/studies/<str:study_uid>/series/<str:series_uid>/instances",
+        dicomweb.QidoInstancesView.as_view(),
+    ),
+    path(f"dicomweb/{_INSTANCE}", dicomweb.WadoInstanceView.as_view()),
+    path(f"dicomweb/{_INSTANCE}/metadata", dicomweb.WadoMetadataView.as_view()),
+    path(f"dicomweb/{_INSTANCE}/frames/<str:frames>", dicomweb.WadoFramesView.as_view()),
+    path(f"dicomweb/{_INSTANCE}/rendered", dicomweb.WadoRenderedView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
 ]

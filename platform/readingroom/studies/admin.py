@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from readingroom.studies.models import Image, Patient, Study
+from readingroom.studies.models import Image, ImportJob, Patient, Study
 
 
 @admin.register(Patient)
@@ -30,4 +30,24 @@ class StudyAdmin(admin.ModelAdmin):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ("id", "study", "view_position", "rows", "columns", "photometric_interpretation")
+    list_display = ("id", "study", "view_position", "rows", "columns", "photometric_interpretation",
+                    "burned_in_annotation")  # fmt: skip
+    list_filter = ("view_position", "modality", "burned_in_annotation")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "status", "total", "imported", "skipped", "failed", "created_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = ("total", "imported", "skipped", "failed", "errors", "warnings", "processed_keys",
+                       "message", "started_at", "finished_at")  # fmt: skip
+    actions = ["resume"]
+
+    @admin.action(description="Resume (queue) the selected import jobs")
+    def resume(self, request, queryset) -> None:
+        from django.db import transaction
+
+        from readingroom.studies.tasks import run_import_job
+
+        for job in queryset:
+            transaction.on_commit(lambda pk=job.pk: run_import_job.delay(pk))

@@ -62,6 +62,15 @@ class Image(models.Model):
     pixels_file = models.CharField(max_length=255, help_text="raw uint16 little-endian, row-major")
     display_file = models.CharField(max_length=255, help_text="8-bit PNG, windowed and inverted")
     thumbnail_file = models.CharField(max_length=255)
+    dicom_file = models.CharField(
+        max_length=255, blank=True, help_text="the de-identified DICOM file (never the original)"
+    )
+    burned_in_annotation = models.BooleanField(
+        default=False, help_text="the source says identifying text may be burned into the pixels"
+    )
+    source_identifiers = models.JSONField(
+        default=dict, blank=True, help_text="source ids; empty unless DEID_STORE_SOURCE_IDENTIFIERS is set"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,3 +78,50 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.pk} ({self.view_position or '?'}, {self.columns}x{self.rows})"
+
+
+class ImportJob(models.Model):
+    """A batch import of files, folders, zip archives and metadata CSVs, with progress and a per-file report.
+
+    ``errors`` is a list of ``{"item": <file or archive!member>, "error": <message>}``; ``processed_keys``
+    lists the items finished (imported, skipped or failed), so that a rerun resumes where it stopped.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    sources = models.JSONField(default=list, help_text="paths of files, folders, zip archives and CSVs")
+    options = models.JSONField(default=dict, blank=True, help_text="indication, history")
+    created_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    total = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="already imported (same content)")
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    processed_keys = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    @property
+    def done(self) -> int:
+        return self.imported + self.skipped + self.failed
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the items finished, 0 to 1."""
+        return self.done / self.total if self.total else (1.0 if self.status == self.Status.DONE else 0.0)
+
+    def __str__(self) -> str:
+        return f"import job {self.pk} ({self.status}, {self.done}/{self.total})"

@@ -1,29 +1,35 @@
-"""Importing radiographs and writing their derivatives."""
+"""Importing radiographs: the database half (patients, studies, images) over :mod:`.prepare`."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pydicom
 from django.conf import settings
-from django.db import transaction
-from PIL import Image as PILImage
-from pydicom.errors import InvalidDicomError
+from django.db import IntegrityError, transaction
 from pydicom.uid import generate_uid
 
-from readingroom.core.exceptions import InvalidInput
-from readingroom.core.files import media_path, media_write
-from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 from readingroom.studies.models import Image, Patient, Study
+from readingroom.studies.prepare import (
+    PreparedImage,
+    dicom_bytes,
+    image_prepare_bitmap,
+    image_prepare_dicom,
+    patient_key,
+    read_source,
+    remap_uid,
+    remove_files,
+)
 
-THUMBNAIL_SIZE = 256
-# Storage SOP classes of image objects; anything else (SR, RT, presentation states) is refused.
-_NON_IMAGE_MODALITIES = {"SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "PR", "KO", "DOC", "SEG"}
+__all__ = [
+    "ImportResult",
+    "image_commit_prepared",
+    "image_import_bitmap",
+    "image_import_dicom",
+    "patient_key",
+    "remap_uid",
+]
 
 
 @dataclass(frozen=True)
@@ -33,118 +39,94 @@ class ImportResult:
     warning: str = ""
 
 
-def patient_key(source_patient_id: str) -> str:
-    """A pseudonymous, stable key for a patient id (HMAC-SHA256 with the installation's salt)."""
-    return hmac.new(
-        settings.PATIENT_KEY_SALT.encode(), source_patient_id.encode(), hashlib.sha256
-    ).hexdigest()
+def _give_new_sop_uid(prepared: PreparedImage) -> str:
+    """An edited copy (same SOP Instance UID, other content) keeps its own UID, in the file too."""
+    sop_uid = generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, prepared.source_sop_uid, prepared.digest])
+    name = prepared.files.get("dicom_file")
+    if name:
+        path = Path(settings.MEDIA_ROOT) / name
+        ds = pydicom.dcmread(path)
+        ds.SOPInstanceUID = sop_uid
+        ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+        path.write_bytes(dicom_bytes(ds))
+    return sop_uid
 
 
-def remap_uid(uid: str) -> str:
-    """The platform's UID for a source UID: deterministic per installation, so re-imports map the same."""
-    return generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, str(uid)])
+def image_commit_prepared(
+    *, prepared: PreparedImage, indication: str = "", history: str = ""
+) -> ImportResult:
+    """Create the patient, study and image rows of a prepared image (see :mod:`.prepare`).
 
-
-def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
-    img = PILImage.fromarray(pixels, mode="L")
-    if size is not None:
-        img.thumbnail((size, size), PILImage.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False, compress_level=3)
-    return buf.getvalue()
-
-
-def _write_derivatives(decoded: DecodedImage, digest: str) -> dict[str, str]:
-    """Write pixels, display and thumbnail files under MEDIA_ROOT; return their relative names."""
-    base = Path("images") / digest[:2] / digest
-    names = {
-        "pixels_file": str(base.with_suffix(".u16")),
-        "display_file": str(base.with_suffix(".png")),
-        "thumbnail_file": str(base) + "_thumb.png",
-    }
-    media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
-    media_write(names["display_file"], _png_bytes(decoded.display))
-    media_write(names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
-    return names
-
-
-def _remove_files(names: dict[str, str]) -> None:
-    for name in names.values():
-        media_path(name).unlink(missing_ok=True)
-
-
-def image_import_dicom(*, path: Path | str, indication: str = "", history: str = "") -> ImportResult:
-    """Import one DICOM radiograph file: patient, study and image, with display derivatives.
-
-    Idempotent: a file whose content was imported before returns the existing image (``created=False``).
-    Raises :class:`InvalidInput` naming the file for a non-DICOM, corrupt, non-image or undecodable file;
-    nothing is written in that case.
+    Idempotent by content hash: an image with the same hash returns the existing one (``created=False``).
+    Where the rows cannot be written, the prepared files are removed and the error is raised.
     """
-    path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
-    digest = hashlib.sha256(content).hexdigest()
-    existing = Image.objects.filter(source_sha256=digest).first()
+    existing = Image.objects.filter(source_sha256=prepared.digest).first()
     if existing is not None:
         return ImportResult(image=existing, created=False)
-    try:
-        ds = pydicom.dcmread(io.BytesIO(content))
-    except InvalidDicomError as exc:
-        raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
-    except Exception as exc:  # truncated or malformed element streams raise many types
-        raise InvalidInput(f"{path}: corrupt DICOM file ({type(exc).__name__}: {exc})") from exc
-    modality = str(ds.get("Modality", ""))
-    if modality in _NON_IMAGE_MODALITIES:
-        raise InvalidInput(f"{path}: modality {modality} is not an image")
-    for keyword in ("StudyInstanceUID", "SOPInstanceUID"):
-        if not ds.get(keyword):
-            raise InvalidInput(f"{path}: missing {keyword}")
-    decoded = decode_radiograph(ds, source=str(path))
-
-    sop_uid = remap_uid(ds.SOPInstanceUID)
-    warning = ""
+    sop_uid, warning = prepared.sop_uid, ""
     if Image.objects.filter(sop_uid=sop_uid).exists():
-        # Same SOP Instance UID, different content: an edited copy. Keep both, apart.
-        sop_uid = generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, str(ds.SOPInstanceUID), digest])
+        sop_uid = _give_new_sop_uid(prepared)
         warning = "its SOP Instance UID was imported before from different content; given a new UID"
-
-    names = _write_derivatives(decoded, digest)
     try:
         with transaction.atomic():
             patient, _ = Patient.objects.get_or_create(
-                key=patient_key(str(ds.get("PatientID", "")) or f"unknown:{ds.StudyInstanceUID}"),
-                defaults={"sex": str(ds.get("PatientSex", ""))[:1]},
+                key=prepared.patient_key, defaults={"sex": prepared.sex}
             )
             study, _ = Study.objects.get_or_create(
-                study_uid=remap_uid(ds.StudyInstanceUID),
+                study_uid=prepared.study_uid,
                 defaults={
                     "patient": patient,
-                    "modality": modality,
-                    "description": f"{modality or 'XR'} chest {ds.get('ViewPosition', '')}".strip(),
-                    "indication": indication,
-                    "history": history,
+                    "modality": prepared.modality,
+                    "description": f"{prepared.modality or 'XR'} chest {prepared.view_position}".strip(),
+                    "indication": prepared.study_fields.get("indication", indication),
+                    "history": prepared.study_fields.get("history", history),
                 },
             )
             image = Image.objects.create(
                 study=study,
                 sop_uid=sop_uid,
-                source_sha256=digest,
-                modality=modality,
-                view_position=str(ds.get("ViewPosition", "")),
-                rows=int(decoded.stored.shape[0]),
-                columns=int(decoded.stored.shape[1]),
-                bits_stored=decoded.bits_stored,
-                photometric_interpretation=decoded.photometric_interpretation,
-                rescale_slope=decoded.rescale_slope,
-                rescale_intercept=decoded.rescale_intercept,
-                window_center=decoded.window_center,
-                window_width=decoded.window_width,
-                pixel_spacing=list(decoded.pixel_spacing) if decoded.pixel_spacing else None,
-                **names,
+                source_sha256=prepared.digest,
+                modality=prepared.modality,
+                view_position=prepared.view_position,
+                source_identifiers=prepared.source_identifiers,
+                **prepared.image_fields,
+                **prepared.files,
             )
+    except IntegrityError:
+        existing = Image.objects.filter(source_sha256=prepared.digest).first()
+        if existing is not None:  # the same content committed meanwhile: its files are these files
+            return ImportResult(image=existing, created=False)
+        remove_files(prepared.files)
+        raise
     except Exception:
-        _remove_files(names)
+        remove_files(prepared.files)
         raise
     return ImportResult(image=image, created=True, warning=warning)
+
+
+def image_import_dicom(*, path: Path | str, indication: str = "", history: str = "") -> ImportResult:
+    """Import one DICOM radiograph file: patient, study and image, with display derivatives.
+
+    The file is de-identified by the PS3.15 Annex E Basic Profile (:mod:`.dicomio.deid`) before anything is
+    stored; the de-identified DICOM is kept beside the derivatives, the original file is never changed.
+    Idempotent: a file whose content was imported before returns the existing image (``created=False``).
+    Raises :class:`~readingroom.core.exceptions.InvalidInput` naming the file for a non-DICOM, corrupt,
+    non-image or undecodable file, and for burned-in annotation where ``DEID_BURNED_IN_ANNOTATION`` is
+    ``"refuse"``; nothing is written in that case.
+    """
+    content, digest = read_source(path)
+    existing = Image.objects.filter(source_sha256=digest).first()
+    if existing is not None:
+        return ImportResult(image=existing, created=False)
+    prepared = image_prepare_dicom(path=path, content=content, digest=digest)
+    return image_commit_prepared(prepared=prepared, indication=indication, history=history)
+
+
+def image_import_bitmap(*, path: Path | str, metadata: dict | None = None) -> ImportResult:
+    """Import one PNG/JPEG radiograph with its metadata (see :func:`.prepare.image_prepare_bitmap`)."""
+    content, digest = read_source(path)
+    existing = Image.objects.filter(source_sha256=digest).first()
+    if existing is not None:
+        return ImportResult(image=existing, created=False)
+    prepared = image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
+    return image_commit_prepared(prepared=prepared)

@@ -1,4 +1,4 @@
-"""Image metadata and pixels for the viewer."""
+"""Image metadata and pixels for the viewer; import jobs for curators."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from readingroom.core.exceptions import Forbidden, NotFound
+from readingroom.core.permissions import require_role
 from readingroom.reading.selectors import user_can_view_study
-from readingroom.studies.models import Image
+from readingroom.studies.ingest import import_job_create
+from readingroom.studies.models import Image, ImportJob
+from readingroom.studies.serializers import ImportJobInput, ImportJobOutput
 
 
 class ImageOutput(serializers.ModelSerializer):
@@ -81,3 +84,35 @@ class ImageThumbnailView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="thumbnail PNG")})
     def get(self, request: Request, image_id: int) -> FileResponse:
         return _file(_image_for(request, image_id).thumbnail_file, "image/png")
+
+
+class ImportJobListView(APIView):
+    """Import jobs: start one (curators), list the latest."""
+
+    @extend_schema(responses=ImportJobOutput(many=True))
+    def get(self, request: Request) -> Response:
+        require_role(request, "curator", "admin")
+        return Response(ImportJobOutput(ImportJob.objects.all()[:50], many=True).data)
+
+    @extend_schema(request=ImportJobInput, responses={201: ImportJobOutput})
+    def post(self, request: Request) -> Response:
+        require_role(request, "curator", "admin")
+        data = ImportJobInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = import_job_create(
+            sources=data.validated_data["sources"],
+            options={k: data.validated_data[k] for k in ("indication", "history", "layout")},
+            user=request.user,
+            allowed_roots=settings.INGEST_ALLOWED_ROOTS,
+        )
+        return Response(ImportJobOutput(job).data, status=201)
+
+
+class ImportJobDetailView(APIView):
+    @extend_schema(responses=ImportJobOutput)
+    def get(self, request: Request, job_id: int) -> Response:
+        require_role(request, "curator", "admin")
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound(f"import job {job_id} does not exist")
+        return Response(ImportJobOutput(job).data)

@@ -7,7 +7,7 @@ import pydicom
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image as PILImage
-from pydicom.pixels import apply_voi_lut
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.studies.models import Image, Patient, Study
@@ -114,3 +114,32 @@ def test_command_reports_each_bad_file_and_exits_non_zero(tmp_path, capsys):
     assert "imported" in captured.out and "good.dcm" in captured.out
     assert f"error: {bad}:" in captured.err
     assert Image.objects.count() == 1
+
+
+def _pydicom_testdata(name: str):
+    from pydicom.data import get_testdata_file
+
+    found = get_testdata_file(name, download=False)
+    if not found:
+        pytest.skip(f"pydicom-data's {name} is not installed")
+    return found
+
+
+def test_jpeg2000_radiograph_renders_like_pydicom(settings):
+    path = _pydicom_testdata("RG1_J2KI.dcm")
+    image = image_import_dicom(path=path).image
+    assert (image.rows, image.columns) == (1955, 1841)
+    assert np.abs(_display(image, settings).astype(int) - _pydicom_display(path)).max() <= 1
+    kept = pydicom.dcmread(settings.MEDIA_ROOT / image.dicom_file)
+    assert kept.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.91"  # still JPEG 2000, not re-encoded
+
+
+def test_jpeg_lossless_keeps_its_modality_values(settings):
+    path = _pydicom_testdata("JPEG-LL.dcm")
+    image = image_import_dicom(path=path).image
+    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
+        image.rows, image.columns
+    )
+    ds = pydicom.dcmread(path)
+    modality = stored * image.rescale_slope + image.rescale_intercept  # signed sources are shifted
+    assert np.array_equal(modality, apply_modality_lut(ds.pixel_array, ds))

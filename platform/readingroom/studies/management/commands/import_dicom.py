@@ -1,51 +1,71 @@
-"""``manage.py import_dicom PATH [PATH ...]``: import DICOM radiographs (files or folders)."""
+"""``manage.py import_dicom PATH [PATH ...]``: import radiographs (DICOM, PNG/JPEG with a metadata CSV)
+from files, folders and zip archives as an import job, with a progress bar."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
-from readingroom.core.exceptions import InvalidInput
-from readingroom.studies.services import image_import_dicom
-
-
-def _files(paths: list[str]) -> list[Path]:
-    found: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise CommandError(f"{path}: no such file or folder")
-    return found
+from readingroom.core.exceptions import ReadingRoomError
+from readingroom.studies.ingest import import_job_create, import_job_run
+from readingroom.studies.layouts import LAYOUTS
+from readingroom.studies.models import ImportJob
 
 
 class Command(BaseCommand):
-    help = "Import DICOM radiographs into studies and images, rendering their display images."
+    help = (
+        "Import radiographs (DICOM files, folders, zip archives; PNG/JPEG listed in a metadata CSV) with "
+        "de-identification and display rendering. Resumable: --resume JOB_ID continues a job."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="DICOM files or folders of them")
+        parser.add_argument("paths", nargs="*", help="files, folders, zip archives or metadata CSVs")
         parser.add_argument("--indication", default="", help="clinical indication for the imported studies")
         parser.add_argument("--history", default="", help="clinical history for the imported studies")
+        parser.add_argument("--workers", type=int, default=None, help="processes (default INGEST_WORKERS)")
+        parser.add_argument("--resume", type=int, default=None, metavar="JOB_ID", help="resume this job")
+        parser.add_argument("--progress", action="store_true", help="show a progress bar even without a tty")
+        parser.add_argument("--layout", default="", choices=["", *sorted(LAYOUTS)],
+                            help="read each path as a folder in this data set layout")  # fmt: skip
 
     def handle(self, *args, **options):
-        failures = 0
-        for path in _files(options["paths"]):
-            try:
-                result = image_import_dicom(
-                    path=path, indication=options["indication"], history=options["history"]
+        try:
+            if options["resume"] is not None:
+                job = ImportJob.objects.filter(pk=options["resume"]).first()
+                if job is None:
+                    raise CommandError(f"import job {options['resume']} does not exist")
+            elif options["paths"]:
+                job = import_job_create(
+                    sources=options["paths"],
+                    options={
+                        "indication": options["indication"],
+                        "history": options["history"],
+                        "layout": options["layout"],
+                    },  # fmt: skip
+                    enqueue=False,
                 )
-            except InvalidInput as exc:
-                failures += 1
-                self.stderr.write(f"error: {exc}")
-                continue
-            verb = "imported" if result.created else "already imported"
-            image = result.image
-            self.stdout.write(f"{verb} {path} -> study {image.study_id} image {image.pk}")
-            if result.warning:
-                self.stderr.write(f"warning: {path}: {result.warning}")
-        if failures:
-            raise CommandError(f"{failures} file(s) could not be imported")
+            else:
+                raise CommandError("give paths to import, or --resume JOB_ID")
+            bar = tqdm(total=0, unit="file", file=sys.stderr,
+                       disable=not (options["progress"] or sys.stderr.isatty()))  # fmt: skip
+            quiet = not bar.disable or options["verbosity"] < 1
+
+            def progress(current: ImportJob, key: str, outcome: str) -> None:
+                bar.total = current.total
+                bar.update(1)
+                if not quiet:
+                    self.stdout.write(f"{outcome} {key}")
+
+            job = import_job_run(job_id=job.pk, workers=options["workers"], progress=progress)
+            bar.close()
+        except ReadingRoomError as exc:
+            raise CommandError(str(exc)) from exc
+        for entry in job.warnings:
+            self.stderr.write(f"warning: {entry['item']}: {entry['warning']}")
+        for entry in job.errors:
+            self.stderr.write(f"error: {entry['error']}")
+        self.stdout.write(f"import job {job.pk}: {job.message}")
+        if job.failed:
+            raise CommandError(f"{job.failed} file(s) could not be imported (import job {job.pk})")

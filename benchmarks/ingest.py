@@ -1,0 +1,133 @@
+"""DICOM ingest throughput: import jobs (de-identification + rendering + derivatives + database rows)
+against plain pydicom read and save of the same files, in the same run.
+
+The real samples (the two JPEG-baseline CR radiographs in ../shared/data/cxr_dicom_samples and pydicom-data's
+RG1_UNCR.dcm, 1955x1841, uncompressed) are replicated to N files, each copy with its own patient and UIDs so
+that nothing is skipped as already imported. Copies are written before timing starts.
+
+    python benchmarks/ingest.py [--n 1000] [--workers 1 2]
+
+Uses a fresh SQLite database in a temporary VAR_DIR (no server needed). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sources() -> list[Path]:
+    from pydicom.data import get_testdata_file
+
+    samples = sorted((ROOT.parent / "shared" / "data" / "cxr_dicom_samples").glob("*.dcm"))
+    rg1 = get_testdata_file("RG1_UNCR.dcm", download=False)
+    found = samples + ([Path(rg1)] if rg1 else [])
+    if not found:
+        sys.exit("no samples: ../shared/data/cxr_dicom_samples and pydicom-data are both missing")
+    return found
+
+
+def _replicate(sources: list[Path], n: int, folder: Path) -> list[Path]:
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True)
+    datasets = [pydicom.dcmread(p) for p in sources]
+    out = []
+    for i in range(n):
+        ds = datasets[i % len(datasets)]
+        ds.PatientID = f"BENCH-{i // 2:05d}"
+        ds.PatientName = f"Bench^{i}"
+        ds.StudyInstanceUID = generate_uid()
+        ds.SeriesInstanceUID = generate_uid()
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        path = folder / f"{i:05d}.dcm"
+        ds.save_as(path)
+        out.append(path)
+    return out
+
+
+def _plain(files: list[Path], out: Path) -> float:
+    import pydicom
+
+    out.mkdir(parents=True)
+    start = time.perf_counter()
+    for path in files:
+        pydicom.dcmread(path).save_as(out / path.name)
+    return time.perf_counter() - start
+
+
+def _decode(files: list[Path]) -> float:
+    import pydicom
+
+    start = time.perf_counter()
+    for path in files:
+        pydicom.dcmread(path).pixel_array  # noqa: B018
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="files to import")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="process counts to time")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (about 8 GB at 1000)")
+    args = parser.parse_args()
+
+    var = Path(tempfile.mkdtemp(prefix="readingroom-ingest-bench-"))
+    os.environ.update({"VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "readingroom.settings",
+                       "LOG_LEVEL": "ERROR", "DATABASE_URL": os.environ.get("DATABASE_URL", "")})  # fmt: skip
+    if not os.environ["DATABASE_URL"]:
+        del os.environ["DATABASE_URL"]
+    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from readingroom.studies.ingest import import_job_create, import_job_run
+    from readingroom.studies.models import Image
+
+    sources = _sources()
+    files = _replicate(sources, args.n, var / "in")
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    rows = [("pydicom read + save (baseline)", 1, _plain(files, var / "plain")),
+            ("pydicom read + decode pixels", 1, _decode(files))]  # fmt: skip
+    shutil.rmtree(var / "plain")
+    for workers in args.workers:
+        settings.MEDIA_ROOT = var / f"media-{workers}"
+        Image.objects.all().delete()
+        from readingroom.studies.models import Patient, Study
+
+        Study.objects.all().delete()
+        Patient.objects.all().delete()
+        job = import_job_create(sources=[str(var / "in")], enqueue=False)
+        start = time.perf_counter()
+        job = import_job_run(job_id=job.pk, workers=workers)
+        elapsed = time.perf_counter() - start
+        if job.imported != args.n:
+            sys.exit(f"import job imported {job.imported} of {args.n}: {job.errors[:3]}")
+        rows.append(("import job: de-id + render + derivatives + rows", workers, elapsed))
+        shutil.rmtree(settings.MEDIA_ROOT)
+    if not args.keep:
+        shutil.rmtree(var)
+
+    print(f"{args.n} files ({size_mb:.0f} MB) replicated from {len(sources)} real samples "
+          f"({', '.join(p.name for p in sources)}); {os.cpu_count()} CPUs\n")  # fmt: skip
+    print("| pipeline | processes | seconds | images/s |")
+    print("|---|---:|---:|---:|")
+    for name, workers, seconds in rows:
+        print(f"| {name} | {workers} | {seconds:.1f} | {args.n / seconds:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

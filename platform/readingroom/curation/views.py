@@ -1,0 +1,137 @@
+"""HTTP adapters of the curation services (curators and admins only)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from readingroom.core.exceptions import NotFound
+from readingroom.core.permissions import require_role
+from readingroom.curation import selectors, services
+from readingroom.curation.models import Cohort, Dataset, DatasetVersion, LabelEdit
+from readingroom.curation.serializers import (
+    CohortImagesOutput,
+    CohortInput,
+    CohortOutput,
+    DatasetInput,
+    DatasetOutput,
+    DatasetVersionOutput,
+    ExportInput,
+    ExportOutput,
+    FreezeInput,
+    LabelsInput,
+    ReportInput,
+    StudyLabelsOutput,
+)
+from readingroom.studies.models import Study
+
+_CURATORS = ("curator", "admin")
+
+
+def _get(model, pk: int, what: str):
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"{what} {pk} does not exist")
+    return obj
+
+
+def _valid(serializer_class, request: Request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class CohortListView(APIView):
+    @extend_schema(responses=CohortOutput(many=True))
+    def get(self, request: Request) -> Response:
+        require_role(request, *_CURATORS)
+        return Response(CohortOutput(Cohort.objects.order_by("name"), many=True).data)
+
+    @extend_schema(request=CohortInput, responses={201: CohortOutput})
+    def post(self, request: Request) -> Response:
+        require_role(request, *_CURATORS)
+        cohort = services.cohort_create(**_valid(CohortInput, request), user=request.user)
+        return Response(CohortOutput(cohort).data, status=201)
+
+
+class CohortImagesView(APIView):
+    @extend_schema(responses=CohortImagesOutput)
+    def get(self, request: Request, cohort_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        images = selectors.cohort_filter_images(filters=_get(Cohort, cohort_id, "cohort").filters)
+        return Response({"count": len(images), "image_ids": [i.pk for i in images]})
+
+
+class DatasetListView(APIView):
+    @extend_schema(responses=DatasetOutput(many=True))
+    def get(self, request: Request) -> Response:
+        require_role(request, *_CURATORS)
+        return Response(DatasetOutput(Dataset.objects.prefetch_related("versions"), many=True).data)
+
+    @extend_schema(request=DatasetInput, responses={201: DatasetOutput})
+    def post(self, request: Request) -> Response:
+        require_role(request, *_CURATORS)
+        data = _valid(DatasetInput, request)
+        cohort = _get(Cohort, data["cohort"], "cohort") if data["cohort"] is not None else None
+        dataset = services.dataset_create(name=data["name"], description=data["description"], cohort=cohort,
+                                          user=request.user)  # fmt: skip
+        return Response(DatasetOutput(dataset).data, status=201)
+
+
+class DatasetFreezeView(APIView):
+    @extend_schema(request=FreezeInput, responses={201: DatasetVersionOutput})
+    def post(self, request: Request, dataset_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        data = _valid(FreezeInput, request)
+        version = services.dataset_version_freeze(dataset=_get(Dataset, dataset_id, "dataset"), user=request.user,
+                                                  **data)  # fmt: skip
+        return Response(DatasetVersionOutput(version).data, status=201)
+
+
+class DatasetVersionView(APIView):
+    @extend_schema(responses=DatasetVersionOutput)
+    def get(self, request: Request, version_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        return Response(DatasetVersionOutput(_get(DatasetVersion, version_id, "dataset version")).data)
+
+
+class DatasetVersionExportView(APIView):
+    @extend_schema(request=ExportInput, responses={202: ExportOutput})
+    def post(self, request: Request, version_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        version = _get(DatasetVersion, version_id, "dataset version")
+        folder = services.version_export_queue(version=version, format=_valid(ExportInput, request)["format"])
+        return Response({"status": "queued", "folder": folder}, status=202)
+
+
+def _labels_out(study: Study) -> dict:
+    history = LabelEdit.objects.filter(study=study).select_related("edited_by")
+    return StudyLabelsOutput({"study": study.pk, "labels": selectors.study_labels(study=study),
+                              "history": history}).data  # fmt: skip
+
+
+class StudyLabelsView(APIView):
+    @extend_schema(responses=StudyLabelsOutput)
+    def get(self, request: Request, study_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        return Response(_labels_out(_get(Study, study_id, "study")))
+
+    @extend_schema(request=LabelsInput, responses=StudyLabelsOutput)
+    def patch(self, request: Request, study_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        study = _get(Study, study_id, "study")
+        data = _valid(LabelsInput, request)
+        services.study_labels_set(study=study, labels=data["labels"], source="curator", user=request.user,
+                                  reason=data["reason"])  # fmt: skip
+        return Response(_labels_out(study))
+
+
+class StudyReportView(APIView):
+    @extend_schema(request=ReportInput, responses=StudyLabelsOutput)
+    def put(self, request: Request, study_id: int) -> Response:
+        require_role(request, *_CURATORS)
+        study = _get(Study, study_id, "study")
+        services.study_report_set(study=study, text=_valid(ReportInput, request)["text"])
+        return Response(_labels_out(study))

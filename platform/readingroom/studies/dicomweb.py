@@ -1,0 +1,204 @@
+"""A DICOMweb subset (PS3.18) for viewers: QIDO-RS search and WADO-RS retrieval of the stored, de-identified
+instances.
+
+- QIDO-RS: ``GET studies`` (matching ``StudyInstanceUID``, ``PatientID``, ``ModalitiesInStudy``),
+  ``GET studies/{study}/series``, ``GET studies/{study}/series/{series}/instances``;
+  responses are ``application/dicom+json``.
+- WADO-RS: ``.../instances/{instance}`` (``multipart/related; type="application/dicom"``),
+  ``.../instances/{instance}/metadata`` (``application/dicom+json``, no bulk data),
+  ``.../instances/{instance}/frames/1`` (``multipart/related; type="application/octet-stream"``, the decoded
+  frame as uncompressed little-endian pixels), ``.../instances/{instance}/rendered`` (``image/png``, the
+  display rendering: VOI LUT / window, MONOCHROME1 inverted).
+
+Only images imported from DICOM (with a stored de-identified file) are served; readers see the studies on
+their worklist, other roles all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from readingroom.core.exceptions import Forbidden, NotFound
+from readingroom.reading.selectors import user_can_view_study
+from readingroom.studies.models import Image, Study
+
+_JSON = "application/dicom+json"
+_ALL_ROLES = ("lead", "curator", "engineer", "admin")
+
+
+def _header(image: Image) -> pydicom.Dataset:
+    return pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file, stop_before_pixels=True)
+
+
+def _visible_studies(request: Request):
+    studies = Study.objects.filter(images__dicom_file__gt="").distinct().order_by("pk")
+    if not any(request.user.has_role(r) for r in _ALL_ROLES):
+        studies = studies.filter(assignments__reader=request.user)
+    return studies
+
+
+def _study(request: Request, study_uid: str) -> Study:
+    study = Study.objects.filter(study_uid=study_uid).first()
+    if study is None:
+        raise NotFound(f"study {study_uid} does not exist")
+    if not user_can_view_study(user=request.user, study_id=study.pk):
+        raise Forbidden(f"study {study_uid} is not on your worklist")
+    return study
+
+
+def _instances(study: Study, series_uid: str | None = None) -> list[tuple[Image, pydicom.Dataset]]:
+    out = []
+    for image in study.images.exclude(dicom_file="").order_by("pk"):
+        header = _header(image)
+        if series_uid is None or str(header.get("SeriesInstanceUID", "")) == series_uid:
+            out.append((image, header))
+    return out
+
+
+def _instance(
+    request: Request, study_uid: str, series_uid: str, sop_uid: str
+) -> tuple[Image, pydicom.Dataset]:
+    study = _study(request, study_uid)
+    image = study.images.filter(sop_uid=sop_uid).exclude(dicom_file="").first()
+    if image is None:
+        raise NotFound(f"instance {sop_uid} does not exist in study {study_uid}")
+    header = _header(image)
+    if str(header.get("SeriesInstanceUID", "")) != series_uid:
+        raise NotFound(f"instance {sop_uid} is not in series {series_uid}")
+    return image, header
+
+
+def _json(datasets: list[pydicom.Dataset]) -> HttpResponse:
+    import json
+
+    return HttpResponse(json.dumps([ds.to_json_dict() for ds in datasets]), content_type=_JSON)
+
+
+def _multipart(parts: list[bytes], part_type: str, extra: str = "") -> HttpResponse:
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        f"--{boundary}\r\nContent-Type: {part_type}{extra}\r\n\r\n".encode() + part + b"\r\n"
+        for part in parts
+    )
+    response = HttpResponse(body + f"--{boundary}--\r\n".encode())
+    response["Content-Type"] = f'multipart/related; type="{part_type}"; boundary={boundary}'
+    return response
+
+
+def _study_attributes(study: Study, instances: list[tuple[Image, pydicom.Dataset]]) -> pydicom.Dataset:
+    ds = pydicom.Dataset()
+    first = instances[0][1]
+    ds.StudyInstanceUID = study.study_uid
+    ds.PatientID = str(first.get("PatientID", ""))
+    ds.StudyDate = str(first.get("StudyDate", "") or "")
+    ds.StudyDescription = study.description
+    ds.ModalitiesInStudy = sorted({str(h.get("Modality", "")) for _, h in instances if h.get("Modality")})
+    ds.NumberOfStudyRelatedSeries = len({str(h.get("SeriesInstanceUID", "")) for _, h in instances})
+    ds.NumberOfStudyRelatedInstances = len(instances)
+    return ds
+
+
+class QidoStudiesView(APIView):
+    @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON study attributes")})
+    def get(self, request: Request) -> HttpResponse:
+        studies = _visible_studies(request)
+        if request.query_params.get("StudyInstanceUID"):
+            studies = studies.filter(study_uid=request.query_params["StudyInstanceUID"])
+        found = []
+        for study in studies[:500]:
+            instances = _instances(study)
+            attrs = _study_attributes(study, instances)
+            if request.query_params.get("PatientID") not in (None, attrs.PatientID):
+                continue
+            modalities = {str(h.get("Modality", "")) for _, h in instances}
+            if request.query_params.get("ModalitiesInStudy") not in (None, *modalities):
+                continue
+            found.append(attrs)
+        return _json(found)
+
+
+class QidoSeriesView(APIView):
+    @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON series attributes")})
+    def get(self, request: Request, study_uid: str) -> HttpResponse:
+        series: dict[str, pydicom.Dataset] = {}
+        for _, header in _instances(_study(request, study_uid)):
+            uid = str(header.get("SeriesInstanceUID", ""))
+            if uid not in series:
+                ds = pydicom.Dataset()
+                ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, uid
+                ds.Modality = str(header.get("Modality", ""))
+                ds.SeriesNumber = header.get("SeriesNumber", None)
+                ds.NumberOfSeriesRelatedInstances = 0
+                series[uid] = ds
+            series[uid].NumberOfSeriesRelatedInstances += 1
+        return _json(list(series.values()))
+
+
+class QidoInstancesView(APIView):
+    @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON instance attributes")})
+    def get(self, request: Request, study_uid: str, series_uid: str) -> HttpResponse:
+        found = []
+        for image, header in _instances(_study(request, study_uid), series_uid):
+            ds = pydicom.Dataset()
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = (
+                study_uid,
+                series_uid,
+                image.sop_uid,
+            )
+            ds.SOPClassUID = header.SOPClassUID
+            ds.InstanceNumber = header.get("InstanceNumber", None)
+            ds.Rows, ds.Columns = image.rows, image.columns
+            found.append(ds)
+        return _json(found)
+
+
+class WadoInstanceView(APIView):
+    @extend_schema(
+        responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")}
+    )
+    def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
+        image, _ = _instance(request, study_uid, series_uid, sop_uid)
+        data = (Path(settings.MEDIA_ROOT) / image.dicom_file).read_bytes()
+        return _multipart([data], "application/dicom")
+
+
+class WadoMetadataView(APIView):
+    @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON, no bulk data")})
+    def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
+        _, header = _instance(request, study_uid, series_uid, sop_uid)
+        return _json([header])
+
+
+class WadoFramesView(APIView):
+    @extend_schema(responses={(200, "multipart/related"): OpenApiResponse(description="uncompressed frames")})
+    def get(
+        self, request: Request, study_uid: str, series_uid: str, sop_uid: str, frames: str
+    ) -> HttpResponse:
+        image, _ = _instance(request, study_uid, series_uid, sop_uid)
+        wanted = [int(f) for f in frames.split(",") if f.strip().isdigit()]
+        ds = pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file)
+        pixels = ds.pixel_array
+        stack = pixels[None] if pixels.ndim == 2 else pixels
+        if not wanted or any(f < 1 or f > len(stack) for f in wanted):
+            raise NotFound(f"frames {frames}: the instance has {len(stack)} frame(s)")
+        dtype = pixels.dtype.newbyteorder("<")
+        parts = [np.ascontiguousarray(stack[f - 1], dtype=dtype).tobytes() for f in wanted]
+        return _multipart(parts, "application/octet-stream", "; transfer-syntax=1.2.840.10008.1.2.1")
+
+
+class WadoRenderedView(APIView):
+    @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="display rendering")})
+    def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
+        image, _ = _instance(request, study_uid, series_uid, sop_uid)
+        return HttpResponse(
+            (Path(settings.MEDIA_ROOT) / image.display_file).read_bytes(), content_type="image/png"
+        )

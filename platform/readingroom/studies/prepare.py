@@ -1,0 +1,246 @@
+"""The database-free half of an import: read, de-identify, decode, render and write the derivative files.
+
+These functions run in worker processes of a batch import (:mod:`readingroom.studies.ingest`); they read
+settings (the patient-key salt, MEDIA_ROOT, the de-identification settings) but never the database. The
+database half is :func:`readingroom.studies.services.image_commit_prepared`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from django.conf import settings
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import generate_uid
+
+from readingroom.core.exceptions import InvalidInput
+from readingroom.core.files import media_path, media_write
+from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
+from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
+
+THUMBNAIL_SIZE = 256
+# Modalities of non-image objects (SR, RT, presentation states, key objects): refused.
+NON_IMAGE_MODALITIES = {"SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTIMAGE", "PR", "KO", "DOC", "SEG"}
+BITMAP_SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def patient_key(source_patient_id: str) -> str:
+    """A pseudonymous, stable key for a patient id (HMAC-SHA256 with the installation's salt)."""
+    return hmac.new(
+        settings.PATIENT_KEY_SALT.encode(), source_patient_id.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def remap_uid(uid: str) -> str:
+    """The platform's UID for a source UID: deterministic per installation, so re-imports map the same."""
+    return generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, str(uid)])
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image whose files are written and whose database rows are still to be created (picklable)."""
+
+    source: str
+    digest: str
+    patient_key: str
+    sex: str
+    study_uid: str
+    sop_uid: str
+    source_sop_uid: str
+    modality: str
+    view_position: str
+    image_fields: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+    source_identifiers: dict = field(default_factory=dict)
+    study_fields: dict = field(default_factory=dict)
+
+
+def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
+    img = PILImage.fromarray(pixels, mode="L")
+    if size is not None:
+        img.thumbnail((size, size), PILImage.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False, compress_level=1)  # level 1: faster, files a few % larger
+    return buf.getvalue()
+
+
+def dicom_bytes(ds: pydicom.Dataset) -> bytes:
+    """``ds`` as a DICOM file (with file meta where it has them)."""
+    buf = io.BytesIO()
+    try:
+        ds.save_as(buf, enforce_file_format=True)
+    except (AttributeError, ValueError):  # a source without complete file meta: write it as it came
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=False)
+    return buf.getvalue()
+
+
+def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None = None) -> dict[str, str]:
+    """Write pixels, display, thumbnail (and de-identified DICOM) files under MEDIA_ROOT.
+
+    Returns their names relative to MEDIA_ROOT, keyed by the ``Image`` field that holds each.
+    """
+    base = Path("images") / digest[:2] / digest
+    names = {
+        "pixels_file": str(base.with_suffix(".u16")),
+        "display_file": str(base.with_suffix(".png")),
+        "thumbnail_file": str(base) + "_thumb.png",
+    }
+    if dicom is not None:
+        names["dicom_file"] = str(base.with_suffix(".dcm"))
+        media_write(names["dicom_file"], dicom)
+    media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
+    media_write(names["display_file"], _png_bytes(decoded.display))
+    media_write(names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
+    return names
+
+
+def remove_files(names: dict[str, str]) -> None:
+    """Remove derivative files written by :func:`write_derivatives` (relative to MEDIA_ROOT)."""
+    for name in names.values():
+        media_path(name).unlink(missing_ok=True)
+
+
+def _image_fields(decoded: DecodedImage) -> dict:
+    return {
+        "rows": int(decoded.stored.shape[0]),
+        "columns": int(decoded.stored.shape[1]),
+        "bits_stored": decoded.bits_stored,
+        "photometric_interpretation": decoded.photometric_interpretation,
+        "rescale_slope": decoded.rescale_slope,
+        "rescale_intercept": decoded.rescale_intercept,
+        "window_center": decoded.window_center,
+        "window_width": decoded.window_width,
+        "pixel_spacing": list(decoded.pixel_spacing) if decoded.pixel_spacing else None,
+    }
+
+
+def read_source(path: Path | str) -> tuple[bytes, str]:
+    """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable."""
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
+    return content, hashlib.sha256(content).hexdigest()
+
+
+def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> PreparedImage:
+    """Read, de-identify (PS3.15 Annex E), decode and render one DICOM file; write its derivatives.
+
+    Raises :class:`InvalidInput` naming ``path`` for a non-DICOM, corrupt, non-image or undecodable file,
+    and for burned-in annotation where ``DEID_BURNED_IN_ANNOTATION`` is ``"refuse"``; nothing is written
+    in that case.
+    """
+    try:
+        ds = pydicom.dcmread(io.BytesIO(content))
+    except InvalidDicomError as exc:
+        raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
+    except Exception as exc:  # truncated or malformed element streams raise many types
+        raise InvalidInput(f"{path}: corrupt DICOM file ({type(exc).__name__}: {exc})") from exc
+    modality = str(ds.get("Modality", ""))
+    if modality in NON_IMAGE_MODALITIES:
+        raise InvalidInput(f"{path}: modality {modality} is not an image")
+    for keyword in ("StudyInstanceUID", "SOPInstanceUID"):
+        if not ds.get(keyword):
+            raise InvalidInput(f"{path}: missing {keyword}")
+    burned_in = str(ds.get("BurnedInAnnotation", "")).upper() == "YES"
+    if burned_in and settings.DEID_BURNED_IN_ANNOTATION != "flag":
+        raise InvalidInput(f"{path}: BurnedInAnnotation is YES; refused (DEID_BURNED_IN_ANNOTATION=refuse)")
+    source_ids = {
+        "PatientID": str(ds.get("PatientID", "")),
+        "StudyInstanceUID": str(ds.StudyInstanceUID),
+        "SOPInstanceUID": str(ds.SOPInstanceUID),
+        "AccessionNumber": str(ds.get("AccessionNumber", "")),
+    }
+    sex = str(ds.get("PatientSex", ""))[:1].upper()
+    view_position = str(ds.get("ViewPosition", "")).upper()
+    key = patient_key(source_ids["PatientID"] or f"unknown:{ds.StudyInstanceUID}")
+    decoded = decode_radiograph(ds, source=str(path))
+    dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
+    files = write_derivatives(decoded, digest, dicom=dicom_bytes(ds))
+    return PreparedImage(
+        source=str(path),
+        digest=digest,
+        patient_key=key,
+        sex=sex,
+        study_uid=str(ds.StudyInstanceUID),
+        sop_uid=str(ds.SOPInstanceUID),
+        source_sop_uid=source_ids["SOPInstanceUID"],
+        modality=modality,
+        view_position=view_position,
+        image_fields={**_image_fields(decoded), "burned_in_annotation": burned_in},
+        files=files,
+        source_identifiers=source_ids if settings.DEID_STORE_SOURCE_IDENTIFIERS else {},
+    )
+
+
+def decode_bitmap(path: Path | str, content: bytes) -> DecodedImage:
+    """A grayscale PNG or JPEG (8 or 16 bits) as a :class:`DecodedImage`; colour images are made gray."""
+    try:
+        img = PILImage.open(io.BytesIO(content))
+        img.load()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InvalidInput(f"{path}: not a readable PNG or JPEG image ({exc})") from exc
+    if img.mode in {"I;16", "I;16B", "I;16L", "I"}:
+        stored = np.asarray(img, dtype=np.int64).clip(0, 65535).astype(np.uint16)
+        bits = 16
+    else:
+        stored = np.asarray(img.convert("L"), dtype=np.uint16)
+        bits = 8
+    if stored.ndim != 2 or min(stored.shape) < 1:
+        raise InvalidInput(f"{path}: image has shape {stored.shape}, expected a 2-D grayscale image")
+    top = float(2**bits)
+    display = stored.astype(np.uint8) if bits == 8 else np.rint(stored / 257.0).astype(np.uint8)
+    return DecodedImage(
+        stored=np.ascontiguousarray(stored), display=display, bits_stored=bits,
+        photometric_interpretation="MONOCHROME2", rescale_slope=1.0, rescale_intercept=0.0,
+        window_center=top / 2.0, window_width=top, pixel_spacing=None,
+    )  # fmt: skip
+
+
+def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metadata: dict) -> PreparedImage:
+    """Decode and render a PNG/JPEG radiograph with its metadata; write its derivatives.
+
+    ``metadata`` keys (all optional): ``patient_id``, ``study_id``, ``sex`` (M/F), ``view_position``,
+    ``modality``, ``indication``, ``history``. The source ids become pseudonymous keys and platform UIDs;
+    without a ``study_id`` each image is its own study.
+    """
+    decoded = decode_bitmap(path, content)
+    patient_id = str(metadata.get("patient_id") or f"unknown:{digest}")
+    study_id = str(metadata.get("study_id") or f"image:{digest}")
+    key = patient_key(patient_id)
+    files = write_derivatives(decoded, digest)
+    modality = str(metadata.get("modality") or "").upper()
+    return PreparedImage(
+        source=str(path),
+        digest=digest,
+        patient_key=key,
+        sex=str(metadata.get("sex") or "")[:1].upper(),
+        study_uid=remap_uid(f"bitmap-study:{patient_id}:{study_id}"),
+        sop_uid=remap_uid(f"bitmap-image:{digest}"),
+        source_sop_uid=f"bitmap-image:{digest}",
+        modality=modality,
+        view_position=str(metadata.get("view_position") or "").upper(),
+        image_fields=_image_fields(decoded),
+        files=files,
+        source_identifiers=(
+            {"patient_id": patient_id, "study_id": study_id} if settings.DEID_STORE_SOURCE_IDENTIFIERS else {}
+        ),
+        study_fields={k: str(metadata[k]) for k in ("indication", "history") if metadata.get(k)},
+    )
+
+
+def image_prepare(*, path: Path | str, metadata: dict | None = None) -> PreparedImage:
+    """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above."""
+    content, digest = read_source(path)
+    if Path(path).suffix.lower() in BITMAP_SUFFIXES:
+        return image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
+    return image_prepare_dicom(path=path, content=content, digest=digest)
