@@ -103,5 +103,5 @@ class StudyLabelsOutput(serializers.Serializer):
     history = LabelEditOutput(many=True)
 
 
-class ReportInput(serializers.Serializer):
+class StudyReportInput(serializers.Serializer):
     text = serializers.CharField(help_text="free-text report; INDICATION/HISTORY/FINDINGS/IMPRESSION headers")

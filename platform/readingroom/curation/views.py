@@ -22,8 +22,8 @@ from readingroom.curation.serializers import (
     ExportOutput,
     FreezeInput,
     LabelsInput,
-    ReportInput,
     StudyLabelsOutput,
+    StudyReportInput,
 )
 from readingroom.studies.models import Study
 
@@ -129,9 +129,9 @@ class StudyLabelsView(APIView):
 
 
 class StudyReportView(APIView):
-    @extend_schema(request=ReportInput, responses=StudyLabelsOutput)
+    @extend_schema(request=StudyReportInput, responses=StudyLabelsOutput)
     def put(self, request: Request, study_id: int) -> Response:
         require_role(request, *_CURATORS)
         study = _get(Study, study_id, "study")
-        services.study_report_set(study=study, text=_valid(ReportInput, request)["text"])
+        services.study_report_set(study=study, text=_valid(StudyReportInput, request)["text"])
         return Response(_labels_out(study))

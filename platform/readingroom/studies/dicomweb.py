@@ -144,7 +144,10 @@ class QidoSeriesView(APIView):
 
 
 class QidoInstancesView(APIView):
-    @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON instance attributes")})
+    @extend_schema(
+        operation_id="qido_instances",
+        responses={(200, _JSON): OpenApiResponse(description="DICOM JSON instance attributes")},
+    )
     def get(self, request: Request, study_uid: str, series_uid: str) -> HttpResponse:
         found = []
         for image, header in _instances(_study(request, study_uid), series_uid):
@@ -163,6 +166,7 @@ class QidoInstancesView(APIView):
 
 class WadoInstanceView(APIView):
     @extend_schema(
+        operation_id="wado_instance",
         responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")}
     )
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
