@@ -149,3 +149,48 @@ def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page)
     assert analysis.on_image_fraction > 0.5  # the simulator dwells on the image
     errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
     assert errors == []
+
+
+@pytest.fixture
+def imported_cases(tmp_path):
+    """A JPEG 2000 CR (real, MONOCHROME1) and, where the shared data is present, a Hannover PNG."""
+    from pydicom.data import get_testdata_file
+
+    from readingroom.core.services import user_create
+    from readingroom.reading.services import project_assign
+    from readingroom.studies.services import image_import_bitmap, image_import_dicom
+    from tests.conftest import SHARED_DATA
+
+    reader = user_create(username="viewer-reader", password="viewer-pass-123", roles=["reader"])
+    images = [image_import_dicom(path=get_testdata_file("RG1_J2KI.dcm", download=False)).image]
+    hannover = SHARED_DATA / "cxr_hannover_covid19" / "png"
+    if hannover.is_dir():
+        images.append(image_import_bitmap(path=sorted(hannover.glob("*.png"))[0]).image)
+    project = ReadingProject.objects.create(name="viewer")
+    project_assign(project=project, reader=reader, studies=[image.study for image in images])
+    return images
+
+
+def test_imported_images_open_in_the_viewer(live_stack, imported_cases, browser_page):
+    page = browser_page
+    page.goto(live_stack.url + "/")
+    page.get_by_test_id("login-username").fill("viewer-reader")
+    page.get_by_test_id("login-password").fill("viewer-pass-123")
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("worklist-item").first.wait_for(timeout=20_000)
+    page.console_messages.clear()
+    assert page.get_by_test_id("worklist-item").count() == len(imported_cases)
+    for index in range(len(imported_cases)):
+        page.get_by_test_id("open-case").nth(index).click()
+        page.get_by_test_id("viewer").wait_for(timeout=20_000)
+        page.wait_for_function(
+            "() => { const c = document.querySelector('[data-testid=viewer] canvas'); return c && c.width > 0; }",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(1500)
+        pixels = _viewer_pixels(page)
+        assert pixels.std() > 10, f"case {index}: the viewer shows no image"
+        page.go_back()
+        page.get_by_test_id("worklist-item").first.wait_for(timeout=20_000)
+    errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
+    assert errors == []
