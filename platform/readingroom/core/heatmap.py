@@ -15,7 +15,9 @@ def heatmap_png(density: np.ndarray) -> bytes:
     attention) still shows where it is higher, rather than a uniform wash.
     """
     low, high = float(density.min()), float(density.max())
-    level = np.sqrt((density - low) / (high - low)) if high > low else np.zeros_like(density, dtype=np.float64)
+    level = (
+        np.sqrt((density - low) / (high - low)) if high > low else np.zeros_like(density, dtype=np.float64)
+    )
     rgba = np.zeros((*density.shape, 4), dtype=np.uint8)
     rgba[..., 0] = np.clip(255 * (0.4 + 1.2 * level), 0, 255)
     rgba[..., 1] = np.clip(255 * (1.6 * level - 0.4), 0, 255)

@@ -146,6 +146,55 @@ def training_run_execute(*, run_id: int, progress: bool = False) -> TrainingRun 
     return run
 
 
+_LABEL_STATES = {"present": 1, "absent": 0, "uncertain": -1, "not_mentioned": -2}  # cogaze.labels.LabelState
+
+
+def report_label_states(text: str) -> np.ndarray:
+    """The project's rule-based labeler as ``cogaze`` wants it: 14 label states in cogaze's order."""
+    from cogaze.labels import OBSERVATIONS
+    from readingroom.curation.labeler import report_label
+
+    labels = report_label(text)
+    return np.array([_LABEL_STATES[labels[name]] for name in OBSERVATIONS], dtype=np.int64)
+
+
+def model_version_evaluate(
+    *, model_version: ModelVersion, data_spec: str, split: str | None = "test", max_generate: int = 32
+) -> dict:
+    """Run cogaze's protocols on a dataset and keep the summary in the version's metrics.
+
+    Zero-shot and head AUROC/F1 per observation, retrieval P@1/5/10 both ways, and BLEU, ROUGE-L, CIDEr and
+    label micro-F1 of the generated findings (labelled by the project's rule-based labeler).
+    """
+    from cogaze import CogazeError
+    from cogaze.data import open_dataset
+    from cogaze.evaluate import evaluate
+
+    checkpoint = media_path(model_version.checkpoint)
+    if not checkpoint.is_file():
+        raise NotFound(f"the checkpoint of model {model_version} is missing")
+    predictor = _predictor(str(checkpoint))
+    try:
+        dataset = open_dataset(_cogaze_data_spec(data_spec), split=split if data_spec.startswith("export:") else None,
+                               size=predictor.config.vision.image_size, seed=1)  # fmt: skip
+        result = evaluate(predictor.model, dataset, max_generate=max_generate, labeler=report_label_states)
+    except CogazeError as exc:
+        raise InvalidInput(f"evaluation of {model_version} on {data_spec}: {exc}") from exc
+    summary = {
+        "data": data_spec,
+        "split": split,
+        "n": result.n,
+        "zero_shot_macro_auroc": result.macro("zero_shot"),
+        "head_macro_auroc": result.macro("head"),
+        **{f"retrieval_{k}": v for k, v in result.retrieval.items()},
+        **{f"generation_{k}": v for k, v in result.generation.items()},
+    }
+    summary = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in summary.items()}
+    model_version.metrics = {**model_version.metrics, "evaluation": summary}
+    model_version.save(update_fields=["metrics"])
+    return summary
+
+
 def prediction_queue(*, session: ReadingSession) -> Prediction:
     """Create the pending prediction and enqueue the worker task once the transaction commits."""
     from readingroom.modeling.tasks import predict_session

@@ -167,7 +167,7 @@ class QidoInstancesView(APIView):
 class WadoInstanceView(APIView):
     @extend_schema(
         operation_id="wado_instance",
-        responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")}
+        responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")},
     )
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)

@@ -83,3 +83,23 @@ def test_missing_checkpoint_file_fails_the_prediction_with_a_reason(
     prediction = prediction_run(session_id=reading_session.pk)
     assert prediction.status == Prediction.Status.FAILED
     assert "checkpoint" in prediction.message and "missing" in prediction.message
+
+
+def test_evaluation_uses_the_project_labeler_and_is_kept_with_the_version(trained_version):
+    from readingroom.modeling.services import model_version_evaluate, report_label_states
+
+    states = report_label_states("The heart is enlarged. No pleural effusion. Possible pneumothorax.")
+    assert states[OBSERVATIONS.index("Cardiomegaly")] == 1
+    assert states[OBSERVATIONS.index("Pleural Effusion")] == 0
+    assert states[OBSERVATIONS.index("Pneumothorax")] == -1
+    summary = model_version_evaluate(model_version=trained_version, data_spec="phantoms:12", max_generate=4)
+    assert summary["n"] == 12
+    assert "generation_label_micro_f1" in summary and "generation_bleu4" in summary
+    assert "retrieval_i2t_p@1" in summary
+    trained_version.refresh_from_db()
+    assert trained_version.metrics["evaluation"]["n"] == 12
+
+
+def test_evaluate_command_needs_a_model():
+    with pytest.raises(CommandError, match="no model version"):
+        call_command("evaluate_model", "--data", "phantoms:4")
