@@ -28,6 +28,7 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from pydicom.uid import generate_uid
 from pydicom.valuerep import DSfloat
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -155,7 +156,20 @@ def _study_attributes(study: Study, instances: list[tuple[Image, pydicom.Dataset
     return ds
 
 
-class QidoStudiesView(APIView):
+class _AnyAccept(DefaultContentNegotiation):
+    """Ignore ``Accept`` when choosing the renderer: the views build their DICOMweb bodies themselves, and
+    DICOMweb clients ask for media types (``multipart/related; type=...``, ``application/dicom+json``)
+    that no REST framework renderer names, which would otherwise answer 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _DicomWebView(APIView):
+    content_negotiation_class = _AnyAccept
+
+
+class QidoStudiesView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON study attributes")})
     def get(self, request: Request) -> HttpResponse:
         studies = _visible_studies(request)
@@ -174,7 +188,7 @@ class QidoStudiesView(APIView):
         return _json(found)
 
 
-class QidoSeriesView(APIView):
+class QidoSeriesView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON series attributes")})
     def get(self, request: Request, study_uid: str) -> HttpResponse:
         series: dict[str, pydicom.Dataset] = {}
@@ -191,7 +205,7 @@ class QidoSeriesView(APIView):
         return _json(list(series.values()))
 
 
-class QidoInstancesView(APIView):
+class QidoInstancesView(_DicomWebView):
     @extend_schema(
         operation_id="qido_instances",
         responses={(200, _JSON): OpenApiResponse(description="DICOM JSON instance attributes")},
@@ -212,7 +226,7 @@ class QidoInstancesView(APIView):
         return _json(found)
 
 
-class WadoInstanceView(APIView):
+class WadoInstanceView(_DicomWebView):
     @extend_schema(
         operation_id="wado_instance",
         responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")},
@@ -225,14 +239,14 @@ class WadoInstanceView(APIView):
         return _multipart([data], "application/dicom")
 
 
-class WadoMetadataView(APIView):
+class WadoMetadataView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON, no bulk data")})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         _, header = _instance(request, study_uid, series_uid, sop_uid)
         return _json([header])
 
 
-class WadoFramesView(APIView):
+class WadoFramesView(_DicomWebView):
     @extend_schema(responses={(200, "multipart/related"): OpenApiResponse(description="uncompressed frames")})
     def get(
         self, request: Request, study_uid: str, series_uid: str, sop_uid: str, frames: str
@@ -252,7 +266,7 @@ class WadoFramesView(APIView):
         return _multipart(parts, "application/octet-stream", "; transfer-syntax=1.2.840.10008.1.2.1")
 
 
-class WadoRenderedView(APIView):
+class WadoRenderedView(_DicomWebView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="display rendering")})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)

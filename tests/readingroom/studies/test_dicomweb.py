@@ -71,10 +71,11 @@ def test_image_detail_gives_the_wado_rs_url_of_the_instance(reader, assignment, 
         f"/api/dicomweb/studies/{image.study.study_uid}/series/{header.SeriesInstanceUID}"
         f"/instances/{image.sop_uid}"
     )
-    metadata = api.get(f"{url}/metadata").json()[0]
+    metadata = api.get(f"{url}/metadata", HTTP_ACCEPT="application/dicom+json").json()[0]
     assert metadata["00280010"]["Value"] == [image.rows]
     assert metadata["00281050"]["Value"] == [image.window_center]
-    (frame,) = _parts(api.get(f"{url}/frames/1"))
+    accept = 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1'
+    (frame,) = _parts(api.get(f"{url}/frames/1", HTTP_ACCEPT=accept))
     stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2")
     assert np.array_equal(np.frombuffer(frame, dtype="<u2"), stored)
 
