@@ -96,3 +96,38 @@ describe("socketUrl", () => {
     expect(socketUrl("/ws/gaze/3/", { protocol: "https:", host: "rr.example" })).toBe("wss://rr.example/ws/gaze/3/");
   });
 });
+
+describe("ApiClient WADO-RS", () => {
+  const instance = "/api/dicomweb/studies/1.2/series/1.3/instances/1.4";
+
+  it("asks for DICOM JSON metadata and uncompressed little-endian frames, and returns the multipart body", async () => {
+    const calls: Call[] = [];
+    const bytes = Uint8Array.from([45, 45, 98, 13, 10, 0, 255]);
+    const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      calls.push({ url: String(input), init: init ?? {} });
+      if (String(input).endsWith("/metadata")) {
+        return new Response(JSON.stringify([{ "00280010": { vr: "US", Value: [4] } }]), {
+          status: 200,
+          headers: { "Content-Type": "application/dicom+json" },
+        });
+      }
+      return new Response(bytes, { status: 200, headers: { "Content-Type": "multipart/related; boundary=b" } });
+    }) as typeof fetch;
+    const api = new ApiClient({ fetchImpl, baseUrl: "http://h" });
+    const metadata = await api.wadoMetadata(instance);
+    expect(metadata[0]["00280010"]?.Value).toEqual([4]);
+    const frames = await api.wadoFrames(instance);
+    expect(frames.contentType).toBe("multipart/related; boundary=b");
+    expect(Array.from(frames.body)).toEqual(Array.from(bytes));
+    expect(calls.map((c) => c.url)).toEqual([`http://h${instance}/metadata`, `http://h${instance}/frames/1`]);
+    expect((calls[0].init.headers as Record<string, string>).Accept).toBe("application/dicom+json");
+    expect((calls[1].init.headers as Record<string, string>).Accept).toBe(
+      'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1',
+    );
+  });
+
+  it("throws ApiError with the status on a refused frame request", async () => {
+    const api = new ApiClient({ fetchImpl: fakeFetch({}, []) });
+    await expect(api.wadoFrames(instance)).rejects.toMatchObject({ status: 404 });
+  });
+});

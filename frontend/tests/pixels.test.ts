@@ -1,34 +1,31 @@
 import { describe, expect, it } from "vitest";
-import type { ImageMeta } from "../src/api/types";
-import { decodePixels } from "../src/viewer/pixels";
+import type { PixelFormat } from "../src/viewer/dicomweb";
+import { decodeFrame } from "../src/viewer/pixels";
 
-const meta = (over: Partial<ImageMeta>): ImageMeta => ({
-  id: 5,
+const format = (over: Partial<PixelFormat>): PixelFormat => ({
   rows: 2,
   columns: 2,
-  bits_stored: 12,
-  photometric_interpretation: "MONOCHROME2",
-  rescale_slope: 1,
-  rescale_intercept: 0,
-  window_center: null,
-  window_width: null,
-  pixel_spacing: null,
-  view_position: "PA",
-  pixels_url: "/p",
-  display_url: "/d",
+  bitsAllocated: 16,
+  bitsStored: 12,
+  pixelRepresentation: 0,
+  photometricInterpretation: "MONOCHROME2",
+  rescaleSlope: 1,
+  rescaleIntercept: 0,
+  windowCenter: null,
+  windowWidth: null,
   ...over,
 });
 
-function le16(values: number[]): ArrayBuffer {
-  const buffer = new ArrayBuffer(values.length * 2);
-  const view = new DataView(buffer);
-  values.forEach((v, i) => view.setUint16(2 * i, v, true));
-  return buffer;
+function le16(values: number[], signed = false): Uint8Array {
+  const bytes = new Uint8Array(values.length * 2);
+  const view = new DataView(bytes.buffer);
+  values.forEach((v, i) => (signed ? view.setInt16(2 * i, v, true) : view.setUint16(2 * i, v, true)));
+  return bytes;
 }
 
-describe("decodePixels", () => {
+describe("decodeFrame", () => {
   it("reads little-endian uint16 and keeps integers when there is no rescale", () => {
-    const d = decodePixels(le16([0, 256, 4095, 1]), meta({}));
+    const d = decodeFrame(le16([0, 256, 4095, 1]), format({}), "image 5");
     expect(d.data).toBeInstanceOf(Uint16Array);
     expect(Array.from(d.data)).toEqual([0, 256, 4095, 1]);
     expect([d.min, d.max]).toEqual([0, 4095]);
@@ -38,17 +35,40 @@ describe("decodePixels", () => {
   });
 
   it("applies slope and intercept and keeps the image's own window", () => {
-    const d = decodePixels(le16([0, 10, 20, 30]), meta({ rescale_slope: 2, rescale_intercept: -1024, window_center: 40, window_width: 400 }));
+    const d = decodeFrame(
+      le16([0, 10, 20, 30]),
+      format({ rescaleSlope: 2, rescaleIntercept: -1024, windowCenter: 40, windowWidth: 400 }),
+      "image 5",
+    );
     expect(Array.from(d.data)).toEqual([-1024, -1004, -984, -964]);
     expect([d.min, d.max]).toEqual([-1024, -964]);
     expect([d.windowCenter, d.windowWidth]).toEqual([40, 400]);
   });
 
-  it("inverts MONOCHROME1", () => {
-    expect(decodePixels(le16([1, 2, 3, 4]), meta({ photometric_interpretation: "MONOCHROME1" })).invert).toBe(true);
+  it("reads two's complement values as signed", () => {
+    const d = decodeFrame(le16([-2048, -1, 0, 2047], true), format({ pixelRepresentation: 1 }), "image 5");
+    expect(d.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(d.data)).toEqual([-2048, -1, 0, 2047]);
+    expect([d.min, d.max]).toEqual([-2048, 2047]);
   });
 
-  it("names the image and both sizes when the buffer is short", () => {
-    expect(() => decodePixels(le16([1, 2, 3]), meta({}))).toThrow(/image 5: pixel buffer has 6 bytes, expected 8/);
+  it("reads 8-bit frames (one byte per value)", () => {
+    const d = decodeFrame(Uint8Array.from([0, 127, 255, 3]), format({ bitsAllocated: 8, bitsStored: 8 }), "image 5");
+    expect(d.data).toBeInstanceOf(Uint16Array);
+    expect(Array.from(d.data)).toEqual([0, 127, 255, 3]);
+  });
+
+  it("reads a frame that starts at an odd offset inside a larger body", () => {
+    const body = new Uint8Array(9);
+    body.set(le16([1, 2, 3, 4]), 1);
+    expect(Array.from(decodeFrame(body.subarray(1), format({}), "image 5").data)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("inverts MONOCHROME1", () => {
+    expect(decodeFrame(le16([1, 2, 3, 4]), format({ photometricInterpretation: "MONOCHROME1" }), "image 5").invert).toBe(true);
+  });
+
+  it("names the image and both sizes when the frame is short", () => {
+    expect(() => decodeFrame(le16([1, 2, 3]), format({}), "image 5")).toThrow(/image 5: frame has 6 bytes, expected 8/);
   });
 });

@@ -42,6 +42,9 @@ def browser_page(monkeypatch):
         page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
         page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
         page.console_messages = messages  # type: ignore[attr-defined]
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.requested_urls = requested  # type: ignore[attr-defined]
         yield page
         context.close()
 
@@ -149,6 +152,10 @@ def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page)
     assert analysis.on_image_fraction > 0.5  # the simulator dwells on the image
     errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
     assert errors == []
+    # The viewer loads its pixels through WADO-RS, not the private raw-pixels endpoint.
+    frames = [u for u in page.requested_urls if "/api/dicomweb/studies/" in u and u.endswith("/frames/1")]
+    assert frames
+    assert not [u for u in page.requested_urls if "/pixels" in u]
 
 
 @pytest.fixture
@@ -194,3 +201,6 @@ def test_imported_images_open_in_the_viewer(live_stack, imported_cases, browser_
         page.get_by_test_id("worklist-item").first.wait_for(timeout=20_000)
     errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
     assert errors == []
+    frames = [u for u in page.requested_urls if "/api/dicomweb/studies/" in u and u.endswith("/frames/1")]
+    assert len(frames) >= len(imported_cases)
+    assert not [u for u in page.requested_urls if "/pixels" in u]

@@ -9,6 +9,10 @@ import type {
   User,
   WorklistItem,
 } from "./types";
+import type { DicomJsonDataset } from "../viewer/dicomweb";
+
+/** Transfer syntax of the uncompressed frames the viewer asks WADO-RS for. */
+const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 
 /** An HTTP error with the status code and the parsed JSON body, when there was one. */
 export class ApiError extends Error {
@@ -70,7 +74,7 @@ export class ApiClient {
     this.cookies = options.cookies ?? (() => (typeof document === "undefined" ? "" : document.cookie));
   }
 
-  /** Absolute or same-origin URL for a path the server returned (pixels_url, heatmap url, ...). */
+  /** Absolute or same-origin URL for a path the server returned (wado_rs_url, heatmap url, ...). */
   resolve(path: string): string {
     if (/^https?:\/\//.test(path)) return path;
     return `${this.baseUrl}${path}`;
@@ -146,11 +150,27 @@ export class ApiClient {
     return this.request<ImageMeta>("GET", `/api/images/${imageId}/`);
   }
 
-  /** Raw stored pixel values (uint16 little-endian, row-major). */
-  async pixels(url: string): Promise<ArrayBuffer> {
-    const response = await this.fetchImpl(this.resolve(url), { credentials: "same-origin" });
+  /** WADO-RS metadata of an instance (`{instance url}/metadata`): a list of DICOM JSON data sets. */
+  async wadoMetadata(instanceUrl: string): Promise<DicomJsonDataset[]> {
+    const response = await this.fetchImpl(this.resolve(`${instanceUrl}/metadata`), {
+      headers: { Accept: "application/dicom+json" },
+      credentials: "same-origin",
+    });
     if (!response.ok) throw new ApiError(response.status, await response.text());
-    return response.arrayBuffer();
+    return (await response.json()) as DicomJsonDataset[];
+  }
+
+  /**
+   * WADO-RS frames of an instance (`{instance url}/frames/{list}`), uncompressed little-endian: the
+   * multipart/related body and its Content-Type (which names the boundary).
+   */
+  async wadoFrames(instanceUrl: string, frames: number[] = [1]): Promise<{ contentType: string; body: Uint8Array }> {
+    const response = await this.fetchImpl(this.resolve(`${instanceUrl}/frames/${frames.join(",")}`), {
+      headers: { Accept: `multipart/related; type="application/octet-stream"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}` },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new ApiError(response.status, await response.text());
+    return { contentType: response.headers.get("Content-Type") ?? "", body: new Uint8Array(await response.arrayBuffer()) };
   }
 
   submitReport(sessionId: number | string, report: ReportPayload): Promise<{ id: number }> {

@@ -50,8 +50,13 @@ export interface ImageMeta {
   /** [row spacing, column spacing] in mm, or null when unknown. */
   pixel_spacing: [number, number] | null;
   view_position: string;
-  pixels_url: string;
   display_url: string;
+  /** DICOMweb coordinates of the image. */
+  study_uid: string;
+  series_uid: string;
+  sop_uid: string;
+  /** WADO-RS instance URL: `/api/dicomweb/studies/{study}/series/{series}/instances/{sop}`. */
+  wado_rs_url: string;
 }
 
 export type LabelValue = "present" | "absent" | "uncertain" | "not_mentioned";

@@ -1,6 +1,9 @@
 /**
- * The `readingroom:` Cornerstone image loader: image id `readingroom:<image id>`, pixels from the
- * API's raw uint16 endpoint, metadata from GET /api/images/<id>/.
+ * The `readingroom:` Cornerstone image loader: image id `readingroom:<image id>`. The image's DICOMweb
+ * coordinates come from GET /api/images/<id>/ (`wado_rs_url`); its pixel format, rescale and window
+ * from WADO-RS `{wado_rs_url}/metadata` (DICOM JSON), its pixels from WADO-RS `{wado_rs_url}/frames/1`
+ * (multipart/related, uncompressed little-endian). A data set without a window (a VOI LUT sequence, or
+ * none) takes the window the server derived on ingest (`window_center`/`window_width` of the image).
  *
  * World coordinates are image pixels (spacing 1 along both axes, identity orientation, centre of
  * pixel (0, 0) at the origin), so that the displayed aspect is the pixel grid's and the image-pixel
@@ -10,12 +13,18 @@ import { Enums, imageLoader, metaData, utilities } from "@cornerstonejs/core";
 import type { Types } from "@cornerstonejs/core";
 import type { ApiClient } from "../api/client";
 import type { ImageMeta } from "../api/types";
-import { decodePixels } from "./pixels";
+import { parseMultipartRelated, pixelFormatForImage, type PixelFormat } from "./dicomweb";
+import { decodeFrame } from "./pixels";
 import type { ImagePlane } from "./geometry";
 
 export const SCHEME = "readingroom";
 
-const metas = new Map<string, ImageMeta>();
+interface Prepared {
+  meta: ImageMeta;
+  format: PixelFormat;
+}
+
+const prepared = new Map<string, Prepared>();
 let client: ApiClient | null = null;
 let registered = false;
 
@@ -36,14 +45,15 @@ export const PIXEL_PLANE: ImagePlane = {
 function metadataProvider(type: string, ...queries: string[]): unknown {
   const imageId = queries[0];
   if (typeof imageId !== "string" || !imageId.startsWith(`${SCHEME}:`)) return undefined;
-  const meta = metas.get(imageId);
-  if (!meta) return undefined;
+  const entry = prepared.get(imageId);
+  if (!entry) return undefined;
+  const { meta, format } = entry;
   switch (type) {
     case Enums.MetadataModules.IMAGE_PLANE:
       return {
         frameOfReferenceUID: `${SCHEME}.${meta.id}`,
-        rows: meta.rows,
-        columns: meta.columns,
+        rows: format.rows,
+        columns: format.columns,
         imageOrientationPatient: [1, 0, 0, 0, 1, 0],
         rowCosines: [...PIXEL_PLANE.rowCosines],
         columnCosines: [...PIXEL_PLANE.columnCosines],
@@ -57,12 +67,13 @@ function metadataProvider(type: string, ...queries: string[]): unknown {
     case Enums.MetadataModules.IMAGE_PIXEL:
       return {
         samplesPerPixel: 1,
-        photometricInterpretation: meta.photometric_interpretation,
-        rows: meta.rows,
-        columns: meta.columns,
+        photometricInterpretation: format.photometricInterpretation,
+        rows: format.rows,
+        columns: format.columns,
+        // The loader hands Cornerstone modality values in a Uint16Array or Float32Array (see decodeFrame).
         bitsAllocated: 16,
-        bitsStored: meta.bits_stored,
-        highBit: meta.bits_stored - 1,
+        bitsStored: format.bitsStored,
+        highBit: format.bitsStored - 1,
         pixelRepresentation: 0,
       };
     case Enums.MetadataModules.GENERAL_SERIES:
@@ -70,11 +81,11 @@ function metadataProvider(type: string, ...queries: string[]): unknown {
     case Enums.MetadataModules.GENERAL_IMAGE:
       return { instanceNumber: 1 };
     case Enums.MetadataModules.MODALITY_LUT:
-      // decodePixels applies the rescale, so Cornerstone sees modality values with identity rescale.
+      // decodeFrame applies the rescale, so Cornerstone sees modality values with identity rescale.
       return { rescaleSlope: 1, rescaleIntercept: 0, rescaleType: "" };
     case Enums.MetadataModules.VOI_LUT:
-      return meta.window_width && meta.window_center != null
-        ? { windowCenter: [meta.window_center], windowWidth: [meta.window_width] }
+      return format.windowWidth && format.windowCenter != null
+        ? { windowCenter: [format.windowCenter], windowWidth: [format.windowWidth] }
         : undefined;
     default:
       return undefined;
@@ -83,14 +94,17 @@ function metadataProvider(type: string, ...queries: string[]): unknown {
 
 function loadImage(imageId: string): Types.IImageLoadObject {
   const promise = (async (): Promise<Types.IImage> => {
-    const meta = metas.get(imageId);
-    if (!meta || !client) throw new Error(`${imageId}: call prepareImage() before loading`);
+    const entry = prepared.get(imageId);
+    if (!entry || !client) throw new Error(`${imageId}: call prepareImage() before loading`);
+    const { meta, format } = entry;
     const started = performance.now();
-    const buffer = await client.pixels(meta.pixels_url);
-    const decoded = decodePixels(buffer, meta);
+    const frames = await client.wadoFrames(meta.wado_rs_url, [1]);
+    const parts = parseMultipartRelated(frames.body, frames.contentType);
+    if (parts.length !== 1) throw new Error(`image ${meta.id}: WADO-RS frames/1 sent ${parts.length} parts, expected 1`);
+    const decoded = decodeFrame(parts[0].body, format, `image ${meta.id}`);
     const voxelManager = utilities.VoxelManager.createImageVoxelManager({
-      width: meta.columns,
-      height: meta.rows,
+      width: format.columns,
+      height: format.rows,
       scalarData: decoded.data,
       numberOfComponents: 1,
       id: imageId,
@@ -108,17 +122,17 @@ function loadImage(imageId: string): Types.IImageLoadObject {
       getCanvas: () => {
         throw new Error("getCanvas is not supported for readingroom images");
       },
-      rows: meta.rows,
-      columns: meta.columns,
-      height: meta.rows,
-      width: meta.columns,
+      rows: format.rows,
+      columns: format.columns,
+      height: format.rows,
+      width: format.columns,
       color: false,
       rgba: false,
       numberOfComponents: 1,
       columnPixelSpacing: 1,
       rowPixelSpacing: 1,
       invert: decoded.invert,
-      photometricInterpretation: meta.photometric_interpretation,
+      photometricInterpretation: format.photometricInterpretation,
       sizeInBytes: decoded.data.byteLength,
       dataType: decoded.data instanceof Uint16Array ? "Uint16Array" : "Float32Array",
       voxelManager: voxelManager as Types.IImage["voxelManager"],
@@ -139,10 +153,15 @@ export function registerReadingRoomLoader(api: ApiClient): void {
   registered = true;
 }
 
-/** Fetch an image's metadata (needed before Cornerstone loads it); returns its Cornerstone image id. */
+/**
+ * Fetch an image's metadata (GET /api/images/<id>/, then its WADO-RS metadata; needed before
+ * Cornerstone loads it); returns its Cornerstone image id.
+ */
 export async function prepareImage(api: ApiClient, imageId: number): Promise<{ csImageId: string; meta: ImageMeta }> {
   const meta = await api.image(imageId);
+  const datasets = await api.wadoMetadata(meta.wado_rs_url);
+  if (datasets.length !== 1) throw new Error(`image ${imageId}: WADO-RS metadata has ${datasets.length} data sets, expected 1`);
   const csImageId = cornerstoneImageId(imageId);
-  metas.set(csImageId, meta);
+  prepared.set(csImageId, { meta, format: pixelFormatForImage(datasets[0], meta) });
   return { csImageId, meta };
 }

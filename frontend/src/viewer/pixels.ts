@@ -2,10 +2,10 @@
  * Stored pixel values -> modality values (rescale slope/intercept), and the display defaults of
  * an image, free of Cornerstone so that they can be unit-tested.
  */
-import type { ImageMeta } from "../api/types";
+import type { PixelFormat } from "./dicomweb";
 
 export interface DecodedPixels {
-  /** Modality values, row-major, rows * columns. Uint16Array when slope 1 / intercept 0 keep them integral and non-negative. */
+  /** Modality values, row-major, rows * columns. Uint16Array when the stored values are unsigned and slope 1 / intercept 0 keep them integral. */
   data: Uint16Array | Float32Array;
   min: number;
   max: number;
@@ -17,26 +17,39 @@ export interface DecodedPixels {
 }
 
 /**
- * Decode raw little-endian uint16 stored values and apply the modality rescale.
+ * Decode one uncompressed little-endian frame (as WADO-RS `frames` sends it: 8-bit, or 16-bit unsigned
+ * or two's complement, per `format`) and apply the modality rescale.
  *
- * Raises an Error naming the image and both sizes when the buffer does not hold rows * columns values.
+ * `label` names the image in errors. Raises an Error naming it and both sizes when `bytes` does not
+ * hold rows * columns values.
  */
-export function decodePixels(buffer: ArrayBuffer, meta: ImageMeta): DecodedPixels {
-  const count = meta.rows * meta.columns;
-  if (buffer.byteLength !== count * 2) {
+export function decodeFrame(bytes: Uint8Array, format: PixelFormat, label: string): DecodedPixels {
+  const count = format.rows * format.columns;
+  const bytesPerValue = format.bitsAllocated / 8;
+  if (bytes.byteLength !== count * bytesPerValue) {
     throw new Error(
-      `image ${meta.id}: pixel buffer has ${buffer.byteLength} bytes, expected ${count * 2} (${meta.rows} x ${meta.columns} uint16)`,
+      `${label}: frame has ${bytes.byteLength} bytes, expected ${count * bytesPerValue} (${format.rows} x ${format.columns} x ${format.bitsAllocated} bits)`,
     );
   }
-  const view = new DataView(buffer);
-  const slope = meta.rescale_slope ?? 1;
-  const intercept = meta.rescale_intercept ?? 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const signed = format.pixelRepresentation === 1;
+  const read =
+    bytesPerValue === 1
+      ? signed
+        ? (i: number) => view.getInt8(i)
+        : (i: number) => view.getUint8(i)
+      : signed
+        ? (i: number) => view.getInt16(2 * i, true)
+        : (i: number) => view.getUint16(2 * i, true);
+  const slope = format.rescaleSlope;
+  const intercept = format.rescaleIntercept;
   const identity = slope === 1 && intercept === 0;
-  const data = identity ? new Uint16Array(count) : new Float32Array(count);
+  const integral = identity && !signed;
+  const data = integral ? new Uint16Array(count) : new Float32Array(count);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < count; i++) {
-    const stored = view.getUint16(2 * i, true);
+    const stored = read(i);
     const value = identity ? stored : stored * slope + intercept;
     data[i] = value;
     if (value < min) min = value;
@@ -46,8 +59,8 @@ export function decodePixels(buffer: ArrayBuffer, meta: ImageMeta): DecodedPixel
     min = 0;
     max = 0;
   }
-  const hasWindow = meta.window_width != null && meta.window_center != null && meta.window_width > 0;
-  const windowWidth = hasWindow ? (meta.window_width as number) : Math.max(1, max - min);
-  const windowCenter = hasWindow ? (meta.window_center as number) : (max + min) / 2;
-  return { data, min, max, windowCenter, windowWidth, invert: meta.photometric_interpretation === "MONOCHROME1" };
+  const hasWindow = format.windowWidth != null && format.windowCenter != null && format.windowWidth > 0;
+  const windowWidth = hasWindow ? (format.windowWidth as number) : Math.max(1, max - min);
+  const windowCenter = hasWindow ? (format.windowCenter as number) : (max + min) / 2;
+  return { data, min, max, windowCenter, windowWidth, invert: format.photometricInterpretation === "MONOCHROME1" };
 }

@@ -10,8 +10,10 @@ instances.
   frame as uncompressed little-endian pixels), ``.../instances/{instance}/rendered`` (``image/png``, the
   display rendering: VOI LUT / window, MONOCHROME1 inverted).
 
-Only images imported from DICOM (with a stored de-identified file) are served; readers see the studies on
-their worklist, other roles all.
+Images imported from DICOM are served from their stored, de-identified file. Images imported from bitmaps
+(PNG/JPEG, no DICOM file) are served as secondary-capture instances: their header is built from the
+``Image`` fields (:func:`instance_header`), their frame is the stored uint16 pixels, and ``.../instances/{instance}``
+answers 404 (there is no DICOM file to send). Readers see the studies on their worklist, other roles all.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import pydicom
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from pydicom.uid import generate_uid
+from pydicom.valuerep import DSfloat
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -35,12 +40,56 @@ _JSON = "application/dicom+json"
 _ALL_ROLES = ("lead", "curator", "engineer", "admin")
 
 
-def _header(image: Image) -> pydicom.Dataset:
-    return pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file, stop_before_pixels=True)
+_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+
+
+def _ds(value: float) -> DSfloat:
+    return DSfloat(value, auto_format=True)
+
+
+def bitmap_series_uid(image: Image) -> str:
+    """The series UID given to images without a DICOM file: one series per study, stable across calls."""
+    return generate_uid(entropy_srcs=["readingroom-bitmap-series", image.study.study_uid])
+
+
+def instance_header(image: Image) -> pydicom.Dataset:
+    """The DICOM header of an image without pixel data: the stored file's, or one built from ``image``.
+
+    Built headers describe what :class:`WadoFramesView` sends for them: one frame of unsigned 16-bit
+    stored values (``BitsAllocated`` 16, ``PixelRepresentation`` 0) with the image's rescale and window.
+    """
+    if image.dicom_file:
+        return pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file, stop_before_pixels=True)
+    ds = pydicom.Dataset()
+    ds.SOPClassUID = _SECONDARY_CAPTURE
+    ds.SOPInstanceUID = image.sop_uid
+    ds.StudyInstanceUID = image.study.study_uid
+    ds.SeriesInstanceUID = bitmap_series_uid(image)
+    ds.PatientID = image.study.patient.key
+    ds.Modality = image.modality or "OT"
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = 1
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = image.photometric_interpretation
+    ds.Rows, ds.Columns = image.rows, image.columns
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, image.bits_stored, image.bits_stored - 1
+    ds.PixelRepresentation = 0
+    ds.RescaleSlope, ds.RescaleIntercept = _ds(image.rescale_slope), _ds(image.rescale_intercept)
+    ds.WindowCenter, ds.WindowWidth = _ds(image.window_center), _ds(image.window_width)
+    if image.view_position:
+        ds.ViewPosition = image.view_position
+    if image.pixel_spacing:
+        ds.PixelSpacing = [_ds(v) for v in image.pixel_spacing]
+    return ds
+
+
+def series_uid_of(image: Image) -> str:
+    """The series instance UID under which the DICOMweb views serve ``image``."""
+    return str(instance_header(image).get("SeriesInstanceUID", ""))
 
 
 def _visible_studies(request: Request):
-    studies = Study.objects.filter(images__dicom_file__gt="").distinct().order_by("pk")
+    studies = Study.objects.filter(images__isnull=False).distinct().order_by("pk")
     if not any(request.user.has_role(r) for r in _ALL_ROLES):
         studies = studies.filter(assignments__reader=request.user)
     return studies
@@ -57,8 +106,8 @@ def _study(request: Request, study_uid: str) -> Study:
 
 def _instances(study: Study, series_uid: str | None = None) -> list[tuple[Image, pydicom.Dataset]]:
     out = []
-    for image in study.images.exclude(dicom_file="").order_by("pk"):
-        header = _header(image)
+    for image in study.images.select_related("study__patient").order_by("pk"):
+        header = instance_header(image)
         if series_uid is None or str(header.get("SeriesInstanceUID", "")) == series_uid:
             out.append((image, header))
     return out
@@ -68,10 +117,10 @@ def _instance(
     request: Request, study_uid: str, series_uid: str, sop_uid: str
 ) -> tuple[Image, pydicom.Dataset]:
     study = _study(request, study_uid)
-    image = study.images.filter(sop_uid=sop_uid).exclude(dicom_file="").first()
+    image = study.images.filter(sop_uid=sop_uid).select_related("study__patient").first()
     if image is None:
         raise NotFound(f"instance {sop_uid} does not exist in study {study_uid}")
-    header = _header(image)
+    header = instance_header(image)
     if str(header.get("SeriesInstanceUID", "")) != series_uid:
         raise NotFound(f"instance {sop_uid} is not in series {series_uid}")
     return image, header
@@ -107,7 +156,20 @@ def _study_attributes(study: Study, instances: list[tuple[Image, pydicom.Dataset
     return ds
 
 
-class QidoStudiesView(APIView):
+class _AnyAccept(DefaultContentNegotiation):
+    """Ignore ``Accept`` when choosing the renderer: the views build their DICOMweb bodies themselves, and
+    DICOMweb clients ask for media types (``multipart/related; type=...``, ``application/dicom+json``)
+    that no REST framework renderer names, which would otherwise answer 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class _DicomWebView(APIView):
+    content_negotiation_class = _AnyAccept
+
+
+class QidoStudiesView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON study attributes")})
     def get(self, request: Request) -> HttpResponse:
         studies = _visible_studies(request)
@@ -126,7 +188,7 @@ class QidoStudiesView(APIView):
         return _json(found)
 
 
-class QidoSeriesView(APIView):
+class QidoSeriesView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON series attributes")})
     def get(self, request: Request, study_uid: str) -> HttpResponse:
         series: dict[str, pydicom.Dataset] = {}
@@ -143,7 +205,7 @@ class QidoSeriesView(APIView):
         return _json(list(series.values()))
 
 
-class QidoInstancesView(APIView):
+class QidoInstancesView(_DicomWebView):
     @extend_schema(
         operation_id="qido_instances",
         responses={(200, _JSON): OpenApiResponse(description="DICOM JSON instance attributes")},
@@ -164,33 +226,38 @@ class QidoInstancesView(APIView):
         return _json(found)
 
 
-class WadoInstanceView(APIView):
+class WadoInstanceView(_DicomWebView):
     @extend_schema(
         operation_id="wado_instance",
         responses={(200, "multipart/related"): OpenApiResponse(description="application/dicom part")},
     )
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)
+        if not image.dicom_file:
+            raise NotFound(f"instance {sop_uid} was imported from a bitmap and has no DICOM file")
         data = (Path(settings.MEDIA_ROOT) / image.dicom_file).read_bytes()
         return _multipart([data], "application/dicom")
 
 
-class WadoMetadataView(APIView):
+class WadoMetadataView(_DicomWebView):
     @extend_schema(responses={(200, _JSON): OpenApiResponse(description="DICOM JSON, no bulk data")})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         _, header = _instance(request, study_uid, series_uid, sop_uid)
         return _json([header])
 
 
-class WadoFramesView(APIView):
+class WadoFramesView(_DicomWebView):
     @extend_schema(responses={(200, "multipart/related"): OpenApiResponse(description="uncompressed frames")})
     def get(
         self, request: Request, study_uid: str, series_uid: str, sop_uid: str, frames: str
     ) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)
         wanted = [int(f) for f in frames.split(",") if f.strip().isdigit()]
-        ds = pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file)
-        pixels = ds.pixel_array
+        if image.dicom_file:
+            pixels = pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file).pixel_array
+        else:
+            raw = (Path(settings.MEDIA_ROOT) / image.pixels_file).read_bytes()
+            pixels = np.frombuffer(raw, dtype="<u2").reshape(image.rows, image.columns)
         stack = pixels[None] if pixels.ndim == 2 else pixels
         if not wanted or any(f < 1 or f > len(stack) for f in wanted):
             raise NotFound(f"frames {frames}: the instance has {len(stack)} frame(s)")
@@ -199,7 +266,7 @@ class WadoFramesView(APIView):
         return _multipart(parts, "application/octet-stream", "; transfer-syntax=1.2.840.10008.1.2.1")
 
 
-class WadoRenderedView(APIView):
+class WadoRenderedView(_DicomWebView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="display rendering")})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)

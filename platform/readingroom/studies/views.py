@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse
@@ -16,12 +17,22 @@ from rest_framework.views import APIView
 from readingroom.core.exceptions import Forbidden, NotFound
 from readingroom.core.permissions import require_role
 from readingroom.reading.selectors import user_can_view_study
+from readingroom.studies.dicomweb import series_uid_of
 from readingroom.studies.ingest import import_job_create
 from readingroom.studies.models import Image, ImportJob
 from readingroom.studies.serializers import ImportJobInput, ImportJobOutput
 
 
 class ImageOutput(serializers.ModelSerializer):
+    """An image's display metadata, derivative URLs, and its DICOMweb coordinates.
+
+    ``wado_rs_url`` is the WADO-RS instance URL (``/api/dicomweb/studies/{study}/series/{series}/instances/{sop}``);
+    the viewer fetches ``{wado_rs_url}/metadata`` and ``{wado_rs_url}/frames/1``.
+    """
+
+    study_uid = serializers.CharField(source="study.study_uid", read_only=True)
+    series_uid = serializers.SerializerMethodField()
+    wado_rs_url = serializers.SerializerMethodField()
     pixels_url = serializers.SerializerMethodField()
     display_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
@@ -31,8 +42,22 @@ class ImageOutput(serializers.ModelSerializer):
         fields = [
             "id", "study", "rows", "columns", "bits_stored", "photometric_interpretation", "rescale_slope",
             "rescale_intercept", "window_center", "window_width", "pixel_spacing", "view_position",
-            "pixels_url", "display_url", "thumbnail_url",
+            "pixels_url", "display_url", "thumbnail_url", "study_uid", "series_uid", "sop_uid", "wado_rs_url",
         ]  # fmt: skip
+
+    def _series_uid(self, image: Image) -> str:
+        cached = getattr(image, "_dicomweb_series_uid", None)
+        if cached is None:
+            cached = series_uid_of(image)
+            image._dicomweb_series_uid = cached
+        return cached
+
+    def get_series_uid(self, image: Image) -> str:
+        return self._series_uid(image)
+
+    def get_wado_rs_url(self, image: Image) -> str:
+        study, series = quote(image.study.study_uid), quote(self._series_uid(image))
+        return f"/api/dicomweb/studies/{study}/series/{series}/instances/{quote(image.sop_uid)}"
 
     def get_pixels_url(self, image: Image) -> str:
         return reverse("image-pixels", args=[image.pk])

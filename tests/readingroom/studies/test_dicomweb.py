@@ -56,3 +56,53 @@ def test_other_readers_see_nothing(other_reader, assignment, image):
     api = _client(other_reader)
     assert api.get("/api/dicomweb/studies").json() == []
     assert api.get(f"/api/dicomweb/studies/{image.study.study_uid}/series").status_code == 403
+
+
+def test_image_detail_gives_the_wado_rs_url_of_the_instance(reader, assignment, image, settings):
+    api = _client(reader)
+    detail = api.get(f"/api/images/{image.pk}/").json()
+    header = pydicom.dcmread(settings.MEDIA_ROOT / image.dicom_file, stop_before_pixels=True)
+    assert detail["study_uid"] == image.study.study_uid
+    assert detail["series_uid"] == header.SeriesInstanceUID
+    assert detail["sop_uid"] == image.sop_uid
+    assert detail["pixels_url"] == f"/api/images/{image.pk}/pixels"
+    url = detail["wado_rs_url"]
+    assert url == (
+        f"/api/dicomweb/studies/{image.study.study_uid}/series/{header.SeriesInstanceUID}"
+        f"/instances/{image.sop_uid}"
+    )
+    metadata = api.get(f"{url}/metadata", HTTP_ACCEPT="application/dicom+json").json()[0]
+    assert metadata["00280010"]["Value"] == [image.rows]
+    assert metadata["00281050"]["Value"] == [image.window_center]
+    accept = 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1'
+    (frame,) = _parts(api.get(f"{url}/frames/1", HTTP_ACCEPT=accept))
+    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2")
+    assert np.array_equal(np.frombuffer(frame, dtype="<u2"), stored)
+
+
+def test_a_bitmap_image_is_served_as_a_secondary_capture_instance(reader, tmp_path, settings):
+    from readingroom.reading.models import ReadingProject
+    from readingroom.reading.services import project_assign
+    from readingroom.studies.services import image_import_bitmap
+
+    pixels = (np.arange(30 * 20, dtype=np.uint32).reshape(30, 20) % 256).astype(np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "x.png")
+    image = image_import_bitmap(path=tmp_path / "x.png", metadata={"view_position": "PA"}).image
+    project_assign(project=ReadingProject.objects.create(name="p"), reader=reader, studies=[image.study])
+    api = _client(reader)
+    url = api.get(f"/api/images/{image.pk}/").json()["wado_rs_url"]
+    base = f"/api/dicomweb/studies/{image.study.study_uid}"
+    (series,) = api.get(f"{base}/series").json()
+    assert url.startswith(f"{base}/series/{series['0020000E']['Value'][0]}/instances/{image.sop_uid}")
+    metadata = api.get(f"{url}/metadata").json()[0]
+    assert metadata["00080016"]["Value"] == ["1.2.840.10008.5.1.4.1.1.7"]
+    assert (metadata["00280010"]["Value"], metadata["00280011"]["Value"]) == ([30], [20])
+    assert (metadata["00280100"]["Value"], metadata["00280103"]["Value"]) == ([16], [0])
+    assert metadata["00280101"]["Value"] == [image.bits_stored]
+    assert metadata["00280004"]["Value"] == ["MONOCHROME2"]
+    assert metadata["00281050"]["Value"] == [image.window_center]
+    assert metadata["00281051"]["Value"] == [image.window_width]
+    (frame,) = _parts(api.get(f"{url}/frames/1"))
+    assert np.array_equal(np.frombuffer(frame, dtype="<u2").reshape(30, 20), pixels)
+    assert api.get(url).status_code == 404
+    assert api.get(f"{url}/rendered")["Content-Type"] == "image/png"
