@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studies', '0003_import_job'),
+        ("studies", "0003_import_job"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='image',
-            name='dataset_image_id',
-            field=models.CharField(blank=True, db_index=True, help_text="the image's id in a public, already de-identified data set (e.g. 'mimic:<dicom_id>'), used to attach that data set's gaze files; never a hospital identifier", max_length=128),
+            model_name="image",
+            name="dataset_image_id",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="the image's id in a public, already de-identified data set (e.g. 'mimic:<dicom_id>'), used to attach that data set's gaze files; never a hospital identifier",
+                max_length=128,
+            ),
         ),
     ]

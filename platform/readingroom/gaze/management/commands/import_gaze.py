@@ -17,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="REFLACX data set/main_data/case folders, or EGD-CXR folders")
+        parser.add_argument(
+            "paths", nargs="+", help="REFLACX data set/main_data/case folders, or EGD-CXR folders"
+        )
         parser.add_argument("--format", required=True, choices=["reflacx", "egdcxr"], dest="fmt")
 
     def handle(self, *args, **options):
