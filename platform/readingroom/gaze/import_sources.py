@@ -36,6 +36,7 @@ from gaze_capture.formats import (
 )
 from gaze_capture.formats._csv import column_float, read_table
 from gaze_capture.formats.egdcxr import EGD_COLUMNS
+from readingroom.core.exceptions import InvalidInput
 from readingroom.gaze.imports import Recording, default_screen_px, screen_from_ppd
 from readingroom.studies.models import Image
 
@@ -111,6 +112,7 @@ def reflacx_recordings(path: Path, *, lookup: Lookup) -> Iterator[Recording | tu
     if not metadata:
         yield str(path), "no metadata*.csv (with id and dicom_id columns) found here or in main_data/"
         return
+    listed = False
     for meta in metadata:
         with meta.open(newline="", encoding="utf-8-sig") as fh:
             table = csv.DictReader(fh)
@@ -123,6 +125,7 @@ def reflacx_recordings(path: Path, *, lookup: Lookup) -> Iterator[Recording | tu
             case_id = row["id"].strip()
             if only is not None and case_id != only:
                 continue
+            listed = True
             folder = meta.parent / case_id
             if not (folder / "fixations.csv").is_file():
                 if (row.get("eye_tracking_data_discarded") or "").strip().lower() in _TRUE:
@@ -139,8 +142,10 @@ def reflacx_recordings(path: Path, *, lookup: Lookup) -> Iterator[Recording | tu
                 reader = m.group(1) if m else "unknown"
             try:
                 yield _reflacx_case(folder, case_id, reader, image)
-            except (gc.GazeCaptureError, ValueError, OSError) as exc:
+            except (gc.GazeCaptureError, InvalidInput, ValueError, OSError) as exc:
                 yield str(folder), f"{type(exc).__name__}: {exc}"
+    if only is not None and not listed:
+        yield str(path), f"case {only!r} is not listed in {', '.join(m.name for m in metadata)}"
 
 
 def _fit_axis(image_pos: np.ndarray, screen_pos: np.ndarray, size_img: int, size_screen: float):
@@ -215,5 +220,5 @@ def egdcxr_recordings(path: Path, *, lookup: Lookup) -> Iterator[Recording | tup
                 fixation_view=np.zeros(len(f), np.intp), fix_x_screen=fsx, fix_y_screen=fsy, screen=screen,
                 text=text,
             )  # fmt: skip
-        except (gc.GazeCaptureError, ValueError, OSError) as exc:
+        except (gc.GazeCaptureError, InvalidInput, ValueError, OSError) as exc:
             yield name, f"{type(exc).__name__}: {exc}"

@@ -208,3 +208,13 @@ def test_import_gaze_command(tmp_path, image, capsys):
     call_command("import_gaze", "--format", "reflacx", str(main / "P102R000001"))
     assert "1 imported, 0 already imported, 0 failed" in capsys.readouterr().out
     assert ReadingSession.objects.filter(reader__username="reflacx:02").count() == 1
+
+
+def test_import_gaze_task_runs_on_queue_io(tmp_path, image):
+    from readingroom.celery import app
+    from readingroom.gaze.tasks import import_gaze
+
+    assert app.amqp.router.route({}, "readingroom.gaze.import_gaze")["queue"].name == "io"
+    assert app.amqp.router.route({}, "readingroom.gaze.analyse_session")["queue"].name == "default"
+    result = import_gaze.apply(args=("reflacx", str(_reflacx_root(tmp_path)))).get()
+    assert (result["imported"], result["failed"]) == (1, 2) and len(result["sessions"]) == 1
