@@ -218,3 +218,29 @@ def test_import_gaze_task_runs_on_queue_io(tmp_path, image):
     assert app.amqp.router.route({}, "readingroom.gaze.analyse_session")["queue"].name == "default"
     result = import_gaze.apply(args=("reflacx", str(_reflacx_root(tmp_path)))).get()
     assert (result["imported"], result["failed"]) == (1, 2) and len(result["sessions"]) == 1
+
+
+def test_reflacx_metadata_errors(tmp_path, image):
+    assert "no metadata*.csv" in gaze_import(fmt="reflacx", path=tmp_path).errors[0]["error"]
+    _csv(tmp_path / "metadata_phase_2.csv", ["id", "image"], [["P201R1", "x"]])
+    report = gaze_import(fmt="reflacx", path=tmp_path)
+    assert report.failed == 1 and "missing column(s) dicom_id" in report.errors[0]["error"]
+    (tmp_path / "P299R9").mkdir()
+    (tmp_path / "P299R9" / "fixations.csv").write_text("")
+    report = gaze_import(fmt="reflacx", path=tmp_path / "P299R9")
+    assert "'P299R9' is not listed" in report.errors[-1]["error"]
+
+
+def test_imported_session_exports_as_reflacx(tmp_path, image):
+    from gaze_capture.formats import read_reflacx_fixations
+    from readingroom.curation.exports.gaze_files import session_write_reflacx
+
+    gaze_import(fmt="reflacx", path=_reflacx_root(tmp_path))
+    written = session_write_reflacx(
+        session=ReadingSession.objects.get(), image=image, folder=tmp_path / "out"
+    )
+    back = read_reflacx_fixations(written[0], image_shape=(ROWS, COLS))
+    assert np.allclose(back.fixations.x, [60.0, 60.0, 100.0]) and np.allclose(
+        back.fixations.y, [80.0, 80.0, 120.0]
+    )
+    assert np.allclose(back.ppd_x, PPD)
