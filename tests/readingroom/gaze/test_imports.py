@@ -244,3 +244,12 @@ def test_imported_session_exports_as_reflacx(tmp_path, image):
         back.fixations.y, [80.0, 80.0, 120.0]
     )
     assert np.allclose(back.ppd_x, PPD)
+
+
+def test_reimport_of_the_mimic_folder_restores_a_missing_dataset_id(tmp_path, image):
+    Image.objects.filter(pk=image.pk).update(dataset_image_id="")
+    job = import_job_create(
+        sources=[str(tmp_path / "mimic")], options={"layout": "mimic-cxr-jpg"}, enqueue=False
+    )
+    assert import_job_run(job_id=job.pk, workers=1).skipped == 1
+    assert Image.objects.get(pk=image.pk).dataset_image_id == "mimic:d1"
