@@ -232,8 +232,9 @@ def _store(source: str, rec: Recording, report: GazeImportReport) -> None:
             media_write(prior_name, npy_bytes(prior))
             media_write(heat_name, heatmap_png(prior))
         n = int(rec.t_ms.size)
-        s_x, s_y, s_on, _ = gc.map_to_image(rec.x_screen, rec.y_screen, rec.t_ms, views) if n and views else (
-            None, None, np.zeros(n, bool), None)  # fmt: skip
+        s_on = np.zeros(n, dtype=bool)
+        if n:
+            s_on = gc.map_to_image(rec.x_screen, rec.y_screen, rec.t_ms, views)[2]
         valid = rec.valid.astype(bool)
         GazeAnalysis.objects.create(
             session=session,
