@@ -188,6 +188,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "readingroom.studies.*": {"queue": "io"},
     "readingroom.curation.*": {"queue": "io"},
+    "readingroom.gaze.import_gaze": {"queue": "io"},  # an exact name wins over the patterns
     "readingroom.gaze.*": {"queue": "default"},
     "readingroom.modeling.*": {"queue": "gpu"},
 }

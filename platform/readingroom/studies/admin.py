@@ -33,6 +33,7 @@ class ImageAdmin(admin.ModelAdmin):
     list_display = ("id", "study", "view_position", "rows", "columns", "photometric_interpretation",
                     "burned_in_annotation")  # fmt: skip
     list_filter = ("view_position", "modality", "burned_in_annotation")
+    search_fields = ("dataset_image_id",)
 
 
 @admin.register(ImportJob)

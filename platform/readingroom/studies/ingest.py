@@ -177,7 +177,14 @@ def _commit(recorder: _Recorder, item: IngestItem, prepared, options: dict) -> N
 
 
 def _run_hooks(item: IngestItem, image: Image) -> str:
-    """Run the imported-item hooks (reports, labels); their errors become a warning on the item."""
+    """Run the imported-item hooks (reports, labels); their errors become a warning on the item.
+
+    An image imported before without its data-set id (``dataset_image_id``) gets it here.
+    """
+    dataset_id = str(item.metadata.get("dataset_image_id") or "")[:128]
+    if dataset_id and not image.dataset_image_id:
+        Image.objects.filter(pk=image.pk).update(dataset_image_id=dataset_id)
+        image.dataset_image_id = dataset_id
     problems = []
     for hook in IMPORTED_HOOKS:
         try:

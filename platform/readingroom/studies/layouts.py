@@ -8,7 +8,8 @@ labels), so this module knows nothing of them.
 - ``mimic-cxr-jpg``: ``mimic-cxr-2.0.0-metadata.csv`` (``dicom_id``, ``subject_id``, ``study_id``,
   ``ViewPosition``), images ``files/p<first 2 digits>/p<subject_id>/s<study_id>/<dicom_id>.jpg``, reports
   ``files/p../p<subject_id>/s<study_id>.txt``, optional labels ``mimic-cxr-2.0.0-chexpert.csv``
-  (``subject_id``, ``study_id``, one column per observation: 1.0, 0.0, -1.0 or empty).
+  (``subject_id``, ``study_id``, one column per observation: 1.0, 0.0, -1.0 or empty). Each image keeps
+  ``mimic:<dicom_id>`` as its ``dataset_image_id``, which REFLACX and EGD-CXR gaze files are matched by.
 - ``iu-xray``: ``indiana_projections.csv`` (``uid``, ``filename``, ``projection``) and
   ``indiana_reports.csv`` (``uid``, ``indication``, ``comparison``, ``findings``, ``impression``), images in
   ``images/images_normalized/``, ``images/`` or the folder itself.
@@ -83,7 +84,8 @@ def mimic_cxr_jpg_items(root: Path) -> Iterator[IngestItem]:
         image = folder / f"s{study}" / f"{row['dicom_id']}.jpg"
         report = folder / f"s{study}.txt"
         metadata = {"patient_id": f"mimic:{subject}", "study_id": study, "view_position": row.get("ViewPosition", ""),
-                    "modality": "CR", "report_text": report.read_text() if report.is_file() else ""}  # fmt: skip
+                    "modality": "CR", "report_text": report.read_text() if report.is_file() else "",
+                    "dataset_image_id": f"mimic:{row['dicom_id']}"}  # fmt: skip
         if (subject, study) in labels:
             metadata["labels"] = labels[(subject, study)]
         yield IngestItem(key=str(image), path=image, metadata=metadata)

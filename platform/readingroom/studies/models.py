@@ -71,6 +71,13 @@ class Image(models.Model):
     source_identifiers = models.JSONField(
         default=dict, blank=True, help_text="source ids; empty unless DEID_STORE_SOURCE_IDENTIFIERS is set"
     )
+    dataset_image_id = models.CharField(
+        max_length=128,
+        blank=True,
+        db_index=True,
+        help_text="the image's id in a public, already de-identified data set (e.g. 'mimic:<dicom_id>'), "
+        "used to attach that data set's gaze files; never a hospital identifier",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

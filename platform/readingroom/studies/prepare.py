@@ -61,6 +61,7 @@ class PreparedImage:
     files: dict = field(default_factory=dict)
     source_identifiers: dict = field(default_factory=dict)
     study_fields: dict = field(default_factory=dict)
+    dataset_image_id: str = ""
 
 
 def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
@@ -210,7 +211,8 @@ def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metad
     """Decode and render a PNG/JPEG radiograph with its metadata; write its derivatives.
 
     ``metadata`` keys (all optional): ``patient_id``, ``study_id``, ``sex`` (M/F), ``view_position``,
-    ``modality``, ``indication``, ``history``. The source ids become pseudonymous keys and platform UIDs;
+    ``modality``, ``indication``, ``history``, ``dataset_image_id`` (the image's id in a public de-identified
+    data set, kept for matching gaze files). The source ids become pseudonymous keys and platform UIDs;
     without a ``study_id`` each image is its own study.
     """
     decoded = decode_bitmap(path, content)
@@ -235,6 +237,7 @@ def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metad
             {"patient_id": patient_id, "study_id": study_id} if settings.DEID_STORE_SOURCE_IDENTIFIERS else {}
         ),
         study_fields={k: str(metadata[k]) for k in ("indication", "history") if metadata.get(k)},
+        dataset_image_id=str(metadata.get("dataset_image_id") or "")[:128],
     )
 
 

@@ -89,6 +89,7 @@ def image_commit_prepared(
                 modality=prepared.modality,
                 view_position=prepared.view_position,
                 source_identifiers=prepared.source_identifiers,
+                dataset_image_id=prepared.dataset_image_id,
                 **prepared.image_fields,
                 **prepared.files,
             )

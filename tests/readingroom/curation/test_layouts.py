@@ -54,6 +54,7 @@ def test_mimic_cxr_jpg_folder(tmp_path):
     assert study_labels(study=first)["Pleural Effusion"] == "absent"  # from the labeler
     second = Image.objects.get(view_position="AP").study
     assert study_labels(study=second)["Pleural Effusion"] == "present"  # from the label file
+    assert Image.objects.get(view_position="PA").dataset_image_id == "mimic:d1"  # for matching gaze files
 
 
 def test_iu_xray_folder(tmp_path):
