@@ -107,3 +107,33 @@ def test_reading_path_through_real_worker_and_server(live_stack, case):
     assert results["heatmap"]["width"] == 160 and results["heatmap"]["height"] == 200
     assert results["prediction"]["status"] == "no_model"
     assert "No model is registered" in results["prediction"]["message"]
+
+
+def test_tracker_bridge_streams_into_a_session(live_stack, case):
+    """``python -m gaze_capture.bridge`` with the simulated device, through daphne, by capture token."""
+    import subprocess
+    import sys
+
+    from readingroom.gaze.models import GazeChunk
+    from readingroom.reading.models import ReadingSession
+    from readingroom.reading.services import session_start
+
+    assignment, _ = case
+    session = session_start(assignment_id=assignment.pk, reader=assignment.reader)
+    url = f"{live_stack.ws_url}/ws/gaze/{session.pk}/"
+    bridge = subprocess.Popen(
+        [sys.executable, "-m", "gaze_capture.bridge", "--device", "simulator", "--server", url,
+         "--token", session.capture_token, "--log-level", "WARNING"],  # fmt: skip
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and GazeChunk.objects.filter(session=session).count() < 5:
+        time.sleep(0.3)
+    bridge.terminate()
+    output, _ = bridge.communicate(timeout=15)
+    chunks = GazeChunk.objects.filter(session=session)
+    assert chunks.count() >= 5, output
+    streams = set(chunks.values_list("stream", flat=True))
+    assert len(streams) == 1 and streams.pop().startswith("bridge-")
+    offsets = ReadingSession.objects.get(pk=session.pk).clock_offsets
+    assert any(key.startswith("bridge-") for key in offsets), offsets

@@ -122,7 +122,7 @@ def test_other_readers_session_is_rejected_and_the_owner_is_unaffected(reading_s
 def test_capture_token_authenticates_the_bridge(reading_session):
     async def scenario():
         path = f"/ws/gaze/{reading_session.pk}/?token={reading_session.capture_token}"
-        ws = await _connect(path, [(b"origin", b"http://localhost")])
+        ws = await _connect(path, [])  # a bridge is no browser: no Origin header
         await ws.send_json_to({"type": "ping", "t_client": 1000.0, "stream": "bridge-1"})
         pong = await ws.receive_json_from(timeout=5)
         await ws.disconnect()
@@ -173,3 +173,17 @@ def test_submitted_session_takes_no_more_gaze(reading_session, reader):
 
     reply = run(scenario())
     assert reply["type"] == "error" and "is closed" in reply["reason"]
+
+
+def test_cookie_socket_needs_an_allowed_origin(reading_session, reader):
+    cookie = [h for h in _cookie_headers(reader) if h[0] == b"cookie"]
+
+    async def attempt(headers):
+        communicator = WebsocketCommunicator(application, f"/ws/gaze/{reading_session.pk}/", headers=headers)
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return connected
+
+    assert run(attempt(cookie)) is False  # no Origin, no token
+    assert run(attempt([*cookie, (b"origin", b"http://evil.example")])) is False
+    assert run(attempt([*cookie, (b"origin", b"http://localhost")])) is True
