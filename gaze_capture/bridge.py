@@ -7,7 +7,10 @@ Protocol (the platform's ``ws(s)://host/ws/gaze/<session_id>/?token=<token>``):
   (invalid positions are ``null``); server: ``{"type": "ack", "seq": int}`` or
   ``{"type": "error", "seq": int, "reason": str}``;
 - clock sync: client ``{"type": "ping", "t_client": ms}``, server ``{"type": "pong", "t_client": ms,
-  "t_server": ms}``.
+  "t_server": ms}``. ``t_client`` is on the device's clock (host time minus the device-to-host lag,
+  estimated from when batches are read), so the server's offset for the stream maps sample timestamps,
+  which stay as the device stamped them, onto the server clock.
+- every message carries the bridge's ``stream`` id (new per process), within which ``seq`` counts.
 
 Every batch stays in the pending buffer until it is acknowledged (or rejected with an error); after a
 reconnect all pending batches are sent again, in order, before new ones. The server stores by ``seq``, so a
@@ -134,6 +137,10 @@ class Bridge:
         self._reading_done = False
         self._stop = asyncio.Event()
         self._pongs: list[tuple[float, float, float]] = []
+        # Host clock minus device clock, ms: the smallest lag seen between a batch's newest sample and the
+        # moment the host read it (a minimum-delay estimate). Pings are stamped on the device clock with
+        # it, so the server's offset for this stream maps the samples' own timestamps onto its clock.
+        self._host_minus_device: float | None = None
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish (after delivering what is pending if the server is reachable)."""
@@ -155,6 +162,9 @@ class Bridge:
                     if dev.exhausted:
                         break
                     continue
+                lag = time.time() * 1000.0 - float(batch.t_ms[-1])
+                if self._host_minus_device is None or lag < self._host_minus_device:
+                    self._host_minus_device = lag
                 seq = self.next_seq
                 self.next_seq += 1
                 self.pending[seq] = batch_message(seq, self.device_name, batch, self.stream)
@@ -186,25 +196,37 @@ class Bridge:
                     self.stats.rejections.append((seq, str(msg.get("reason", ""))))
                     log.error("server rejected batch %s: %s", seq, msg.get("reason"))
             elif kind == "pong":
-                self._pongs.append((float(msg["t_client"]), float(msg["t_server"]), time.time() * 1000.0))
+                now = self._device_now_ms()
+                if now is not None:
+                    self._pongs.append((float(msg["t_client"]), float(msg["t_server"]), now))
             self._new.set()
+
+    def _device_now_ms(self) -> float | None:
+        """Now on the device's clock (None until a batch has been read)."""
+        if self._host_minus_device is None:
+            return None
+        return time.time() * 1000.0 - self._host_minus_device
+
+    async def _ping(self, ws: Any) -> bool:
+        """Send one ping stamped on the device clock; False while that clock is not known yet."""
+        t_device = self._device_now_ms()
+        if t_device is None:
+            return False
+        await ws.send(json.dumps({"type": "ping", "stream": self.stream, "t_client": t_device}))
+        return True
 
     async def _send_loop(self, ws: Any) -> None:
         sent: set[int] = set()
-        for i in range(self.n_pings):
-            await ws.send(
-                json.dumps({"type": "ping", "stream": self.stream, "t_client": time.time() * 1000.0})
-            )
-            if i + 1 < self.n_pings:
-                await asyncio.sleep(0.005)
+        initial_pings = 0
         last_ping = time.monotonic()
         while not self.done:
             self._new.clear()
-            if time.monotonic() - last_ping > self.ping_interval_s:
+            while initial_pings < self.n_pings and await self._ping(ws):
+                initial_pings += 1
+                last_ping = time.monotonic()
+                await asyncio.sleep(0.005)
+            if time.monotonic() - last_ping > self.ping_interval_s and await self._ping(ws):
                 # keep measuring the offset: device and server clocks drift apart over a session
-                await ws.send(
-                    json.dumps({"type": "ping", "stream": self.stream, "t_client": time.time() * 1000.0})
-                )
                 last_ping = time.monotonic()
             sent &= self.pending.keys()  # forget acknowledged batches
             for seq, text in list(self.pending.items()):

@@ -69,6 +69,7 @@ def test_reconnects_and_resends_unacknowledged_batches():
     dev = open_device("simulator", duration_ms=3000, rate_hz=250, batch_ms=100, seed=3)
     platform = FakePlatform(drop_after_batches=(5, 12))
     bridge, stats = asyncio.run(run_bridge(platform, dev))
+    ended_host_ms = time.time() * 1000.0
     assert stats.connections == 3 and not bridge.pending
     assert sorted(platform.stored) == list(range(1, 31))
     t = np.concatenate([platform.stored[k]["t"] for k in sorted(platform.stored)])
@@ -80,7 +81,11 @@ def test_reconnects_and_resends_unacknowledged_batches():
     )
     assert np.array_equal(np.isnan(x), ~truth.valid)
     assert stats.sends > 30  # some batches went twice
-    assert stats.clock is not None and abs(stats.clock.offset_ms - 5000) < 50
+    # Pings are stamped on the device clock, so the offset maps device time to server time: the server's
+    # clock runs 5 s ahead of the host, and the device's last sample was read shortly before the run ended.
+    assert stats.clock is not None
+    last_sample_on_host = truth.t_ms[-1] + stats.clock.offset_ms - 5000
+    assert ended_host_ms - 1000 < last_sample_on_host <= ended_host_ms + 5
     assert platform.paths[0] == "/ws/gaze/42/?token=secret"
 
 
