@@ -98,6 +98,17 @@ def training_run_queue(
     return run
 
 
+def training_runs_abandon(*, name: str) -> int:
+    """Mark the queued or running runs of ``name`` failed; returns how many.
+
+    For the embedded mode's start-up, when no worker can still be running them: a run whose worker was
+    stopped would otherwise stay "running" for ever.
+    """
+    return TrainingRun.objects.filter(
+        name=name, status__in=[TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING]
+    ).update(status=TrainingRun.Status.FAILED, error="abandoned: the worker stopped before the run finished")
+
+
 def _cogaze_data_spec(spec: str) -> str:
     if spec.startswith("export:"):
         return "export:" + str(media_path(spec.removeprefix("export:")))
@@ -113,6 +124,8 @@ def training_run_execute(*, run_id: int, progress: bool = False) -> TrainingRun 
     run = TrainingRun.objects.filter(pk=run_id).first()
     if run is None:
         return None
+    if run.status != TrainingRun.Status.QUEUED:
+        return run  # already done, failed or abandoned: a redelivered message must not train it again
     run.status = TrainingRun.Status.RUNNING
     run.save(update_fields=["status", "updated_at"])
     try:

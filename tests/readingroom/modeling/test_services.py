@@ -103,3 +103,21 @@ def test_evaluation_uses_the_project_labeler_and_is_kept_with_the_version(traine
 def test_evaluate_command_needs_a_model():
     with pytest.raises(CommandError, match="no model version"):
         call_command("evaluate_model", "--data", "phantoms:4")
+
+
+def test_demo_start_replaces_a_run_left_unfinished_by_a_stopped_worker(django_capture_on_commit_callbacks):
+    stale = TrainingRun.objects.create(
+        name="cogaze-demo", data_spec="phantoms:8", status=TrainingRun.Status.RUNNING
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("train_model", "--name", "cogaze-demo", "--queue", "--if-no-model")
+    stale.refresh_from_db()
+    assert stale.status == TrainingRun.Status.FAILED and "abandoned" in stale.error
+    assert TrainingRun.objects.filter(name="cogaze-demo", status=TrainingRun.Status.QUEUED).count() == 1
+    assert len(callbacks) == 1  # the new run is enqueued on commit
+    assert training_run_execute(run_id=stale.pk).status == TrainingRun.Status.FAILED  # not trained again
+
+
+def test_demo_start_does_nothing_once_a_model_exists(trained_version):
+    call_command("train_model", "--name", "cogaze-demo", "--queue", "--if-no-model")
+    assert not TrainingRun.objects.filter(name="cogaze-demo").exists()

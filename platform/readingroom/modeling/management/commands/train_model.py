@@ -7,7 +7,7 @@ from django.db import transaction
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.modeling.models import ModelVersion, TrainingRun
-from readingroom.modeling.services import training_run_execute, training_run_queue
+from readingroom.modeling.services import training_run_execute, training_run_queue, training_runs_abandon
 
 
 class Command(BaseCommand):
@@ -23,16 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--no-activate", action="store_true", help="register without making it active")
         parser.add_argument("--queue", action="store_true", help="run on a Celery worker (queue gpu)")
         parser.add_argument(
-            "--if-no-model", action="store_true", help="do nothing when a model is registered"
+            "--if-no-model",
+            action="store_true",
+            help="do nothing when a model is registered (runs left unfinished by a stopped worker are marked failed)",
         )
 
     def handle(self, *args, **options):
-        if options["if_no_model"] and (
-            ModelVersion.objects.exists()
-            or TrainingRun.objects.exclude(status=TrainingRun.Status.FAILED).exists()
-        ):
-            self.stdout.write("a model is registered (or being trained); nothing to do")
-            return
+        if options["if_no_model"]:
+            if ModelVersion.objects.exists():
+                self.stdout.write("a model is registered; nothing to do")
+                return
+            stale = training_runs_abandon(name=options["name"])
+            if stale:
+                self.stdout.write(f"{stale} unfinished training run(s) of {options['name']} marked failed")
         try:
             with transaction.atomic():
                 run = training_run_queue(
