@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.http import FileResponse
+
+from readingroom.core.exceptions import NotFound
 
 
 def media_path(relative: str) -> Path:
@@ -20,3 +23,16 @@ def media_write(relative: str, data: bytes) -> Path:
     tmp.write_bytes(data)
     tmp.replace(path)
     return path
+
+
+def media_response(
+    relative: str, content_type: str, *, missing: str, max_age: int | None = None
+) -> FileResponse:
+    """Stream a file under MEDIA_ROOT; :class:`NotFound` with ``missing`` when it is not there."""
+    path = media_path(relative)
+    if not relative or not path.is_file():
+        raise NotFound(missing)
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    if max_age is not None:
+        response["Cache-Control"] = f"private, max-age={max_age}"
+    return response

@@ -29,8 +29,16 @@ def session_for_reader(*, session_id: int, reader: User) -> ReadingSession:
     return session
 
 
+# Roles that see every study; readers see only the studies on their worklist.
+ALL_STUDIES_ROLES: tuple[str, ...] = ("lead", "curator", "engineer", "admin")
+
+
+def user_sees_all_studies(*, user: User) -> bool:
+    return any(user.has_role(role) for role in ALL_STUDIES_ROLES)
+
+
 def user_can_view_study(*, user: User, study_id: int) -> bool:
     """Readers see the studies on their worklist; leads, curators, engineers and admins see all."""
-    if any(user.has_role(role) for role in ("lead", "curator", "engineer", "admin")):
+    if user_sees_all_studies(user=user):
         return True
     return Assignment.objects.filter(reader=user, study_id=study_id).exists()

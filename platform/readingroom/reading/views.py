@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -12,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from readingroom.core.exceptions import NotFound
+from readingroom.core.files import media_response
 from readingroom.gaze.models import GazeAnalysis
 from readingroom.modeling.models import Prediction
 from readingroom.reading import selectors, services
@@ -71,10 +68,7 @@ class ResultsView(APIView):
 
 
 def _media_file(relative: str, content_type: str) -> FileResponse:
-    path = Path(settings.MEDIA_ROOT) / relative
-    if not relative or not path.is_file():
-        raise NotFound("not computed yet")
-    return FileResponse(path.open("rb"), content_type=content_type)
+    return media_response(relative, content_type, missing="not computed yet")
 
 
 class HeatmapView(APIView):

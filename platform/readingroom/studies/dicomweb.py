@@ -19,11 +19,9 @@ answers 404 (there is no DICOM file to send). Readers see the studies on their w
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pydicom
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from pydicom.uid import generate_uid
@@ -33,11 +31,11 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from readingroom.core.exceptions import Forbidden, NotFound
-from readingroom.reading.selectors import user_can_view_study
+from readingroom.core.files import media_path
+from readingroom.reading.selectors import user_can_view_study, user_sees_all_studies
 from readingroom.studies.models import Image, Study
 
 _JSON = "application/dicom+json"
-_ALL_ROLES = ("lead", "curator", "engineer", "admin")
 
 
 _SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
@@ -59,7 +57,7 @@ def instance_header(image: Image) -> pydicom.Dataset:
     stored values (``BitsAllocated`` 16, ``PixelRepresentation`` 0) with the image's rescale and window.
     """
     if image.dicom_file:
-        return pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file, stop_before_pixels=True)
+        return pydicom.dcmread(media_path(image.dicom_file), stop_before_pixels=True)
     ds = pydicom.Dataset()
     ds.SOPClassUID = _SECONDARY_CAPTURE
     ds.SOPInstanceUID = image.sop_uid
@@ -90,7 +88,7 @@ def series_uid_of(image: Image) -> str:
 
 def _visible_studies(request: Request):
     studies = Study.objects.filter(images__isnull=False).distinct().order_by("pk")
-    if not any(request.user.has_role(r) for r in _ALL_ROLES):
+    if not user_sees_all_studies(user=request.user):
         studies = studies.filter(assignments__reader=request.user)
     return studies
 
@@ -235,7 +233,7 @@ class WadoInstanceView(_DicomWebView):
         image, _ = _instance(request, study_uid, series_uid, sop_uid)
         if not image.dicom_file:
             raise NotFound(f"instance {sop_uid} was imported from a bitmap and has no DICOM file")
-        data = (Path(settings.MEDIA_ROOT) / image.dicom_file).read_bytes()
+        data = media_path(image.dicom_file).read_bytes()
         return _multipart([data], "application/dicom")
 
 
@@ -254,9 +252,9 @@ class WadoFramesView(_DicomWebView):
         image, _ = _instance(request, study_uid, series_uid, sop_uid)
         wanted = [int(f) for f in frames.split(",") if f.strip().isdigit()]
         if image.dicom_file:
-            pixels = pydicom.dcmread(Path(settings.MEDIA_ROOT) / image.dicom_file).pixel_array
+            pixels = pydicom.dcmread(media_path(image.dicom_file)).pixel_array
         else:
-            raw = (Path(settings.MEDIA_ROOT) / image.pixels_file).read_bytes()
+            raw = media_path(image.pixels_file).read_bytes()
             pixels = np.frombuffer(raw, dtype="<u2").reshape(image.rows, image.columns)
         stack = pixels[None] if pixels.ndim == 2 else pixels
         if not wanted or any(f < 1 or f > len(stack) for f in wanted):
@@ -270,6 +268,4 @@ class WadoRenderedView(_DicomWebView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="display rendering")})
     def get(self, request: Request, study_uid: str, series_uid: str, sop_uid: str) -> HttpResponse:
         image, _ = _instance(request, study_uid, series_uid, sop_uid)
-        return HttpResponse(
-            (Path(settings.MEDIA_ROOT) / image.display_file).read_bytes(), content_type="image/png"
-        )
+        return HttpResponse(media_path(image.display_file).read_bytes(), content_type="image/png")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from pydicom.uid import generate_uid
 
+from readingroom.core.files import media_path
 from readingroom.studies.models import Image, Patient, Study
 from readingroom.studies.prepare import (
     PreparedImage,
@@ -44,7 +45,7 @@ def _give_new_sop_uid(prepared: PreparedImage) -> str:
     sop_uid = generate_uid(entropy_srcs=[settings.PATIENT_KEY_SALT, prepared.source_sop_uid, prepared.digest])
     name = prepared.files.get("dicom_file")
     if name:
-        path = Path(settings.MEDIA_ROOT) / name
+        path = media_path(name)
         ds = pydicom.dcmread(path)
         ds.SOPInstanceUID = sop_uid
         ds.file_meta.MediaStorageSOPInstanceUID = sop_uid

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from readingroom.core.exceptions import Forbidden, NotFound
+from readingroom.core.files import media_response
 from readingroom.core.permissions import require_role
 from readingroom.reading.selectors import user_can_view_study
 from readingroom.studies.dicomweb import series_uid_of
@@ -79,12 +79,7 @@ def _image_for(request: Request, image_id: int) -> Image:
 
 
 def _file(relative: str, content_type: str) -> FileResponse:
-    path = Path(settings.MEDIA_ROOT) / relative
-    if not relative or not path.is_file():
-        raise NotFound("the file of this image is missing")
-    response = FileResponse(path.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return media_response(relative, content_type, missing="the file of this image is missing", max_age=3600)
 
 
 class ImageDetailView(APIView):

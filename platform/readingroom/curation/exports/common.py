@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 
 from readingroom.core.exceptions import Conflict, InvalidInput
+from readingroom.core.files import media_path
 from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.models import GazeAnalysis
 from readingroom.studies.models import Image
@@ -36,10 +36,6 @@ def version_items(version: DatasetVersion) -> Iterator[tuple[dict, Image]]:
         if image is None:
             raise InvalidInput(f"dataset version {version.pk}: image {item['image_id']} no longer exists")
         yield item, image
-
-
-def media_path(relative: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / relative
 
 
 def copy_media(relative: str, dest: Path) -> None:
