@@ -96,15 +96,19 @@ def write_table(
     *,
     delimiter: str = ",",
     write_header: bool = True,
+    missing: str = "n/a",
 ) -> None:
-    """Write equal-length columns as a delimited text file (gzip when the name ends in ``.gz``)."""
+    """Write equal-length columns as a delimited text file (gzip when the name ends in ``.gz``).
+
+    NaN is written as ``missing`` (BIDS writes ``n/a``; REFLACX leaves the cell empty).
+    """
     p = Path(path)
     with open_text(p, "w") as fh:
         w = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
         if write_header:
             w.writerow(header)
         for row in zip(*columns, strict=True):
-            w.writerow(["n/a" if isinstance(v, float) and np.isnan(v) else _fmt(v) for v in row])
+            w.writerow([missing if isinstance(v, float) and np.isnan(v) else _fmt(v) for v in row])
 
 
 def _fmt(v: object) -> object:

@@ -3,6 +3,8 @@
 REFLACX stores times in seconds from the start of the case and positions in image pixels, with the
 viewer state (window, displayed image region, its on-screen rectangle, pixels per degree) on every row.
 Here times are milliseconds and each distinct consecutive viewer state becomes a :class:`View`.
+Missing values (a lost eye's position, an unknown pupil size) are written as empty cells, as REFLACX has
+them, and read from empty cells or ``n/a``.
 """
 
 from __future__ import annotations
@@ -178,7 +180,9 @@ def write_reflacx_fixations(
     k = len(fixations)
     p = np.full(k, np.nan) if pupil is None else np.asarray(pupil, dtype=float)
     cols = [fixations.onset_ms / 1000.0, fixations.offset_ms / 1000.0, fixations.x, fixations.y, p]
-    write_table(path, FIXATION_COLUMNS, [*cols, *_view_columns(k, views, view_index, ppd_x, ppd_y)])
+    write_table(
+        path, FIXATION_COLUMNS, [*cols, *_view_columns(k, views, view_index, ppd_x, ppd_y)], missing=""
+    )
 
 
 def read_reflacx_fixations(
@@ -238,7 +242,7 @@ def write_reflacx_gaze(
     n = len(samples)
     p = np.full(n, np.nan) if samples.pupil is None else samples.pupil
     cols = [samples.t_ms / 1000.0, samples.x, samples.y, p]
-    write_table(path, GAZE_COLUMNS, [*cols, *_view_columns(n, views, view_index, ppd_x, ppd_y)])
+    write_table(path, GAZE_COLUMNS, [*cols, *_view_columns(n, views, view_index, ppd_x, ppd_y)], missing="")
 
 
 def read_reflacx_gaze(path: str | Path, *, image_shape: tuple[int, int] | None = None) -> ReflacxGaze:

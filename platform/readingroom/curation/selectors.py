@@ -57,7 +57,8 @@ def cohort_filters_clean(filters: dict[str, Any] | None) -> dict[str, Any]:
     return clean
 
 
-def _latest_reader_report(study: Study) -> Report | None:
+def latest_reader_report(*, study: Study) -> Report | None:
+    """The study's most recently submitted reader report, or None."""
     return Report.objects.filter(session__assignment__study=study).order_by("-submitted_at", "-pk").first()
 
 
@@ -66,7 +67,7 @@ def study_labels(*, study: Study) -> dict[str, str]:
     curated = StudyLabels.objects.filter(study=study).first()
     source = curated.labels if curated else {}
     if not source:
-        report = _latest_reader_report(study)
+        report = latest_reader_report(study=study)
         source = report.labels if report else {}
     return {obs: source.get(obs, NOT_MENTIONED) for obs in OBSERVATIONS}
 
@@ -76,7 +77,7 @@ def study_report_text(*, study: Study) -> dict[str, str]:
     curated = StudyReport.objects.filter(study=study).first()
     if curated is not None:
         return {"findings": curated.findings, "impression": curated.impression}
-    report = _latest_reader_report(study)
+    report = latest_reader_report(study=study)
     if report is not None:
         return {"findings": report.findings, "impression": report.impression}
     return {"findings": "", "impression": ""}

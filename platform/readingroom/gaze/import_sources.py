@@ -5,9 +5,13 @@ Each generator yields a recording, or ``(item, error)`` for one that cannot be r
 REFLACX (times in s, positions in image pixels, the viewer state on every row): ``metadata_phase_*.csv``
 (``id``, ``dicom_id``; an optional ``reader`` column, else the reader number in ids of the form
 ``P<phase><2-digit reader>R...``; rows with ``eye_tracking_data_discarded`` true and no folder are passed
-over) beside case folders ``<id>/`` holding ``fixations.csv``, optional ``gaze.csv``,
-``timestamps_transcription.csv`` and ``transcription.txt``. Image pixels are put back into screen pixels
-with each row's own displayed region and screen rectangle (``image_to_screen``).
+over) beside case folders ``<id>/`` holding ``fixations.csv``, ``timestamps_transcription.csv`` and
+``transcription.txt``; the raw ``gaze.csv`` is in ``gaze_data/<id>/`` beside ``main_data/`` (as REFLACX is
+distributed) or in the case folder. Image pixels are put back into screen pixels with each row's own
+displayed region and screen rectangle (``image_to_screen``). REFLACX's angular resolution is in IMAGE
+pixels per degree at that row's zoom: the screen's pixels per degree are that times the row's screen pixels
+per image pixel. Its window level and width are normalised to the stored range (``value / 2**BitsStored``)
+and are stored back in modality units.
 
 EGD-CXR (Gazepoint exports): ``fixations.csv`` with ``SESSION_ID``, ``DICOM_ID``, ``TIME``, ``FPOGX``,
 ``FPOGY`` (normalised screen units), ``FPOGD``, ``FPOGID``, ``FPOGV``, ``X_ORIGINAL``, ``Y_ORIGINAL``; an
@@ -64,14 +68,25 @@ def _to_screen(x: np.ndarray, y: np.ndarray, views: list[gc.View], index: np.nda
     return sx, sy
 
 
+def _modality_window(view: gc.View, image: Image) -> gc.View:
+    """``view`` with REFLACX's normalised window (fractions of ``2**BitsStored``) in modality units."""
+    if view.window_width is None or view.window_level is None:
+        return view
+    full = float(2 ** int(image.bits_stored)) * (image.rescale_slope or 1.0)
+    width, level = view.window_width * full, view.window_level * full + image.rescale_intercept
+    return gc.View(view.t_ms, view.image_region, view.screen_rect, view.image_shape, width, level, view.zoom)
+
+
 def _reflacx_case(folder: Path, case_id: str, reader: str, image: Image) -> Recording:
     shape = (image.rows, image.columns)
     fx = read_reflacx_fixations(folder / "fixations.csv", image_shape=shape)
     if not fx.views:
         raise gc.FormatError("no fixations", path=folder / "fixations.csv")
     fix_sx, fix_sy = _to_screen(fx.fixations.x, fx.fixations.y, fx.views, fx.view_index)
-    if (folder / "gaze.csv").is_file():
-        gz = read_reflacx_gaze(folder / "gaze.csv", image_shape=shape)
+    gaze_file = next((p for p in (folder / "gaze.csv", folder.parent.parent / "gaze_data" / case_id / "gaze.csv")
+                      if p.is_file()), None)  # fmt: skip
+    if gaze_file is not None:
+        gz = read_reflacx_gaze(gaze_file, image_shape=shape)
         s = gz.samples
         t, valid = s.t_ms, s.valid & np.isfinite(s.x) & np.isfinite(s.y)
         sx, sy = _to_screen(s.x, s.y, gz.views, gz.view_index)
@@ -88,7 +103,9 @@ def _reflacx_case(folder: Path, case_id: str, reader: str, image: Image) -> Reco
         mid = (fx.fixations.onset_ms + fx.fixations.offset_ms) / 2.0
         starts = np.array([v.t_ms for v in views])
         fixation_view = np.clip(np.searchsorted(starts, mid, side="right") - 1, 0, None).astype(np.intp)
-    ppd_x, ppd_y = float(np.nanmedian(fx.ppd_x)), float(np.nanmedian(fx.ppd_y))
+    scale = np.array([v.scale for v in fx.views], dtype=np.float64).reshape(-1, 2)[fx.view_index]
+    ppd_x, ppd_y = float(np.nanmedian(fx.ppd_x / scale[:, 0])), float(np.nanmedian(fx.ppd_y / scale[:, 1]))
+    views = [_modality_window(v, image) for v in views]
     width, height = default_screen_px()
     right = max(v.screen_rect[2] for v in views)
     bottom = max(v.screen_rect[3] for v in views)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import gaze_capture as gc
@@ -132,12 +133,13 @@ def screen_from_ppd(*, ppd_x: float, ppd_y: float, width_px: int, height_px: int
 
 
 def image_by_dataset_id(*, dicom_id: str) -> Image | None:
-    """The imported image whose ``dataset_image_id`` is ``mimic:<dicom_id>`` or ``dicom_id`` itself."""
+    """The imported image whose ``dataset_image_id`` is ``mimic:<dicom_id>`` or ``dicom_id`` itself, or whose
+    (platform) SOP Instance UID is ``dicom_id`` (as the platform's own REFLACX export writes it)."""
     dicom_id = dicom_id.strip()
     if not dicom_id:
         return None
     return (
-        Image.objects.filter(dataset_image_id__in=[f"mimic:{dicom_id}", dicom_id])
+        Image.objects.filter(Q(dataset_image_id__in=[f"mimic:{dicom_id}", dicom_id]) | Q(sop_uid=dicom_id))
         .select_related("study")
         .order_by("id")
         .first()

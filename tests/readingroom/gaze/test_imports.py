@@ -34,7 +34,11 @@ VIEWS = [
     gc.View(0.0, (0.0, 0.0, 160.0, 200.0), (100.0, 50.0, 420.0, 450.0), (ROWS, COLS), 400.0, 40.0),
     gc.View(1000.0, (40.0, 50.0, 120.0, 150.0), (100.0, 50.0, 420.0, 450.0), (ROWS, COLS), 400.0, 40.0),
 ]
-PPD = 30.0
+PPD = 30.0  # the screen's pixels per degree
+# REFLACX writes IMAGE pixels per degree at each row's zoom, and windows as fractions of 2**BitsStored (8 here)
+IMAGE_PPD = [PPD * v.scale[0] for v in VIEWS]  # 15 (whole image at 2x), 7.5 (zoomed to 4x)
+NORMALISED_VIEWS = [gc.View(v.t_ms, v.image_region, v.screen_rect, v.image_shape, 400.0 / 256, 40.0 / 256)
+                    for v in VIEWS]  # fmt: skip
 
 
 def _csv(path, header, rows):
@@ -59,14 +63,15 @@ def image(tmp_path) -> Image:
     return Image.objects.get(dataset_image_id="mimic:d1")
 
 
-def _reflacx_case(folder, *, fixation_columns_ok: bool = True) -> None:
+def _reflacx_case(folder, *, fixation_columns_ok: bool = True, gaze_folder=None) -> None:
     # two long fixations at (60, 80) in the whole-image view, a short one at (100, 120) zoomed in
     fx = gc.Fixations(onset_ms=np.array([100.0, 700.0, 1100.0]), offset_ms=np.array([600.0, 950.0, 1200.0]),
                       duration_ms=np.array([500.0, 250.0, 100.0]), x=np.array([60.0, 60.0, 100.0]),
                       y=np.array([80.0, 80.0, 120.0]))  # fmt: skip
     folder.mkdir(parents=True)
-    write_reflacx_fixations(folder / "fixations.csv", fx, views=VIEWS, view_index=[0, 0, 1], ppd_x=PPD,
-                            ppd_y=PPD)  # fmt: skip
+    ppd = np.take(IMAGE_PPD, [0, 0, 1])
+    write_reflacx_fixations(folder / "fixations.csv", fx, views=NORMALISED_VIEWS, view_index=[0, 0, 1],
+                            ppd_x=ppd, ppd_y=ppd)  # fmt: skip
     if not fixation_columns_ok:
         text = (folder / "fixations.csv").read_text().replace("x_position", "x_pos", 1)
         (folder / "fixations.csv").write_text(text)
@@ -76,8 +81,11 @@ def _reflacx_case(folder, *, fixation_columns_ok: bool = True) -> None:
     valid = np.ones(t.size, bool)
     valid[5] = False
     samples = gc.Samples.from_arrays(t, x, y, valid=valid)
-    write_reflacx_gaze(folder / "gaze.csv", samples, views=VIEWS, view_index=(t >= 1000).astype(int),
-                       ppd_x=PPD, ppd_y=PPD)  # fmt: skip
+    gaze_folder = gaze_folder or folder
+    gaze_folder.mkdir(parents=True, exist_ok=True)
+    index = (t >= 1000).astype(int)
+    write_reflacx_gaze(gaze_folder / "gaze.csv", samples, views=NORMALISED_VIEWS, view_index=index,
+                       ppd_x=np.take(IMAGE_PPD, index), ppd_y=np.take(IMAGE_PPD, index))  # fmt: skip
     write_reflacx_transcription(folder / "timestamps_transcription.csv",
                                 [Word("small", 0.0, 300.0), Word("left", 300.0, 500.0),
                                  Word("pleural", 500.0, 800.0), Word("effusion.", 800.0, 1200.0)])  # fmt: skip
@@ -88,7 +96,7 @@ def _reflacx_root(tmp_path):
     _csv(main / "metadata_phase_1.csv", ["id", "dicom_id", "eye_tracking_data_discarded"],
          [["P102R000001", "d1", "False"], ["P102R000002", "nosuch", "False"], ["P103R000003", "d1", "False"],
           ["P101R000004", "d1", "True"]])  # fmt: skip
-    _reflacx_case(main / "P102R000001")
+    _reflacx_case(main / "P102R000001", gaze_folder=tmp_path / "reflacx" / "gaze_data" / "P102R000001")
     _reflacx_case(main / "P102R000002")
     _reflacx_case(main / "P103R000003", fixation_columns_ok=False)
     return tmp_path / "reflacx"
@@ -123,7 +131,10 @@ def test_reflacx_import(tmp_path, image, settings):
     # raw samples in screen pixels, one stream; the platform's own mapping gives back the image pixels
     chunk = GazeChunk.objects.get(session=session)
     assert chunk.stream == "reflacx:P102R000001" and chunk.n_samples == 90
-    assert ViewEvent.objects.filter(session=session).count() == 2
+    events = ViewEvent.objects.filter(session=session)
+    assert events.count() == 2
+    # REFLACX's normalised window back in the image's units
+    assert [(e.window_width, e.window_level) for e in events] == [pytest.approx((400.0, 40.0))] * 2
     gaze = session_gaze(session=session)
     x_img, y_img, on, _ = gc.map_to_image(gaze.samples.x, gaze.samples.y, gaze.samples.t_ms, gaze.views)
     ok = gaze.samples.valid
@@ -204,7 +215,7 @@ def test_egdcxr_missing_column_is_a_file_error(tmp_path, image):
 def test_import_gaze_command(tmp_path, image, capsys):
     main = tmp_path / "r" / "main_data"
     _csv(main / "metadata_phase_1.csv", ["id", "dicom_id"], [["P102R000001", "d1"]])
-    _reflacx_case(main / "P102R000001")
+    _reflacx_case(main / "P102R000001", gaze_folder=tmp_path / "reflacx" / "gaze_data" / "P102R000001")
     call_command("import_gaze", "--format", "reflacx", str(main / "P102R000001"))
     assert "1 imported, 0 already imported, 0 failed" in capsys.readouterr().out
     assert ReadingSession.objects.filter(reader__username="reflacx:02").count() == 1
@@ -233,17 +244,18 @@ def test_reflacx_metadata_errors(tmp_path, image):
 
 def test_imported_session_exports_as_reflacx(tmp_path, image):
     from gaze_capture.formats import read_reflacx_fixations
-    from readingroom.curation.exports.gaze_files import session_write_reflacx
+    from readingroom.curation.exports.reflacx import reading_write
 
     gaze_import(fmt="reflacx", path=_reflacx_root(tmp_path))
-    written = session_write_reflacx(
-        session=ReadingSession.objects.get(), image=image, folder=tmp_path / "out"
-    )
-    back = read_reflacx_fixations(written[0], image_shape=(ROWS, COLS))
+    written = reading_write(session=ReadingSession.objects.get(), image=image, main=tmp_path / "out",
+                            gaze_root=tmp_path / "gaze")  # fmt: skip
+    assert written is not None
+    back = read_reflacx_fixations(tmp_path / "out" / "fixations.csv", image_shape=(ROWS, COLS))
     assert np.allclose(back.fixations.x, [60.0, 60.0, 100.0]) and np.allclose(
         back.fixations.y, [80.0, 80.0, 120.0]
     )
-    assert np.allclose(back.ppd_x, PPD)
+    assert np.allclose(back.ppd_x, np.take(IMAGE_PPD, [0, 0, 1]))
+    assert np.allclose([v.window_width for v in back.views], 400.0 / 256)
 
 
 def test_reimport_of_the_mimic_folder_restores_a_missing_dataset_id(tmp_path, image):

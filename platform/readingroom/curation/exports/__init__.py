@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from readingroom.core.exceptions import InvalidInput
-from readingroom.curation.exports.bundles import version_export_bids, version_export_reflacx
+from readingroom.curation.exports.bids import version_export_bids
 from readingroom.curation.exports.cogaze import version_export_cogaze
 from readingroom.curation.exports.native import version_export_native
+from readingroom.curation.exports.reflacx import version_export_reflacx
 from readingroom.curation.exports.sr import version_export_sr
 from readingroom.curation.models import DatasetVersion
 
