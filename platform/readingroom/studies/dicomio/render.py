@@ -15,6 +15,35 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 from readingroom.core.exceptions import InvalidInput
 
+_MAX_TABLE = 1 << 20  # widest value range rendered through a look-up table
+
+
+def _table_index(raw: np.ndarray, lo: int) -> np.ndarray:
+    """``raw - lo`` as unsigned integers (a look-up table's index), without widening unsigned data."""
+    if raw.dtype.kind == "u":
+        return raw - raw.dtype.type(lo) if lo else raw
+    return (raw.astype(np.int32) - lo).astype(np.uint32)
+
+
+def _weighted_percentiles(values: np.ndarray, counts: np.ndarray | None, q: tuple[float, ...]) -> np.ndarray:
+    """``np.percentile`` (linear interpolation) of a sample given as distinct ``values`` with ``counts``
+    (``counts`` None: ``values`` is the sample itself)."""
+    if counts is None:
+        return np.percentile(values, q)
+    order = np.argsort(values, kind="stable")
+    v, c = values[order], counts[order]
+    keep = c > 0
+    v, cum = v[keep], np.cumsum(c[keep])
+    n = int(cum[-1])
+    out = []
+    for p in q:
+        pos = p / 100.0 * (n - 1)
+        k = int(np.floor(pos))
+        below = v[np.searchsorted(cum, k, side="right")]
+        above = v[np.searchsorted(cum, min(k + 1, n - 1), side="right")]
+        out.append(below + (pos - k) * (above - below))
+    return np.asarray(out)
+
 
 @dataclass(frozen=True)
 class DecodedImage:
@@ -92,7 +121,19 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     else:
         stored = raw.astype(np.uint16)
 
-    modality = apply_modality_lut(raw, ds).astype(np.float64)
+    # The pipeline maps each stored value on its own (the percentile window aside), so it is computed once
+    # per distinct value in the image's range and applied by table look-up: the same output as mapping every
+    # pixel, in a fraction of the time for images of millions of pixels.
+    lo, hi = int(raw.min()), int(raw.max())
+    index = None
+    if hi - lo < _MAX_TABLE:
+        values = np.arange(lo, hi + 1, dtype=np.int64).astype(raw.dtype)
+        index = _table_index(raw, lo)
+    else:  # a sparse range too wide for a table (floating-point-like data): map the pixels themselves
+        values = raw.ravel()
+    # integers where there is no rescale: what a VOI LUT sequence indexes with
+    mapped = apply_modality_lut(values, ds)
+    modality = mapped.astype(np.float64)
     if "WindowCenter" in ds and "WindowWidth" in ds:
         center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
         windowed = apply_voi_lut(modality, ds, index=0, prefer_lut=False)
@@ -101,18 +142,20 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         lut = ds.VOILUTSequence[0]
         first_mapped, entries = int(lut.LUTDescriptor[1]), int(lut.LUTDescriptor[0]) or 65536
         center, width = first_mapped + entries / 2.0, float(entries)
-        windowed = apply_voi_lut(modality, ds, index=0)
+        windowed = apply_voi_lut(mapped, ds, index=0)
         y_min, y_max = _voi_output_range(ds)
     else:
-        low, high = np.percentile(modality, [0.5, 99.5])
+        counts = None if index is None else np.bincount(index.ravel(), minlength=values.size)
+        low, high = _weighted_percentiles(modality, counts, (0.5, 99.5))
         width = max(float(high - low), 1.0)
         center = float(low) + width / 2.0
         windowed = np.clip((modality - low) / width, 0.0, 1.0)
         y_min, y_max = 0.0, 1.0
     scaled = (np.asarray(windowed, dtype=np.float64) - y_min) / max(y_max - y_min, 1e-12)
-    display = np.rint(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
+    table = np.rint(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
     if photometric == "MONOCHROME1":
-        display = 255 - display
+        table = 255 - table
+    display = np.take(table, index) if index is not None else table.reshape(raw.shape)
 
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
