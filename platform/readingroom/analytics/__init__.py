@@ -1,0 +1,1 @@
+"""Research analytics of reader studies: agreement, accuracy, multi-reader comparisons of arms."""
