@@ -152,3 +152,24 @@ def test_qido_with_a_bad_uid_is_a_400(reader, assignment, image, uid):
     response = api.get("/api/dicomweb/studies", {"StudyInstanceUID": uid})
     assert response.status_code == 400
     assert "StudyInstanceUID" in response.json()["detail"]
+
+
+def test_a_multipart_response_is_produced_part_by_part_under_asgi():
+    import asyncio
+
+    from readingroom.studies.dicomweb.responses import multipart
+
+    produced: list[int] = []
+
+    def parts():
+        for number in range(3):
+            produced.append(number)
+            yield "application/octet-stream", bytes([number]) * 10
+
+    response = multipart(parts(), "application/octet-stream")
+
+    async def first_chunk() -> bytes:
+        return await response.__aiter__().__anext__()
+
+    assert asyncio.run(first_chunk()).startswith(b"--")
+    assert produced == [0]
