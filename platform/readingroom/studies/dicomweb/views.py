@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
@@ -18,6 +19,9 @@ from readingroom.studies.dicomweb.qido import MAX_RESULTS, qido_search
 from readingroom.studies.dicomweb.rendered import negotiate_rendered, rendered_bytes, rendered_quality
 from readingroom.studies.dicomweb.responses import DICOM_JSON, IMMUTABLE, dicom_json, multipart
 from readingroom.studies.dicomweb.retrieve import DICOM, encoded_instances, negotiate_instances
+
+_DATASETS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
+_BINARY = OpenApiTypes.BINARY
 
 
 class _AnyAccept(DefaultContentNegotiation):
@@ -71,7 +75,9 @@ _QIDO_PARAMETERS = [
     ],
 ]
 _QIDO_RESPONSES = {
-    (200, DICOM_JSON): OpenApiResponse(description="DICOM JSON array of matches (Warning header possible)"),
+    (200, DICOM_JSON): OpenApiResponse(
+        _DATASETS, description="DICOM JSON array of matches (Warning header possible)"
+    ),
     400: OpenApiResponse(description="unknown parameter or malformed value"),
 }
 
@@ -86,7 +92,7 @@ class QidoView(_DicomWebView):
         self, request: Request, study_uid: str | None = None, series_uid: str | None = None
     ) -> HttpResponse:
         query = parse_query(request.query_params.lists(), max_limit=MAX_RESULTS)
-        root = request.build_absolute_uri(reverse("dicomweb-studies")).removesuffix("/studies")
+        root = request.build_absolute_uri(reverse("dicomweb-qido-studies")).removesuffix("/studies")
         found, warnings = qido_search(
             user=request.user, level=self.level, query=query, root=root, study_uid=study_uid,
             series_uid=series_uid,
@@ -96,8 +102,9 @@ class QidoView(_DicomWebView):
 
 _RETRIEVE = {
     (200, "multipart/related"): OpenApiResponse(
+        _BINARY,
         description='parts of type "application/dicom" (transfer-syntax: 1.2.840.10008.1.2.1 by default, '
-        "* as stored, 1.2.840.10008.1.2.4.80 or .90 lossless)"
+        "* as stored, 1.2.840.10008.1.2.4.80 or .90 lossless)",
     ),
     406: OpenApiResponse(description="the asked transfer syntax cannot be produced"),
 }
@@ -106,7 +113,7 @@ _RETRIEVE = {
 class WadoRetrieveView(_DicomWebView):
     """WADO-RS retrieve of a study, a series or an instance: ``multipart/related`` DICOM files, streamed."""
 
-    @extend_schema(operation_id="wado_retrieve", responses=_RETRIEVE)
+    @extend_schema(responses=_RETRIEVE)
     def get(
         self, request: Request, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
     ) -> StreamingHttpResponse:
@@ -120,8 +127,7 @@ class WadoMetadataView(_DicomWebView):
     """WADO-RS metadata of a study, a series or an instance: DICOM JSON, no pixel data."""
 
     @extend_schema(
-        operation_id="wado_metadata",
-        responses={(200, DICOM_JSON): OpenApiResponse(description="DICOM JSON, one data set per instance")},
+        responses={(200, DICOM_JSON): OpenApiResponse(_DATASETS, description="DICOM JSON, one per instance")},
     )
     def get(
         self, request: Request, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
@@ -137,8 +143,9 @@ class WadoFramesView(_DicomWebView):
     @extend_schema(
         responses={
             (200, "multipart/related"): OpenApiResponse(
+                _BINARY,
                 description="one part per frame: application/octet-stream (1.2.840.10008.1.2.1), image/jpeg "
-                "(1.2.840.10008.1.2.4.50, 8-bit), image/jls (.4.80) or image/jp2 (.4.90)"
+                "(1.2.840.10008.1.2.4.50, 8-bit), image/jls (.4.80) or image/jp2 (.4.90)",
             ),
             400: OpenApiResponse(description="a malformed frame list, or more than 1000 frames"),
             404: OpenApiResponse(description="no such instance or frame"),
@@ -165,8 +172,7 @@ class WadoRenderedView(_DicomWebView):
     @extend_schema(
         parameters=[OpenApiParameter("quality", int, description="JPEG quality 1-100 (default 90)")],
         responses={
-            (200, "image/png"): OpenApiResponse(description="the display rendering"),
-            (200, "image/jpeg"): OpenApiResponse(description="the display rendering"),
+            (200, "image/png", "image/jpeg"): OpenApiResponse(_BINARY, description="the display rendering"),
             406: OpenApiResponse(description="neither image/png nor image/jpeg is acceptable"),
         },
     )
