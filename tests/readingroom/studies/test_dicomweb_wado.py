@@ -129,3 +129,23 @@ def test_rendered_in_the_media_type_asked_for(archive):
     assert archive.api.get(f"{url}/frames/2/rendered").status_code == 404
     assert archive.api.get(f"{url}/rendered", {"quality": "101"}).status_code == 400
     assert archive.api.get(f"{url}/rendered", {"viewport": "10,10"}).status_code == 400
+
+
+def test_a_jpeg_stored_instance_is_sent_as_stored_or_decoded(archive, settings):
+    from readingroom.studies.services import image_import_dicom
+    from tests.conftest import shared_data
+
+    source = shared_data("cxr_dicom_samples", "1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm")
+    image = image_import_dicom(path=source).image
+    stored = pydicom.dcmread(settings.MEDIA_ROOT / image.dicom_file)
+    assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
+    url = _url(archive, image)
+    ((_, as_stored),) = _parts(archive.api.get(f"{url}/frames/1", HTTP_ACCEPT=JPEG))
+    assert as_stored == next(pydicom.encaps.generate_frames(stored.PixelData, number_of_frames=1))
+    ((_, raw),) = _parts(archive.api.get(f"{url}/frames/1"))
+    assert np.array_equal(decode_frame(raw, "1.2.840.10008.1.2.1", stored), stored.pixel_array)
+    ((part_type, data),) = _parts(archive.api.get(url))
+    assert part_type == "application/dicom; transfer-syntax=1.2.840.10008.1.2.1"
+    decoded = pydicom.dcmread(io.BytesIO(data))
+    assert decoded.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert np.array_equal(decoded.pixel_array, stored.pixel_array)
