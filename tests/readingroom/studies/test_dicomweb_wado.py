@@ -149,3 +149,20 @@ def test_a_jpeg_stored_instance_is_sent_as_stored_or_decoded(archive, settings):
     decoded = pydicom.dcmread(io.BytesIO(data))
     assert decoded.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
     assert np.array_equal(decoded.pixel_array, stored.pixel_array)
+
+
+def test_frames_of_a_multi_frame_instance_in_the_order_asked(archive, settings):
+    path = settings.MEDIA_ROOT / archive.single.dicom_file
+    ds = pydicom.dcmread(path)
+    frames = np.stack([np.roll(ds.pixel_array, n) for n in range(3)]).astype(np.uint16)
+    ds.NumberOfFrames = 3
+    ds.PixelData = frames.tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    url = _url(archive, archive.single)
+    parts = _parts(archive.api.get(f"{url}/frames/3,1,3,2"))
+    assert len(parts) == 3
+    for (_, data), number in zip(parts, (3, 1, 2), strict=True):
+        assert np.array_equal(decode_frame(data, "1.2.840.10008.1.2.1", ds), frames[number - 1])
+    ((_, jls),) = _parts(archive.api.get(f"{url}/frames/2", HTTP_ACCEPT=JLS))
+    assert np.array_equal(decode_frame(jls, "1.2.840.10008.1.2.4.80", ds), frames[1])
+    assert archive.api.get(f"{url}/frames/4").status_code == 404
