@@ -29,7 +29,7 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, JPEGBaseline8B
 
 from readingroom.core.exceptions import InvalidInput, NotFound
 from readingroom.core.files import media_path
-from readingroom.studies.dicomweb.instances import frame_count, frame_pixels
+from readingroom.studies.dicomweb.instances import frame_count, frame_pixels, stored_transfer_syntax
 from readingroom.studies.dicomweb.negotiation import MediaRange, Offer, choose
 from readingroom.studies.models import Image
 
@@ -82,7 +82,7 @@ def offers_for(header: pydicom.Dataset) -> list[Offer]:
         offers.append(JPEG_LS)
     if _grayscale(header) and bits <= 16 and JPEG2000LosslessEncoder.is_available:
         offers.append(JPEG_2000)
-    stored = _stored_syntax(header)
+    stored = stored_transfer_syntax(header)
     if stored and all(o.transfer_syntax != stored for o in offers):
         offers.extend(o for o in ALL_OFFERS if o.transfer_syntax == stored)
     return offers
@@ -90,11 +90,6 @@ def offers_for(header: pydicom.Dataset) -> list[Offer]:
 
 def negotiate_frames(ranges: list[MediaRange], header: pydicom.Dataset) -> Offer:
     return choose(ranges, offers_for(header), multipart=True, what="the frames of this instance")
-
-
-def _stored_syntax(header: pydicom.Dataset) -> str:
-    meta = getattr(header, "file_meta", None)
-    return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
 
 
 def _stored_frames(image: Image) -> Iterator[bytes]:
@@ -131,7 +126,7 @@ def encoded_frames(
 ) -> Iterator[tuple[str, bytes]]:
     """``(part content type, frame bytes)`` for each frame of ``numbers``, produced one at a time."""
     content_type = f"{offer.media_type}; transfer-syntax={offer.transfer_syntax}"
-    if image.dicom_file and _stored_syntax(header) == offer.transfer_syntax and offer != UNCOMPRESSED:
+    if image.dicom_file and stored_transfer_syntax(header) == offer.transfer_syntax and offer != UNCOMPRESSED:
         wanted = set(numbers)
         stored = {n: f for n, f in enumerate(_stored_frames(image), start=1) if n in wanted}
         for number in numbers:

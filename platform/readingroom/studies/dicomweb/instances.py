@@ -8,7 +8,6 @@ Images imported from DICOM are served from their stored, de-identified file. Ima
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -20,23 +19,13 @@ from pydicom.pixels import pixel_array
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from pydicom.valuerep import DSfloat
 
-from readingroom.core.exceptions import Forbidden, InvalidInput, NotFound
+from readingroom.core.exceptions import Forbidden, NotFound
 from readingroom.core.files import media_path
 from readingroom.reading.selectors import user_can_view_study, user_sees_all_studies
+from readingroom.studies.dicomweb.matching import check_uid
 from readingroom.studies.models import Image, Study
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
-# PS3.5 9.1: components of digits, no leading zero unless the component is 0; at most 64 characters.
-_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*", re.ASCII)
-
-
-def check_uid(value: str, *, name: str) -> str:
-    """``value`` if it is a valid UID (PS3.5 9.1), else :class:`InvalidInput` naming ``name``."""
-    if len(value) > 64 or not _UID.fullmatch(value):
-        raise InvalidInput(
-            f"{name} {value[:80]!r} is not a valid UID (digits and dots, at most 64 characters)"
-        )
-    return value
 
 
 def _ds(value: float) -> DSfloat:
@@ -111,6 +100,12 @@ def series_uid_of(image: Image) -> str:
 
 def frame_count(header: pydicom.Dataset) -> int:
     return int(header.get("NumberOfFrames") or 1)
+
+
+def stored_transfer_syntax(header: pydicom.Dataset) -> str:
+    """The transfer syntax of the stored file ``header`` was read from; ``""`` for a built header."""
+    meta = getattr(header, "file_meta", None)
+    return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
 
 
 def visible_images(

@@ -35,12 +35,22 @@ _DATE = re.compile(r"[0-9]{8}", re.ASCII)
 _TIME = re.compile(r"[0-9]{2}([0-9]{2}([0-9]{2}(\.[0-9]{1,6})?)?)?", re.ASCII)
 _DATETIME = re.compile(r"[0-9]{4}([0-9]{2}){0,5}(\.[0-9]{1,6})?", re.ASCII)
 _EXAMPLES = {"DA": "20240131 or 20240101-20240131", "TM": "0800-1230", "DT": "20240131080000-"}
+# PS3.5 9.1: components of digits, no leading zero unless the component is 0; at most 64 characters.
 _UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*", re.ASCII)
 _HEX_TAG = re.compile(r"[0-9A-Fa-f]{8}", re.ASCII)
 # A value's characters: no control characters (a NUL or a line feed is never part of a matchable value).
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 Getter = Callable[[int], object]
+
+
+def check_uid(value: str, *, name: str) -> str:
+    """``value`` if it is a valid UID (PS3.5 9.1), else :class:`InvalidInput` naming ``name``."""
+    if len(value) > 64 or not _UID.fullmatch(value):
+        raise InvalidInput(
+            f"{name}: {value[:80]!r} is not a valid UID (digits and dots, at most 64 characters)"
+        )
+    return value
 
 
 def attribute_tag(text: str) -> int:

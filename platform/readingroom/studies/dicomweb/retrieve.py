@@ -16,18 +16,16 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from readingroom.core.files import media_path
 from readingroom.studies.dicomweb.frames import JPEG_2000, JPEG_LS, offers_for
-from readingroom.studies.dicomweb.instances import instance_file
+from readingroom.studies.dicomweb.instances import instance_file, stored_transfer_syntax
 from readingroom.studies.dicomweb.negotiation import MediaRange, Offer, choose
 from readingroom.studies.models import Image
 
 DICOM = "application/dicom"
 
 
-def _stored_syntax(image: Image, header: pydicom.Dataset) -> str:
-    meta = getattr(header, "file_meta", None)
-    if not image.dicom_file or meta is None:
-        return ExplicitVRLittleEndian
-    return str(meta.get("TransferSyntaxUID", ExplicitVRLittleEndian))
+def _stored_syntax(header: pydicom.Dataset) -> str:
+    # Bitmap instances are built in Explicit VR Little Endian.
+    return stored_transfer_syntax(header) or ExplicitVRLittleEndian
 
 
 def negotiate_instances(ranges: list[MediaRange], instances: list[tuple[Image, pydicom.Dataset]]) -> Offer:
@@ -36,7 +34,7 @@ def negotiate_instances(ranges: list[MediaRange], instances: list[tuple[Image, p
     for lossless in (JPEG_LS, JPEG_2000):
         if all(lossless in offers_for(header) for _, header in instances):
             common.append(Offer(DICOM, lossless.transfer_syntax))
-    stored = {_stored_syntax(image, header) for image, header in instances}
+    stored = {_stored_syntax(header) for image, header in instances}
     as_stored = Offer(DICOM, "*")
     if len(stored) == 1:
         only = Offer(DICOM, stored.pop())
@@ -46,7 +44,7 @@ def negotiate_instances(ranges: list[MediaRange], instances: list[tuple[Image, p
 
 
 def _encoded(image: Image, header: pydicom.Dataset, syntax: str) -> bytes:
-    if syntax in ("*", _stored_syntax(image, header)) and image.dicom_file:
+    if syntax in ("*", _stored_syntax(header)) and image.dicom_file:
         return media_path(image.dicom_file).read_bytes()
     ds = instance_file(image)
     if syntax == ExplicitVRLittleEndian:
@@ -67,5 +65,5 @@ def encoded_instances(
 ) -> Iterator[tuple[str, bytes]]:
     """``(part content type, DICOM file bytes)`` per instance, produced one at a time."""
     for image, header in instances:
-        syntax = offer.transfer_syntax if offer.transfer_syntax != "*" else _stored_syntax(image, header)
+        syntax = offer.transfer_syntax if offer.transfer_syntax != "*" else _stored_syntax(header)
         yield f"{DICOM}; transfer-syntax={syntax}", _encoded(image, header, syntax)
