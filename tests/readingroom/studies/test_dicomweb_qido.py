@@ -181,3 +181,12 @@ def test_readers_search_only_their_worklist(archive, reader):
         results = api.get(f"/api/dicomweb/{path}").json()
         assert {_value(r, "StudyInstanceUID") for r in results} == {archive.single.study.study_uid}
     assert api.get(f"/api/dicomweb/studies/{archive.bitmap.study.study_uid}/instances").status_code == 403
+
+
+def test_a_search_or_metadata_in_xml_only_is_406(archive):
+    xml = 'multipart/related; type="application/dicom+xml"'
+    assert archive.api.get("/api/dicomweb/studies", HTTP_ACCEPT=xml).status_code == 406
+    study = archive.single.study.study_uid
+    assert archive.api.get(f"/api/dicomweb/studies/{study}/metadata", HTTP_ACCEPT=xml).status_code == 406
+    for accept in ("application/dicom+json", "application/json", "*/*", "application/*"):
+        assert archive.api.get("/api/dicomweb/studies", HTTP_ACCEPT=accept).status_code == 200

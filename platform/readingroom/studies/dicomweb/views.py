@@ -14,7 +14,7 @@ from readingroom.core.exceptions import InvalidInput
 from readingroom.studies.dicomweb import frames as wado_frames
 from readingroom.studies.dicomweb.instances import instances_of
 from readingroom.studies.dicomweb.matching import parse_query
-from readingroom.studies.dicomweb.negotiation import parse_accept
+from readingroom.studies.dicomweb.negotiation import Offer, choose, parse_accept
 from readingroom.studies.dicomweb.qido import MAX_RESULTS, qido_search
 from readingroom.studies.dicomweb.rendered import negotiate_rendered, rendered_bytes, rendered_quality
 from readingroom.studies.dicomweb.responses import DICOM_JSON, IMMUTABLE, dicom_json, multipart
@@ -39,6 +39,13 @@ class _DicomWebView(APIView):
 
 def _accept(request: Request):
     return parse_accept(request.headers.get("Accept"))
+
+
+def _json_accepted(request: Request) -> None:
+    """:class:`NotAcceptable` unless ``Accept`` allows DICOM JSON (``application/json`` is taken as it)."""
+    choose(
+        _accept(request), [Offer(DICOM_JSON), Offer("application/json")], multipart=False, what="DICOM JSON"
+    )
 
 
 def _no_params(request: Request) -> None:
@@ -92,6 +99,7 @@ class QidoView(_DicomWebView):
         self, request: Request, study_uid: str | None = None, series_uid: str | None = None
     ) -> HttpResponse:
         query = parse_query(request.query_params.lists(), max_limit=MAX_RESULTS)
+        _json_accepted(request)
         root = request.build_absolute_uri(reverse("dicomweb-qido-studies")).removesuffix("/studies")
         found, warnings = qido_search(
             user=request.user, level=self.level, query=query, root=root, study_uid=study_uid,
@@ -133,6 +141,7 @@ class WadoMetadataView(_DicomWebView):
         self, request: Request, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
     ) -> HttpResponse:
         _no_params(request)
+        _json_accepted(request)
         found = instances_of(user=request.user, study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
         return dicom_json(header for _, header in found)
 
