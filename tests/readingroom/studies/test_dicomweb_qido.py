@@ -190,3 +190,22 @@ def test_a_search_or_metadata_in_xml_only_is_406(archive):
     assert archive.api.get(f"/api/dicomweb/studies/{study}/metadata", HTTP_ACCEPT=xml).status_code == 406
     for accept in ("application/dicom+json", "application/json", "*/*", "application/*"):
         assert archive.api.get("/api/dicomweb/studies", HTTP_ACCEPT=accept).status_code == 200
+
+
+def test_searching_never_changes_the_stored_headers(archive, settings):
+    import pydicom
+
+    from readingroom.studies.dicomweb import instance_header
+
+    path = settings.MEDIA_ROOT / archive.single.dicom_file
+    ds = pydicom.dcmread(path)
+    ds.StudyDescription = ""
+    ds.InstanceAvailability = "NEARLINE"
+    ds.save_as(path, enforce_file_format=True)
+    for _ in range(2):
+        (study,) = _search(archive, StudyInstanceUID=archive.single.study.study_uid)
+        (instance,) = _search(archive, "instances", SOPInstanceUID=archive.single.sop_uid, includefield="all")
+    assert _value(study, "StudyDescription") == archive.single.study.description
+    assert _value(instance, "InstanceAvailability") == "ONLINE"
+    header = instance_header(archive.single)
+    assert header.StudyDescription == "" and header.InstanceAvailability == "NEARLINE"

@@ -102,7 +102,7 @@ def _encode(pixels: np.ndarray, header: pydicom.Dataset, offer: Offer) -> bytes:
         return np.ascontiguousarray(pixels, dtype=pixels.dtype.newbyteorder("<")).tobytes()
     if offer == JPEG:
         out = io.BytesIO()
-        PILImage.fromarray(pixels.astype(np.uint8), mode="L").save(out, format="JPEG", quality=95)
+        PILImage.fromarray(pixels.astype(np.uint8)).save(out, format="JPEG", quality=95)
         return out.getvalue()
     bits_stored = int(header.get("BitsStored") or pixels.dtype.itemsize * 8)
     encoder = JPEGLSLosslessEncoder if offer == JPEG_LS else JPEG2000LosslessEncoder

@@ -11,6 +11,7 @@ the platform does not have are present and empty.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import pydicom
@@ -79,9 +80,10 @@ class _Instance:
 
 
 def _copy(source: pydicom.Dataset, target: pydicom.Dataset, keywords: tuple[str, ...]) -> None:
+    # Copies of the elements: headers are cached and shared, and the targets are changed afterwards.
     for keyword in keywords:
         if keyword in source:
-            target[keyword] = source[keyword]
+            target[keyword] = copy.copy(source[keyword])
 
 
 def _records(pairs: list[tuple[Image, pydicom.Dataset]]) -> list[_Instance]:
@@ -123,7 +125,7 @@ def _add(out: pydicom.Dataset, record: _Instance, tag: int) -> None:
         return
     element = record.element(tag)
     if element is not None and element.VR not in _BULK and element.tag != 0x7FE00010:
-        out.add(element)
+        out.add(copy.copy(element))
     elif element is None:
         vr = dictionary_VR(tag).split(" or ")[0]
         if vr not in _BULK:
