@@ -166,3 +166,14 @@ def test_frames_of_a_multi_frame_instance_in_the_order_asked(archive, settings):
     ((_, jls),) = _parts(archive.api.get(f"{url}/frames/2", HTTP_ACCEPT=JLS))
     assert np.array_equal(decode_frame(jls, "1.2.840.10008.1.2.4.80", ds), frames[1])
     assert archive.api.get(f"{url}/frames/4").status_code == 404
+
+
+def test_the_accept_query_parameter_stands_in_for_the_header(archive):
+    url = _url(archive, archive.single)
+    jpeg = archive.api.get(f"{url}/rendered", {"accept": "image/jpeg"})
+    assert jpeg["Content-Type"] == "image/jpeg"
+    ((part_type, _),) = _parts(archive.api.get(f"{url}/frames/1", {"accept": JLS}))
+    assert part_type.startswith("image/jls")
+    assert archive.api.get("/api/dicomweb/studies", {"accept": "application/dicom+json"}).status_code == 200
+    refused = archive.api.get(f"{url}/metadata", {"accept": "application/dicom+json", "charset": "utf-8"})
+    assert refused.status_code == 400 and "charset" in refused.json()["detail"]

@@ -28,7 +28,7 @@ from pydicom.tag import Tag
 
 from readingroom.core.exceptions import InvalidInput
 
-_CONTROL = {"limit", "offset", "includefield", "fuzzymatching"}
+_CONTROL = {"limit", "offset", "includefield", "fuzzymatching", "accept"}
 _BULK_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 _NUMBER_VRS = {"IS", "DS", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"}
 _DATE = re.compile(r"[0-9]{8}", re.ASCII)
@@ -147,6 +147,8 @@ def parse_query(params: Iterable[tuple[str, list[str]]], *, max_limit: int) -> Q
                 query.warnings.append(f"limit {query.limit} exceeds the maximum of {max_limit} results per "
                                       f"response; {max_limit} returned, ask for more with offset")  # fmt: skip
                 query.limit = max_limit
+        elif name == "accept":
+            continue  # content negotiation, handled by the view
         elif name == "offset":
             query.offset = _count("offset", raw, 0)
         elif name == "fuzzymatching":

@@ -19,11 +19,15 @@ DEFAULT_JPEG_QUALITY = 90
 
 
 def rendered_quality(params: Iterable[tuple[str, list[str]]]) -> int:
-    """The ``quality`` parameter (1-100, JPEG only); :class:`InvalidInput` for any other parameter."""
+    """The ``quality`` parameter (1-100, JPEG only); :class:`InvalidInput` for any other but ``accept``."""
     quality = DEFAULT_JPEG_QUALITY
     for name, values in params:
+        if name == "accept":
+            continue
         if name != "quality":
-            raise InvalidInput(f"rendered: the parameter {name[:64]!r} is not supported (only quality)")
+            raise InvalidInput(
+                f"rendered: the parameter {name[:64]!r} is not supported (only quality and accept)"
+            )
         if (
             len(values) != 1
             or not re.fullmatch(r"[0-9]{1,3}", values[0], re.ASCII)

@@ -38,7 +38,8 @@ class _DicomWebView(APIView):
 
 
 def _accept(request: Request):
-    return parse_accept(request.headers.get("Accept"))
+    # PS3.18 8.3.3.1: an ``accept`` query parameter stands in for the header (for links in a browser).
+    return parse_accept(request.query_params.get("accept") or request.headers.get("Accept"))
 
 
 def _json_accepted(request: Request) -> None:
@@ -49,9 +50,8 @@ def _json_accepted(request: Request) -> None:
 
 
 def _no_params(request: Request) -> None:
-    if request.query_params:
-        names = ", ".join(sorted(request.query_params))[:200]
-        raise InvalidInput(f"this DICOMweb resource takes no query parameters (got {names})")
+    if names := ", ".join(sorted(set(request.query_params) - {"accept"}))[:200]:
+        raise InvalidInput(f"this DICOMweb resource takes no query parameters but accept (got {names})")
 
 
 _QIDO_PARAMETERS = [
@@ -61,6 +61,7 @@ _QIDO_PARAMETERS = [
         "includefield", str, many=True, description="attribute keywords or tags to return, or 'all'"
     ),
     OpenApiParameter("fuzzymatching", bool, description="not supported: true gets a Warning header"),
+    OpenApiParameter("accept", str, description="stands in for the Accept header"),
     *[
         OpenApiParameter(keyword, str, description=f"matching key ({kind})")
         for keyword, kind in (
@@ -179,7 +180,12 @@ class WadoRenderedView(_DicomWebView):
     """WADO-RS rendered instance (or its frame 1): the display rendering as PNG or JPEG."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("quality", int, description="JPEG quality 1-100 (default 90)")],
+        parameters=[
+            OpenApiParameter("quality", int, description="JPEG quality 1-100 (default 90)"),
+            OpenApiParameter(
+                "accept", str, description="stands in for the Accept header: image/png, image/jpeg"
+            ),
+        ],
         responses={
             (200, "image/png", "image/jpeg"): OpenApiResponse(_BINARY, description="the display rendering"),
             406: OpenApiResponse(description="neither image/png nor image/jpeg is acceptable"),
