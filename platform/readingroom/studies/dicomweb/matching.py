@@ -73,10 +73,6 @@ class Key:
     vr: str
     values: tuple[str, ...]
 
-    @property
-    def keyword(self) -> str:
-        return keyword_for_tag(self.tag)
-
     def matches(self, get: Getter) -> bool:
         if not self.values:
             return True
@@ -169,12 +165,12 @@ def parse_query(params: Iterable[tuple[str, list[str]]], *, max_limit: int) -> Q
             query.warnings.append(f"{name[:64]}: sequence matching is not supported; the key was ignored")
         else:
             tag = attribute_tag(name)
-            vr = dictionary_VR(tag)
+            vr = dictionary_VR(tag).split(" or ")[0]  # "US or SS": matched as the first (a number)
             if vr == "SQ":
                 query.warnings.append(f"{name}: sequence matching is not supported; the key was ignored")
                 query.include.add(tag)
                 continue
-            if vr.split(" or ")[0] in _BULK_VRS:
+            if vr in _BULK_VRS:
                 raise InvalidInput(f"{name}: bulk data attributes cannot be matched")
             values = tuple(_check_value(name, vr, v) for r in raw for v in _split(vr, r))
             query.keys.append(Key(tag=Tag(tag), vr=vr, values=values if "" not in raw else ()))
