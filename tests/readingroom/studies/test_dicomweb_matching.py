@@ -29,7 +29,7 @@ def _matches(key: str, query: str, value) -> bool:
         ("PatientID", "ab?", "abc", True),
         ("ModalitiesInStudy", "MR\\DX", MultiValue(str, ["CR", "DX"]), True),
         ("ModalitiesInStudy", "MR", MultiValue(str, ["CR", "DX"]), False),
-        ("SmallestImagePixelValue", "10", 10, True),  # VR "US or SS": compared as a number
+        ("SmallestImagePixelValue", "010", 10, True),  # VR "US or SS": compared as a number
         ("SeriesNumber", "2", "2.0", True),
         ("PatientID", "", None, True),  # universal matching, even where the attribute is absent
         ("PatientID", "x", None, False),
