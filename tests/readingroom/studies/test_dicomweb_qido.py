@@ -209,3 +209,13 @@ def test_searching_never_changes_the_stored_headers(archive, settings):
     assert _value(instance, "InstanceAvailability") == "ONLINE"
     header = instance_header(archive.single)
     assert header.StudyDescription == "" and header.InstanceAvailability == "NEARLINE"
+
+
+def test_a_changed_bitmap_image_is_searched_with_its_new_values(archive):
+    study = archive.bitmap.study
+    (before,) = _search(archive, StudyInstanceUID=study.study_uid)
+    study.description = "Chest PA, follow-up"
+    study.save()
+    (after,) = _search(archive, StudyInstanceUID=study.study_uid)
+    assert _value(before, "StudyDescription") != "Chest PA, follow-up"
+    assert _value(after, "StudyDescription") == "Chest PA, follow-up"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 import pydicom
@@ -34,43 +35,81 @@ def _ds(value: float) -> DSfloat:
 
 def bitmap_series_uid(image: Image) -> str:
     """The series UID given to images without a DICOM file: one series per study, stable across calls."""
-    return generate_uid(entropy_srcs=["readingroom-bitmap-series", image.study.study_uid])
+    return _series_uid_for(image.study.study_uid)
 
 
-def _bitmap_header(image: Image) -> pydicom.Dataset:
+def _series_uid_for(study_uid: str) -> str:
+    return generate_uid(entropy_srcs=["readingroom-bitmap-series", study_uid])
+
+
+class _BitmapFields(NamedTuple):
+    """What a bitmap image's header is built from (the cache key of built headers)."""
+
+    sop_uid: str
+    study_uid: str
+    study_description: str
+    patient_key: str
+    patient_sex: str
+    modality: str
+    view_position: str
+    photometric: str
+    rows: int
+    columns: int
+    pixel_spacing: tuple[float, ...]
+    bits_stored: int
+    window: tuple[float, float]
+    rescale: tuple[float, float]
+
+
+def _bitmap_fields(image: Image) -> _BitmapFields:
+    study = image.study
+    return _BitmapFields(
+        image.sop_uid, study.study_uid, study.description, study.patient.key, study.patient.sex,
+        image.modality, image.view_position, image.photometric_interpretation, image.rows, image.columns,
+        tuple(image.pixel_spacing or ()), image.bits_stored, (image.window_center, image.window_width),
+        (image.rescale_intercept, image.rescale_slope),
+    )  # fmt: skip
+
+
+def _bitmap_header(f: _BitmapFields) -> pydicom.Dataset:
     """A Secondary Capture header (PS3.3 A.8.1) for a bitmap-imported image: the Type 2 attributes the
     platform does not know (dates, names, accession number) are present and empty."""
     ds = pydicom.Dataset()
     ds.SOPClassUID = SECONDARY_CAPTURE
-    ds.SOPInstanceUID = image.sop_uid
+    ds.SOPInstanceUID = f.sop_uid
     ds.StudyDate = ds.StudyTime = ds.AccessionNumber = ""
-    ds.Modality = image.modality or "OT"
+    ds.Modality = f.modality or "OT"
     ds.ConversionType = "WSD"
     ds.ReferringPhysicianName = ""
-    ds.StudyDescription = image.study.description
+    ds.StudyDescription = f.study_description
     ds.PatientName = ""
-    ds.PatientID = image.study.patient.key
+    ds.PatientID = f.patient_key
     ds.PatientBirthDate = ""
-    ds.PatientSex = image.study.patient.sex
-    if image.view_position:
-        ds.ViewPosition = image.view_position
-    ds.StudyInstanceUID = image.study.study_uid
-    ds.SeriesInstanceUID = bitmap_series_uid(image)
+    ds.PatientSex = f.patient_sex
+    if f.view_position:
+        ds.ViewPosition = f.view_position
+    ds.StudyInstanceUID = f.study_uid
+    ds.SeriesInstanceUID = _series_uid_for(f.study_uid)
     ds.StudyID = ""
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
     ds.PatientOrientation = ""
     ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = image.photometric_interpretation
-    ds.Rows, ds.Columns = image.rows, image.columns
-    if image.pixel_spacing:
-        ds.PixelSpacing = [_ds(v) for v in image.pixel_spacing]
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, image.bits_stored, image.bits_stored - 1
+    ds.PhotometricInterpretation = f.photometric
+    ds.Rows, ds.Columns = f.rows, f.columns
+    if f.pixel_spacing:
+        ds.PixelSpacing = [_ds(v) for v in f.pixel_spacing]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, f.bits_stored, f.bits_stored - 1
     ds.PixelRepresentation = 0
-    ds.WindowCenter, ds.WindowWidth = _ds(image.window_center), _ds(image.window_width)
-    ds.RescaleIntercept, ds.RescaleSlope = _ds(image.rescale_intercept), _ds(image.rescale_slope)
+    ds.WindowCenter, ds.WindowWidth = _ds(f.window[0]), _ds(f.window[1])
+    ds.RescaleIntercept, ds.RescaleSlope = _ds(f.rescale[0]), _ds(f.rescale[1])
     ds.RescaleType = "US"
     return ds
+
+
+# Built headers are cached like read ones (building one costs about a millisecond); any change of the
+# fields they are built from is a new key.
+_cached_bitmap_header = functools.lru_cache(maxsize=16384)(_bitmap_header)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -84,10 +123,10 @@ def instance_header(image: Image) -> pydicom.Dataset:
 
     Built headers describe what the frames service sends for them: one frame of unsigned 16-bit stored
     values (``BitsAllocated`` 16, ``PixelRepresentation`` 0) with the image's rescale and window. Headers
-    read from files are cached per process and shared: callers must not change them.
+    are cached per process and shared: callers must not change them.
     """
     if not image.dicom_file:
-        return _bitmap_header(image)
+        return _cached_bitmap_header(_bitmap_fields(image))
     path = media_path(image.dicom_file)
     stat = path.stat()
     return _file_header(str(path), stat.st_mtime_ns, stat.st_size)
@@ -172,7 +211,7 @@ def instance_file(image: Image) -> pydicom.FileDataset | pydicom.Dataset:
     """The whole instance with its pixel data: the stored file, or a Secondary Capture built for a bitmap."""
     if image.dicom_file:
         return pydicom.dcmread(media_path(image.dicom_file))
-    ds = _bitmap_header(image)
+    ds = _bitmap_header(_bitmap_fields(image))
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID

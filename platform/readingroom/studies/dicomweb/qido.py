@@ -61,29 +61,56 @@ _UID_OF = {"study": "StudyInstanceUID", "series": "SeriesInstanceUID", "instance
 _BULK = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 
 
+_STUDY_TAGS = frozenset(tag_for_keyword(k) for k in _STUDY_FROM_HEADER)
+_SERIES_TAGS = frozenset(tag_for_keyword(k) for k in _SERIES_FROM_HEADER)
+
+
 @dataclass
 class _Instance:
+    """An instance seen with its study and series: computed values (plain Python values, so that matching
+    builds no DICOM elements), then the study's and the series' first headers for their attributes, then
+    its own header. Headers are cached and shared: they are only read."""
+
     image: Image
     header: pydicom.Dataset
-    study: pydicom.Dataset
-    series: pydicom.Dataset
+    study_header: pydicom.Dataset
+    series_header: pydicom.Dataset
+    study: dict[int, object]
+    series: dict[int, object]
 
-    def element(self, tag: int) -> DataElement | None:
-        for ds in (self.study, self.series, self.header):
-            if tag in ds:
-                return ds[tag]
-        return None
+    def _source(self, tag: int) -> pydicom.Dataset:
+        if tag in _STUDY_TAGS:
+            return self.study_header
+        return self.series_header if tag in _SERIES_TAGS else self.header
 
     def value(self, tag: int) -> object:
-        element = self.element(tag)
+        for computed in (self.study, self.series):
+            if tag in computed:
+                return computed[tag]
+        element = self._source(tag).get(tag)
         return None if element is None else element.value
 
+    def element(self, tag: int) -> DataElement | None:
+        """A new element (a copy where it comes from a header), or None where there is none."""
+        for computed in (self.study, self.series):
+            if tag in computed:
+                return DataElement(tag, dictionary_VR(tag).split(" or ")[0], computed[tag])
+        element = self._source(tag).get(tag)
+        return None if element is None else copy.copy(element)
 
-def _copy(source: pydicom.Dataset, target: pydicom.Dataset, keywords: tuple[str, ...]) -> None:
-    # Copies of the elements: headers are cached and shared, and the targets are changed afterwards.
-    for keyword in keywords:
-        if keyword in source:
-            target[keyword] = copy.copy(source[keyword])
+    def tags(self, level: str) -> list[int]:
+        """The tags this instance holds at ``level`` and above (``includefield=all``)."""
+        tags = list(self.study) + [t for t in _STUDY_TAGS if t in self.study_header]
+        if level != "study":
+            tags += list(self.series) + [t for t in _SERIES_TAGS if t in self.series_header]
+        if level == "instance":
+            tags += [element.tag for element in self.header]
+        return tags
+
+
+def _text(header: pydicom.Dataset, tag: int) -> str:
+    element = header.get(tag)
+    return "" if element is None or element.value is None else str(element.value)
 
 
 def _records(pairs: list[tuple[Image, pydicom.Dataset]]) -> list[_Instance]:
@@ -95,22 +122,24 @@ def _records(pairs: list[tuple[Image, pydicom.Dataset]]) -> list[_Instance]:
     for members in studies.values():
         first_image, first = members[0]
         series: dict[str, list[tuple[Image, pydicom.Dataset]]] = {}
+        modalities = set()
         for image, header in members:
-            series.setdefault(str(header.get("SeriesInstanceUID", "")), []).append((image, header))
-        study = pydicom.Dataset()
-        _copy(first, study, _STUDY_FROM_HEADER)
-        if not study.get("StudyDescription"):
-            study.StudyDescription = first_image.study.description
-        study.StudyInstanceUID = first_image.study.study_uid
-        study.ModalitiesInStudy = sorted({str(h.Modality) for _, h in members if h.get("Modality")})
-        study.NumberOfStudyRelatedSeries = len(series)
-        study.NumberOfStudyRelatedInstances = len(members)
+            series.setdefault(_text(header, 0x0020000E), []).append((image, header))
+            modalities.add(_text(header, 0x00080060))
+        study: dict[int, object] = {
+            0x0020000D: first_image.study.study_uid,
+            0x00080061: sorted(modalities - {""}),
+            0x00201206: len(series),
+            0x00201208: len(members),
+        }
+        if not _text(first, 0x00081030):
+            study[0x00081030] = first_image.study.description
         for uid, in_series in series.items():
-            attributes = pydicom.Dataset()
-            _copy(in_series[0][1], attributes, _SERIES_FROM_HEADER)
-            attributes.SeriesInstanceUID = uid
-            attributes.NumberOfSeriesRelatedInstances = len(in_series)
-            records += [_Instance(image, header, study, attributes) for image, header in in_series]
+            computed: dict[int, object] = {0x0020000E: uid, 0x00201209: len(in_series)}
+            records += [
+                _Instance(image, header, first, in_series[0][1], study, computed)
+                for image, header in in_series
+            ]
     records.sort(key=lambda r: (r.image.study_id, r.image.pk))
     return records
 
@@ -125,7 +154,7 @@ def _add(out: pydicom.Dataset, record: _Instance, tag: int) -> None:
         return
     element = record.element(tag)
     if element is not None and element.VR not in _BULK and element.tag != 0x7FE00010:
-        out.add(copy.copy(element))
+        out.add(element)
     elif element is None:
         vr = dictionary_VR(tag).split(" or ")[0]
         if vr not in _BULK:
@@ -144,16 +173,14 @@ def _result(record: _Instance, level: str, scope: int, query: Query, root: str) 
     for tag in [k.tag for k in query.keys] + sorted(query.include):
         _add(out, record, tag)
     if query.include_all:
-        sources = {"study": [record.study], "series": [record.study, record.series]}
-        for ds in sources.get(level, [record.study, record.series, record.header]):
-            for element in ds:
-                _add(out, record, element.tag)
+        for tag in record.tags(level):
+            _add(out, record, tag)
     out.InstanceAvailability = "ONLINE"
     if level == "instance":
         out.NumberOfFrames = frame_count(record.header)
-    url = f"{root}/studies/{record.study.StudyInstanceUID}"
+    url = f"{root}/studies/{record.value(0x0020000D)}"
     if level in ("series", "instance"):
-        url += f"/series/{record.series.SeriesInstanceUID}"
+        url += f"/series/{record.value(0x0020000E)}"
     if level == "instance":
         url += f"/instances/{record.image.sop_uid}"
     out.RetrieveURL = url
