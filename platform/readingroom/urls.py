@@ -8,10 +8,8 @@ from readingroom import spa
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
 from readingroom.reading import views as reading_views
-from readingroom.studies import dicomweb
 from readingroom.studies import views as studies_views
-
-_INSTANCE = "studies/<str:study_uid>/series/<str:series_uid>/instances/<str:sop_uid>"
+from readingroom.studies.dicomweb import urls as dicomweb_urls
 
 api = [
     path("auth/csrf/", core_views.CsrfView.as_view()),
@@ -48,16 +46,7 @@ api = [
     path("dataset-versions/<int:version_id>/exports/", curation_views.DatasetVersionExportView.as_view()),
     path("studies/<int:study_id>/labels/", curation_views.StudyLabelsView.as_view()),
     path("studies/<int:study_id>/report/", curation_views.StudyReportView.as_view()),
-    path("dicomweb/studies", dicomweb.QidoStudiesView.as_view()),
-    path("dicomweb/studies/<str:study_uid>/series", dicomweb.QidoSeriesView.as_view()),
-    path(
-        "dicomweb/studies/<str:study_uid>/series/<str:series_uid>/instances",
-        dicomweb.QidoInstancesView.as_view(),
-    ),
-    path(f"dicomweb/{_INSTANCE}", dicomweb.WadoInstanceView.as_view()),
-    path(f"dicomweb/{_INSTANCE}/metadata", dicomweb.WadoMetadataView.as_view()),
-    path(f"dicomweb/{_INSTANCE}/frames/<str:frames>", dicomweb.WadoFramesView.as_view()),
-    path(f"dicomweb/{_INSTANCE}/rendered", dicomweb.WadoRenderedView.as_view()),
+    *dicomweb_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
 ]

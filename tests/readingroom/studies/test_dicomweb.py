@@ -20,8 +20,10 @@ def _client(user) -> APIClient:
 
 
 def _parts(response) -> list[bytes]:
+    assert response.status_code == 200, response.content if not response.streaming else response
     boundary = response["Content-Type"].split("boundary=")[1].encode()
-    chunks = response.content.split(b"--" + boundary)[1:-1]
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    chunks = body.split(b"--" + boundary)[1:-1]
     return [c.split(b"\r\n\r\n", 1)[1][:-2] for c in chunks]
 
 
@@ -104,5 +106,70 @@ def test_a_bitmap_image_is_served_as_a_secondary_capture_instance(reader, tmp_pa
     assert metadata["00281051"]["Value"] == [image.window_width]
     (frame,) = _parts(api.get(f"{url}/frames/1"))
     assert np.array_equal(np.frombuffer(frame, dtype="<u2").reshape(30, 20), pixels)
-    assert api.get(url).status_code == 404
+    (dicom,) = _parts(api.get(url))
+    ds = pydicom.dcmread(io.BytesIO(dicom))
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
+    assert np.array_equal(ds.pixel_array, pixels)
     assert api.get(f"{url}/rendered")["Content-Type"] == "image/png"
+
+
+def _frames_url(api, image) -> str:
+    return api.get(f"/api/images/{image.pk}/").json()["wado_rs_url"] + "/frames/"
+
+
+def test_a_repeated_frame_list_is_answered_once_per_frame_and_streamed(reader, assignment, image):
+    api = _client(reader)
+    response = api.get(_frames_url(api, image) + ",".join(["1"] * 200))
+    assert response.status_code == 200
+    assert response.streaming
+    body = b"".join(response.streaming_content)
+    boundary = response["Content-Type"].split("boundary=")[1].encode()
+    assert body.count(b"--" + boundary + b"\r\n") == 1
+
+
+def test_too_many_frames_or_frames_beyond_the_instance_are_refused(reader, assignment, image):
+    api = _client(reader)
+    url = _frames_url(api, image)
+    too_many = api.get(url + ",".join(str(n) for n in range(1, 1002)))
+    assert too_many.status_code == 400
+    assert "at most" in too_many.json()["detail"]
+    beyond = api.get(url + "1,2")
+    assert beyond.status_code == 404
+    assert "frame 2" in beyond.json()["detail"]
+
+
+@pytest.mark.parametrize("frames", ["\u00b2", "1,\u0661", "0", "1,,2", "-1", "abc", "1" * 30])
+def test_a_bad_frame_list_is_a_400_naming_it(reader, assignment, image, frames):
+    api = _client(reader)
+    response = api.get(_frames_url(api, image) + frames)
+    assert response.status_code == 400
+    assert "frame" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("uid", ["1.2\x003", "1.2.abc", "1." + "2" * 70])
+def test_qido_with_a_bad_uid_is_a_400(reader, assignment, image, uid):
+    api = _client(reader)
+    response = api.get("/api/dicomweb/studies", {"StudyInstanceUID": uid})
+    assert response.status_code == 400
+    assert "StudyInstanceUID" in response.json()["detail"]
+
+
+def test_a_multipart_response_is_produced_part_by_part_under_asgi():
+    import asyncio
+
+    from readingroom.studies.dicomweb.responses import multipart
+
+    produced: list[int] = []
+
+    def parts():
+        for number in range(3):
+            produced.append(number)
+            yield "application/octet-stream", bytes([number]) * 10
+
+    response = multipart(parts(), "application/octet-stream")
+
+    async def first_chunk() -> bytes:
+        return await response.__aiter__().__anext__()
+
+    assert asyncio.run(first_chunk()).startswith(b"--")
+    assert produced == [0]
