@@ -18,6 +18,7 @@ import requests
 from PIL import Image as PILImage
 
 from readingroom.core.files import media_path
+from readingroom.studies.derivatives import image_display_png
 from tests.e2e.http import Browserless
 from tests.readingroom.studies.conftest import archive_images, decode_frame
 
@@ -129,7 +130,7 @@ def test_jpeg_frames_of_an_8_bit_image_and_rendered_images(client):
             *single_uids, [1], media_types=(("image/jpeg", "1.2.840.10008.1.2.4.50"),)
         )
     assert refused.value.response.status_code == 406
-    display = np.asarray(PILImage.open(media_path(single.display_file)))
+    display = np.asarray(PILImage.open(image_display_png(single)))
     png = dicomweb.retrieve_instance_rendered(*single_uids, media_types=("image/png",))
     assert np.array_equal(np.asarray(PILImage.open(io.BytesIO(png))), display)
     jpeg = dicomweb.retrieve_instance_rendered(*single_uids, media_types=("image/jpeg",))

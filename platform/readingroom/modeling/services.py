@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from PIL import Image as PILImage
 
 from readingroom.core.exceptions import InvalidInput, NotFound
 from readingroom.core.files import media_path, media_write
@@ -21,6 +20,7 @@ from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.services import session_image
 from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
 from readingroom.reading.models import ReadingSession
+from readingroom.studies.derivatives import image_display_array
 from readingroom.studies.models import Image
 
 NO_MODEL_MESSAGE = (
@@ -221,8 +221,7 @@ def prediction_queue(*, session: ReadingSession) -> Prediction:
 
 def _model_input(image: Image) -> np.ndarray:
     """The display rendering of an image as float32 (H, W) in [0, 1], as the model's exports store it."""
-    with PILImage.open(media_path(image.display_file)) as png:
-        return np.asarray(png.convert("L"), dtype=np.float32) / 255.0
+    return image_display_array(image).astype(np.float32) / 255.0
 
 
 def image_predict(*, image: Image, model_version: ModelVersion):

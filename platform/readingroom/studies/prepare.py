@@ -23,10 +23,10 @@ from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.core.files import media_path, media_write
+from readingroom.studies.derivatives import display_raw_name
 from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 
-THUMBNAIL_SIZE = 256
 # Modalities of non-image objects (SR, RT, presentation states, key objects): refused.
 NON_IMAGE_MODALITIES = {"SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTIMAGE", "PR", "KO", "DOC", "SEG"}
 BITMAP_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -64,15 +64,6 @@ class PreparedImage:
     dataset_image_id: str = ""
 
 
-def _png_bytes(pixels: np.ndarray, *, size: int | None = None) -> bytes:
-    img = PILImage.fromarray(pixels, mode="L")
-    if size is not None:
-        img.thumbnail((size, size), PILImage.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False, compress_level=1)  # level 1: faster, files a few % larger
-    return buf.getvalue()
-
-
 def dicom_bytes(ds: pydicom.Dataset) -> bytes:
     """``ds`` as a DICOM file (with file meta where it has them)."""
     buf = io.BytesIO()
@@ -85,9 +76,10 @@ def dicom_bytes(ds: pydicom.Dataset) -> bytes:
 
 
 def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None = None) -> dict[str, str]:
-    """Write pixels, display, thumbnail (and de-identified DICOM) files under MEDIA_ROOT.
+    """Write the pixels, the raw display (and the de-identified DICOM) under MEDIA_ROOT.
 
-    Returns their names relative to MEDIA_ROOT, keyed by the ``Image`` field that holds each.
+    Returns the names relative to MEDIA_ROOT, keyed by the ``Image`` field that holds each; the display and
+    thumbnail PNGs named there are encoded when first read (:mod:`readingroom.studies.derivatives`).
     """
     base = Path("images") / digest[:2] / digest
     names = {
@@ -99,8 +91,7 @@ def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None
         names["dicom_file"] = str(base.with_suffix(".dcm"))
         media_write(names["dicom_file"], dicom)
     media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
-    media_write(names["display_file"], _png_bytes(decoded.display))
-    media_write(names["thumbnail_file"], _png_bytes(decoded.display, size=THUMBNAIL_SIZE))
+    media_write(display_raw_name(names["display_file"]), np.ascontiguousarray(decoded.display).tobytes())
     return names
 
 
@@ -108,6 +99,8 @@ def remove_files(names: dict[str, str]) -> None:
     """Remove derivative files written by :func:`write_derivatives` (relative to MEDIA_ROOT)."""
     for name in names.values():
         media_path(name).unlink(missing_ok=True)
+    if "display_file" in names:
+        media_path(display_raw_name(names["display_file"])).unlink(missing_ok=True)
 
 
 def _image_fields(decoded: DecodedImage) -> dict:

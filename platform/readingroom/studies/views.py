@@ -17,6 +17,7 @@ from readingroom.core.exceptions import Forbidden, NotFound
 from readingroom.core.files import media_response
 from readingroom.core.permissions import require_role
 from readingroom.reading.selectors import user_can_view_study
+from readingroom.studies.derivatives import image_display_png, image_thumbnail_png
 from readingroom.studies.dicomweb import series_uid_of
 from readingroom.studies.ingest import import_job_create
 from readingroom.studies.models import Image, ImportJob
@@ -97,13 +98,16 @@ class ImagePixelsView(APIView):
 class ImageDisplayView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="8-bit display PNG")})
     def get(self, request: Request, image_id: int) -> FileResponse:
-        return _file(_image_for(request, image_id).display_file, "image/png")
+        return FileResponse(
+            image_display_png(_image_for(request, image_id)).open("rb"), content_type="image/png"
+        )
 
 
 class ImageThumbnailView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="thumbnail PNG")})
     def get(self, request: Request, image_id: int) -> FileResponse:
-        return _file(_image_for(request, image_id).thumbnail_file, "image/png")
+        image = _image_for(request, image_id)
+        return FileResponse(image_thumbnail_png(image).open("rb"), content_type="image/png")
 
 
 class ImportJobListView(APIView):

@@ -10,6 +10,8 @@ import pytest
 from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
+from readingroom.studies.derivatives import image_display_png
+
 pytestmark = pytest.mark.django_db
 
 
@@ -50,7 +52,7 @@ def test_qido_and_wado_for_a_reader_of_the_study(reader, assignment, image, sett
         np.frombuffer(frame, dtype="<u2").reshape(image.rows, image.columns), ds.pixel_array
     )
     rendered = np.asarray(PILImage.open(io.BytesIO(api.get(f"{url}/rendered").content)))
-    assert np.array_equal(rendered, np.asarray(PILImage.open(settings.MEDIA_ROOT / image.display_file)))
+    assert np.array_equal(rendered, np.asarray(PILImage.open(image_display_png(image))))
     assert api.get(f"{url}/frames/2").status_code == 404
 
 

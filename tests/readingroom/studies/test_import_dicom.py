@@ -10,6 +10,7 @@ from PIL import Image as PILImage
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 from readingroom.core.exceptions import InvalidInput
+from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.models import Image, Patient, Study
 from readingroom.studies.services import image_import_dicom
 from tests.conftest import rg1_uncr, shared_data
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _display(image: Image, settings) -> np.ndarray:
-    return np.asarray(PILImage.open(settings.MEDIA_ROOT / image.display_file))
+    return np.asarray(PILImage.open(image_display_png(image)))
 
 
 def _pydicom_display(path) -> np.ndarray:
@@ -143,3 +144,23 @@ def test_jpeg_lossless_keeps_its_modality_values(settings):
     ds = pydicom.dcmread(path)
     modality = stored * image.rescale_slope + image.rescale_intercept  # signed sources are shifted
     assert np.array_equal(modality, apply_modality_lut(ds.pixel_array, ds))
+
+
+def test_display_pngs_are_encoded_when_first_read(dicom_file, settings):
+    """An import writes the raw display only; the PNGs appear on first use and match it."""
+    from readingroom.studies.derivatives import (
+        display_raw_name,
+        image_display_array,
+        image_display_png,
+        image_thumbnail_png,
+    )
+
+    image = image_import_dicom(path=dicom_file).image
+    assert not (settings.MEDIA_ROOT / image.display_file).exists()
+    assert not (settings.MEDIA_ROOT / image.thumbnail_file).exists()
+    raw = np.fromfile(settings.MEDIA_ROOT / display_raw_name(image.display_file), dtype=np.uint8)
+    assert raw.size == image.rows * image.columns
+    png = np.asarray(PILImage.open(image_display_png(image)))
+    assert np.array_equal(png, image_display_array(image)) and png.shape == (image.rows, image.columns)
+    with PILImage.open(image_thumbnail_png(image)) as thumb:
+        assert max(thumb.size) <= 256

@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless
 
+from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.ingest import import_job_create, import_job_run
 from readingroom.studies.models import Image, ImportJob, Study
 from tests.conftest import shared_data
@@ -58,11 +59,10 @@ def test_bad_files_are_per_file_errors_and_the_rest_imports(tmp_path, settings):
         assert f"{name}: " in errors and why in errors
     assert good.read_bytes() == original
     assert any("new UID" in w["warning"] for w in job.warnings)
-    # nothing half-written: files on disk are exactly those of the imported images
+    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, raw display,
+    # de-identified DICOM; the PNGs are made when first read)
     names = {p.name for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()}
-    expected = {
-        f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".png", "_thumb.png", ".dcm")
-    }
+    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".u8", ".dcm")}
     assert names == expected
 
     again = _run([folder], workers=1)
@@ -103,7 +103,7 @@ def test_png_with_csv_metadata_and_csv_missing_columns(tmp_path, settings):
     study = Study.objects.get()
     assert study.indication == "Fever." and study.patient.sex == "F"
     assert sorted(study.images.values_list("view_position", flat=True)) == ["LATERAL", "PA"]
-    shown = np.asarray(PILImage.open(settings.MEDIA_ROOT / study.images.first().display_file))
+    shown = np.asarray(PILImage.open(image_display_png(study.images.first())))
     assert shown.shape == (32, 24)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gaze_capture.formats import write_bids_physio
-from readingroom.curation.exports.common import copy_media, output_folder, version_items
+from readingroom.curation.exports.common import copy_display, output_folder, version_items
 from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.analysis import screen_geometry, session_gaze
 from readingroom.reading.models import ReadingSession
@@ -87,7 +87,7 @@ def session_write_bids(*, session: ReadingSession, folder: Path, subject: str, s
     }
     for image in Image.objects.filter(pk__in=set(gaze.view_image_ids)):
         if not (stimuli / "images" / f"{image.pk}.png").exists():
-            copy_media(image.display_file, stimuli / "images" / f"{image.pk}.png")
+            copy_display(image, stimuli / "images" / f"{image.pk}.png")
     sidecar_events = _write_json(folder / f"{stem}_events.json", {"StimulusPresentation": presentation})
     physio = folder / f"{stem}_recording-eye1_physio.tsv.gz"
     rate = s.sampling_rate_hz

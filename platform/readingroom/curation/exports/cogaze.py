@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from readingroom.curation.exports.common import (
-    copy_media,
+    copy_display,
     item_prior,
     output_folder,
     sentences,
@@ -34,7 +34,7 @@ def version_export_cogaze(*, version: DatasetVersion, root: Path | str) -> Path:
     for item, image in version_items(version):
         image_id = f"I{image.pk}"
         rel = f"images/{image_id}.png"
-        copy_media(image.display_file, root / rel)
+        copy_display(image, root / rel)
         findings = (item.get("findings") or item.get("impression") or "").strip()
         prior = item_prior(item, image)
         if prior is not None:

@@ -13,6 +13,7 @@ from readingroom.core.exceptions import Conflict, InvalidInput
 from readingroom.core.files import media_path
 from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.models import GazeAnalysis
+from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.models import Image
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
@@ -41,6 +42,12 @@ def version_items(version: DatasetVersion) -> Iterator[tuple[dict, Image]]:
 def copy_media(relative: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(media_path(relative), dest)
+
+
+def copy_display(image: Image, dest: Path) -> None:
+    """Copy the image's display PNG (encoded first where it was not yet)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(image_display_png(image), dest)
 
 
 def item_prior(item: dict, image: Image) -> tuple[int, np.ndarray] | None:

@@ -21,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from readingroom.curation.exports.common import copy_media, media_path, output_folder, version_items
+from readingroom.curation.exports.common import (
+    copy_display,
+    copy_media,
+    media_path,
+    output_folder,
+    version_items,
+)
 from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.analysis import session_gaze
 from readingroom.gaze.models import Fixation, GazeAnalysis
@@ -62,7 +68,7 @@ def version_export_native(*, version: DatasetVersion, root: Path | str) -> Path:
     for item, image in version_items(version):
         iid, sid = image.pk, item["study_id"]
         files = {"image": f"images/{iid}.png", "pixels": f"pixels/{iid}.npy", "dicom": ""}
-        copy_media(image.display_file, root / files["image"])
+        copy_display(image, root / files["image"])
         stored = np.fromfile(media_path(image.pixels_file), dtype="<u2").reshape(image.rows, image.columns)
         (root / "pixels").mkdir(exist_ok=True)
         np.save(root / files["pixels"], stored)

@@ -37,7 +37,7 @@ import numpy as np
 
 import gaze_capture as gc
 from gaze_capture.formats import write_reflacx_fixations, write_reflacx_gaze, write_reflacx_transcription
-from readingroom.curation.exports.common import copy_media, output_folder, version_items
+from readingroom.curation.exports.common import copy_display, copy_media, output_folder, version_items
 from readingroom.curation.exports.gaze_files import session_fixations, view_index_at
 from readingroom.curation.exports.transcripts import session_words
 from readingroom.curation.models import DatasetVersion
@@ -181,8 +181,10 @@ def version_export_reflacx(*, version: DatasetVersion, root: Path | str) -> list
         if written is None:
             continue
         image_file = f"images/{image.pk}.dcm" if image.dicom_file else f"images/{image.pk}.png"
-        if not (root / image_file).exists():
-            copy_media(image.dicom_file or image.display_file, root / image_file)
+        if not (root / image_file).exists() and image.dicom_file:
+            copy_media(image.dicom_file, root / image_file)
+        elif not (root / image_file).exists():
+            copy_display(image, root / image_file)
         labels = written["labels"] or item["labels"]
         dicom_id = image.dataset_image_id.removeprefix("mimic:") or image.sop_uid
         rows.append({

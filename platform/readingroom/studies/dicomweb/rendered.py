@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from PIL import Image as PILImage
 
-from readingroom.core.exceptions import InvalidInput, NotFound
-from readingroom.core.files import media_path
+from readingroom.core.exceptions import InvalidInput
+from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.dicomweb.negotiation import MediaRange, Offer, choose
 from readingroom.studies.models import Image
 
@@ -44,9 +44,7 @@ def negotiate_rendered(ranges: list[MediaRange]) -> Offer:
 
 def rendered_bytes(image: Image, offer: Offer, *, quality: int) -> bytes:
     """The display rendering of ``image`` encoded as ``offer`` asks."""
-    path = media_path(image.display_file)
-    if not image.display_file or not path.is_file():
-        raise NotFound(f"the display rendering of instance {image.sop_uid} is missing")
+    path = image_display_png(image)
     if offer == PNG:
         return path.read_bytes()
     out = io.BytesIO()
