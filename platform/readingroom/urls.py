@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from readingroom import spa
 from readingroom.core import views as core_views
@@ -59,7 +59,7 @@ api = [
     path(f"dicomweb/{_INSTANCE}/frames/<str:frames>", dicomweb.WadoFramesView.as_view()),
     path(f"dicomweb/{_INSTANCE}/rendered", dicomweb.WadoRenderedView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema")),  # no inline script (CSP)
 ]
 
 urlpatterns = [

@@ -7,10 +7,13 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from readingroom.core import throttle
 
 
 class UserOutput(serializers.Serializer):
@@ -39,15 +42,27 @@ class CsrfView(APIView):
 
 
 class LoginView(APIView):
+    """Log in with a user name and password.
+
+    Needs the CSRF token like every other unsafe request (DRF checks it only for logged-in users, so a
+    cross-site form could otherwise log a victim's browser into the attacker's account), and is limited
+    per account and per client address (:mod:`readingroom.core.throttle`).
+    """
+
     permission_classes = [AllowAny]
 
-    @extend_schema(request=LoginInput, responses=UserOutput)
+    @extend_schema(request=LoginInput, responses={200: UserOutput, 429: None})
     def post(self, request: Request) -> Response:
+        SessionAuthentication().enforce_csrf(request)
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
+        username, address = data.validated_data["username"], request.META.get("REMOTE_ADDR", "")
+        throttle.login_allowed_check(username=username, address=address)
         user = authenticate(request, **data.validated_data)
         if user is None:
+            throttle.login_failure_record(username=username, address=address)
             return Response({"detail": "wrong username or password"}, status=status.HTTP_400_BAD_REQUEST)
+        throttle.login_success_record(username=username)
         login(request, user)
         return Response(_user_payload(user))
 
