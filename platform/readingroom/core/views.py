@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from readingroom.core import throttle
+from readingroom.core.services import audit_record
 
 
 class UserOutput(serializers.Serializer):
@@ -61,15 +62,19 @@ class LoginView(APIView):
         user = authenticate(request, **data.validated_data)
         if user is None:
             throttle.login_failure_record(username=username, address=address)
+            audit_record(actor=None, action="auth.login_failed", detail={"username": username[:150],
+                                                                         "address": address})  # fmt: skip
             return Response({"detail": "wrong username or password"}, status=status.HTTP_400_BAD_REQUEST)
         throttle.login_success_record(username=username)
         login(request, user)
+        audit_record(actor=user, action="auth.login", detail={"address": address})
         return Response(_user_payload(user))
 
 
 class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
+        audit_record(actor=request.user, action="auth.logout")
         logout(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
