@@ -167,3 +167,19 @@ def test_the_api_never_shows_source_file_names(tmp_path, roots):
     assert "not a DICOM file" in shown["errors"][0]["error"]
     again = client.get(f"/api/imports/{created.json()['id']}/").json()
     assert again["errors"] == shown["errors"]  # pseudonyms are stable
+
+
+def test_the_admin_can_neither_start_nor_edit_jobs_and_shows_pseudonyms(tmp_path, client):
+    admin_user = user_create(username="root", password="root-pass-123", roles=["admin"], is_superuser=True)
+    client.force_login(admin_user)
+    (tmp_path / "Doe_Jane.dcm").write_bytes(b"not a dicom")
+    job = import_job_create(sources=[str(tmp_path / "Doe_Jane.dcm")], enqueue=False)
+    job = import_job_run(job_id=job.pk, workers=1)
+    assert job.failed == 1
+    assert client.get("/admin/studies/importjob/add/").status_code == 403
+    page = client.get(f"/admin/studies/importjob/{job.pk}/change/")
+    assert page.status_code == 200 and "file-" in page.content.decode()
+    assert "Doe" not in page.content.decode()
+    client.post(f"/admin/studies/importjob/{job.pk}/change/", {"sources": '["/etc"]', "options": "{}"})
+    job.refresh_from_db()
+    assert job.sources == [str(tmp_path / "Doe_Jane.dcm")]
