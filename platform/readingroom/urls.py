@@ -18,6 +18,7 @@ api = [
     path("auth/login/", core_views.LoginView.as_view()),
     path("auth/logout/", core_views.LogoutView.as_view()),
     path("auth/me/", core_views.MeView.as_view()),
+    path("audit/", core_views.AuditLogView.as_view()),
     path("worklist/", reading_views.WorklistView.as_view()),
     path("assignments/<int:assignment_id>/start/", reading_views.SessionStartView.as_view()),
     path("sessions/<int:session_id>/report/", reading_views.ReportView.as_view()),

@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from readingroom.core import throttle
+from readingroom.core.permissions import require_role
+from readingroom.core.selectors import audit_events
 from readingroom.core.services import audit_record
 
 
@@ -83,3 +85,29 @@ class MeView(APIView):
     @extend_schema(responses=UserOutput)
     def get(self, request: Request) -> Response:
         return Response(_user_payload(request.user))
+
+
+class AuditEventOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    action = serializers.CharField()
+    target = serializers.CharField()
+    detail = serializers.DictField()
+
+
+class AuditQuery(serializers.Serializer):
+    actor = serializers.CharField(required=False, default="", max_length=150)
+    action = serializers.CharField(required=False, default="", max_length=64)
+    target = serializers.CharField(required=False, default="", max_length=128)
+    limit = serializers.IntegerField(required=False, default=200, min_value=1, max_value=1000)
+
+
+class AuditLogView(APIView):
+    """The audit log, newest first (administrators only)."""
+
+    @extend_schema(parameters=[AuditQuery], responses=AuditEventOutput(many=True))
+    def get(self, request: Request) -> Response:
+        require_role(request, "admin")
+        query = AuditQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(AuditEventOutput(audit_events(**query.validated_data), many=True).data)

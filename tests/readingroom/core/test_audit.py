@@ -107,3 +107,19 @@ def test_logins_and_failed_logins_are_recorded(reader):
         "reader",
     )
     assert (ok.action, ok.actor_name, ok.detail["address"]) == ("auth.login", "reader", address)
+
+
+def test_administrators_read_the_log_filtered(reader, image):
+    audit_record(actor=reader, action="image.view", target=f"image:{image.pk}")
+    audit_record(actor=reader, action="image.download", target=f"image:{image.pk}")
+    audit_record(actor=None, action="auth.login_failed", detail={"username": "x"})
+    admin_user = user_create(username="boss", password="boss-pass-123", roles=["admin"])
+    client = _client(admin_user)
+    rows = client.get("/api/audit/", {"actor": "reader", "action": "image."}).json()
+    assert [(r["actor"], r["action"], r["target"]) for r in rows] == [
+        ("reader", "image.download", f"image:{image.pk}"),
+        ("reader", "image.view", f"image:{image.pk}"),
+    ]
+    assert len(client.get("/api/audit/", {"limit": 1}).json()) == 1
+    assert client.get("/api/audit/", {"limit": 0}).status_code == 400
+    assert _client(reader).get("/api/audit/").status_code == 403

@@ -33,6 +33,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("auth/login/", "post"): EVERYONE,
     ("auth/logout/", "post"): SIGNED_IN,
     ("auth/me/", "get"): SIGNED_IN,
+    ("audit/", "get"): {"admin"},
     ("worklist/", "get"): SIGNED_IN,
     ("assignments/<int:assignment_id>/start/", "post"): OWNER,
     ("sessions/<int:session_id>/report/", "post"): OWNER,
