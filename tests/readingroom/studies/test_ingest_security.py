@@ -183,3 +183,15 @@ def test_the_admin_can_neither_start_nor_edit_jobs_and_shows_pseudonyms(tmp_path
     client.post(f"/admin/studies/importjob/{job.pk}/change/", {"sources": '["/etc"]', "options": "{}"})
     job.refresh_from_db()
     assert job.sources == [str(tmp_path / "Doe_Jane.dcm")]
+
+
+def test_a_layout_whose_metadata_is_not_utf8_is_an_error_naming_the_csv(tmp_path):
+    root = tmp_path / "mimic"
+    root.mkdir()
+    (root / "mimic-cxr-2.0.0-metadata.csv").write_bytes(
+        "dicom_id,subject_id,study_id,ViewPosition\nd1,10000001,50000001,PA\xe9\n".encode("latin-1")
+    )
+    job = import_job_create(sources=[str(root)], options={"layout": "mimic-cxr-jpg"}, enqueue=False)
+    job = import_job_run(job_id=job.pk, workers=1)
+    assert job.status == ImportJob.Status.DONE and job.failed == 1
+    assert "mimic-cxr-2.0.0-metadata.csv: not UTF-8 text" in _errors(job)
