@@ -195,3 +195,21 @@ def test_a_layout_whose_metadata_is_not_utf8_is_an_error_naming_the_csv(tmp_path
     job = import_job_run(job_id=job.pk, workers=1)
     assert job.status == ImportJob.Status.DONE and job.failed == 1
     assert "mimic-cxr-2.0.0-metadata.csv: not UTF-8 text" in _errors(job)
+
+
+def test_a_zip_member_whose_compressed_data_is_damaged_is_that_members_error(tmp_path):
+    archive = tmp_path / "damaged.zip"
+    good = write_dicom(tmp_path / "g.dcm", seed=8).read_bytes()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bad.dcm", bytes(range(256)) * 64)
+        zf.writestr("good.dcm", good)
+    with zipfile.ZipFile(archive) as zf:
+        info = zf.getinfo("bad.dcm")
+    data = bytearray(archive.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 2 : start + 8] = b"\xff" * 6  # inside the deflate stream: zlib refuses it
+    archive.write_bytes(bytes(data))
+    job = import_job_create(sources=[str(archive)], enqueue=False)
+    job = import_job_run(job_id=job.pk, workers=1)
+    assert job.status == ImportJob.Status.DONE and (job.imported, job.failed) == (1, 1)
+    assert "bad.dcm: cannot extract" in _errors(job)
