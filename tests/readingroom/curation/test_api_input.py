@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from readingroom.core.services import user_create
 from readingroom.curation.models import Cohort, DatasetVersion
+from readingroom.curation.selectors import cohort_filters_clean
+from readingroom.curation.serializers import CohortInput
 from readingroom.curation.services import dataset_create
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,26 @@ def test_readers_may_not_change_labels_or_reports(reader, image):
     from readingroom.curation.models import LabelEdit, StudyReport
 
     assert not LabelEdit.objects.exists() and not StudyReport.objects.exists()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(
+    ["view_positions", "modalities", "sexes", "labels", "reading_status", "has_gaze", "x"]
+)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(filters=_JSON | st.dictionaries(_KEYS, _JSON | st.dictionaries(st.sampled_from(["Cardiomegaly", "Edema"]),
+                                                                      _JSON), max_size=4))  # fmt: skip
+def test_any_json_as_cohort_filters_is_cleaned_or_refused_by_field(filters):
+    data = CohortInput(data={"name": "c", "filters": filters})
+    if data.is_valid():
+        assert cohort_filters_clean(data.validated_data["filters"]) == data.validated_data["filters"]
+    else:
+        assert set(data.errors) == {"filters"}
