@@ -174,3 +174,23 @@ def test_uid_remapping_needs_the_installation_salt(settings):
     assert first != second, "the remapped UID must depend on the installation's salt"
     assert generate_uid(entropy_srcs=[source]) not in {first, second}, "recomputable from the source UID"
     assert remap_uid(source) == second  # deterministic within one installation
+
+
+@pytest.mark.django_db
+def test_files_stored_under_an_older_profile_are_de_identified_again(tmp_path, settings):
+    from django.core.management import call_command
+
+    image = image_import_dicom(path=write_dicom(tmp_path / "s.dcm", StudyDate="20200101")).image
+    stored_path = settings.MEDIA_ROOT / image.dicom_file
+    before = pydicom.dcmread(stored_path)
+    before.ClinicalTrialSponsorName = SECRET  # as an older, partial table left it
+    before.ReasonForTheRequestedProcedure = f"Doe^{SECRET}"
+    before.save_as(stored_path)
+    call_command("redeidentify_stored")
+    after = pydicom.dcmread(stored_path)
+    assert SECRET.encode() not in stored_path.read_bytes()
+    for keyword in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "StudyDate", "PatientID"):
+        assert after[keyword].value == before[keyword].value, keyword
+    assert (
+        after.SOPInstanceUID == image.sop_uid and after.file_meta.MediaStorageSOPInstanceUID == image.sop_uid
+    )
