@@ -122,3 +122,15 @@ def test_debug_pages_hide_connection_urls_and_passwords(settings):
         page = technical_500_response(request, *sys.exc_info()).content.decode()
     assert "DATABASE_URL" in page and "SOME_OTHER_ENDPOINT" in page  # the page lists them, masked
     assert "pass-" + mark not in page
+
+
+def test_an_administrator_can_lift_a_lockout(account, settings):
+    from django.core.management import call_command
+
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 2
+    client = APIClient()
+    for _ in range(2):
+        _login(client, "limited", "wrong")
+    assert _login(client, "limited", "limited-pass-123").status_code == 429
+    call_command("unlock_login", "--user", "limited")
+    assert _login(client, "limited", "limited-pass-123").status_code == 200
