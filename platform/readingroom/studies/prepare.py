@@ -188,6 +188,14 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
         raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
     except Exception as exc:  # truncated or malformed element streams raise many types
         raise InvalidInput(f"{path}: corrupt DICOM file ({type(exc).__name__}: {exc})") from exc
+    try:
+        return _prepare_dataset(ds, path=path, digest=digest)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # pydicom converts values when they are read: a malformed one (a NUL in a number) raises here
+        raise InvalidInput(f"{path}: malformed DICOM attribute value ({type(exc).__name__}: {exc})") from exc
+
+
+def _prepare_dataset(ds: pydicom.Dataset, *, path: Path | str, digest: str) -> PreparedImage:
     modality = str(ds.get("Modality", ""))
     if modality in NON_IMAGE_MODALITIES:
         raise InvalidInput(f"{path}: modality {modality} is not an image")
@@ -203,14 +211,14 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
         "SOPInstanceUID": str(ds.SOPInstanceUID),
         "AccessionNumber": str(ds.get("AccessionNumber", "")),
     }
-    sex = SEXES.get(
-        str(ds.get("PatientSex", "")).strip().upper(), ""
-    )  # a value DICOM does not define: unknown
+    # a sex DICOM does not define is unknown
+    sex = SEXES.get(str(ds.get("PatientSex", "")).strip().upper(), "")
     view_position = str(ds.get("ViewPosition", "")).upper()
     key = patient_key(source_ids["PatientID"] or f"unknown:{ds.StudyInstanceUID}")
     decoded = decode_radiograph(ds, source=str(path))
     dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
-    files = write_derivatives(decoded, digest, dicom=dicom_bytes(ds))
+    deidentified = dicom_bytes(ds)  # before any file is written: a value that cannot be written fails here
+    files = write_derivatives(decoded, digest, dicom=deidentified)
     return PreparedImage(
         source=str(path),
         digest=digest,

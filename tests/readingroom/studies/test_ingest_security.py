@@ -213,3 +213,16 @@ def test_a_zip_member_whose_compressed_data_is_damaged_is_that_members_error(tmp
     job = import_job_run(job_id=job.pk, workers=1)
     assert job.status == ImportJob.Status.DONE and (job.imported, job.failed) == (1, 1)
     assert "bad.dcm: cannot extract" in _errors(job)
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR:UserWarning")  # pydicom reads odd values, warns
+def test_a_malformed_number_in_a_dicom_is_that_files_invalid_input(tmp_path, settings):
+    from readingroom.studies.prepare import image_prepare
+
+    path = write_dicom(tmp_path / "nul.dcm", window=(2048.0, 4096.0))
+    raw = path.read_bytes()
+    at = raw.index(b"2048")
+    path.write_bytes(raw[:at] + b"\0" + raw[at + 1 :])  # Window Center "\0048"
+    with pytest.raises(InvalidInput, match=r"nul.dcm: malformed DICOM attribute value \(ValueError"):
+        image_prepare(path=path)
+    assert not (settings.MEDIA_ROOT / "images").exists()  # nothing written
