@@ -244,3 +244,54 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# --- security hardening (issue 8; see SECURITY.md) -----------------------------------------------------
+# Kept in one block: production refusals, HTTPS and security headers, debug pages without credentials,
+# the cache behind the login limits, and Swagger UI served from our own static files.
+if PRODUCTION and any(host.strip() == "*" for host in ALLOWED_HOSTS):
+    raise SettingError("PRODUCTION=true refuses ALLOWED_HOSTS='*' (name the host names the server answers)")
+# Debug pages (DEBUG=true outside production) hide connection URLs and any password inside a URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "readingroom.core.security.SecretScrubbingFilter"
+DEFAULT_EXCEPTION_REPORTER = "readingroom.core.security.ScrubbingExceptionReporter"
+# HTTPS: production redirects http to https and sends HSTS. Behind a TLS-terminating proxy, name the header
+# it sets, e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https (only if the proxy always sets it).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER")
+if _proxy_header and "=" not in _proxy_header:
+    raise SettingError(
+        f"SECURE_PROXY_SSL_HEADER={_proxy_header!r}: write HEADER=value, e.g. HTTP_X_FORWARDED_PROTO=https"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header.split("=", 1)) if _proxy_header else None
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# The frontend's bundles, Swagger UI and the admin load scripts only from this origin; styles may be inline
+# (set by the viewer's libraries); images may be data: or blob: URLs (rendered frames, heatmaps).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "readingroom.core.security.SecurityHeadersMiddleware")  # fmt: skip
+# Static files are for this site only (WhiteNoise's default sends Access-Control-Allow-Origin: *).
+WHITENOISE_ALLOW_ALL_ORIGINS = False
+# Swagger UI from the pinned drf-spectacular-sidecar package, never from a CDN.
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update(
+    SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR", REDOC_DIST="SIDECAR"
+)
+# The cache holds the login limits: shared by every server process through Redis where there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": "readingroom"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "readingroom"}
+}  # fmt: skip
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
+LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 900)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900)

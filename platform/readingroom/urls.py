@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from readingroom import spa
 from readingroom.core import views as core_views
@@ -16,6 +16,7 @@ api = [
     path("auth/login/", core_views.LoginView.as_view()),
     path("auth/logout/", core_views.LogoutView.as_view()),
     path("auth/me/", core_views.MeView.as_view()),
+    path("audit/", core_views.AuditLogView.as_view()),
     path("worklist/", reading_views.WorklistView.as_view()),
     path("assignments/<int:assignment_id>/start/", reading_views.SessionStartView.as_view()),
     path("sessions/<int:session_id>/report/", reading_views.ReportView.as_view()),
@@ -48,7 +49,7 @@ api = [
     path("studies/<int:study_id>/report/", curation_views.StudyReportView.as_view()),
     *dicomweb_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema")),  # no inline script (CSP)
 ]
 
 urlpatterns = [

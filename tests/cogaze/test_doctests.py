@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
 
+from tests.doctest_runner import REPO_ROOT, modules_with_examples, run_doctests
 
-@pytest.mark.parametrize(
-    "name", ["cogaze.labels", "cogaze.losses", "cogaze.config", "cogaze.evaluate.metrics"]
-)
+MODULES = ["cogaze.config", "cogaze.evaluate.metrics", "cogaze.labels", "cogaze.losses"]
+
+
+@pytest.mark.parametrize("name", MODULES)
 def test_doctests(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0
+    run_doctests(name)
+
+
+def test_every_cogaze_module_with_examples_is_listed():
+    assert modules_with_examples(REPO_ROOT / "cogaze", "cogaze") == sorted(MODULES)

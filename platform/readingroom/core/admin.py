@@ -12,6 +12,18 @@ class ReadingRoomUserAdmin(UserAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "target")
+    """The audit log, read-only: events are appended by the platform, never added, changed or deleted here."""
+
+    list_display = ("at", "actor_name", "action", "target")
     list_filter = ("action",)
-    readonly_fields = ("at", "actor", "action", "target", "detail")
+    search_fields = ("actor_name", "action", "target")
+    readonly_fields = ("at", "actor", "actor_name", "action", "target", "detail")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -23,3 +23,13 @@ class Conflict(ReadingRoomError):
     """The object is in a state that does not allow the action (e.g. a report already submitted)."""
 
     status_code = 409
+
+
+class TooManyRequests(ReadingRoomError):
+    """Too many attempts (e.g. failed logins); ``retry_after_s`` says when to try again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

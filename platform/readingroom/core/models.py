@@ -24,17 +24,52 @@ class User(AbstractUser):
         return self.is_superuser or role in self.roles
 
 
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events can be added and read, never updated or deleted in bulk."""
+
+    def update(self, **kwargs):
+        if kwargs == {"actor": None}:  # a user removed (on_delete=SET_NULL): actor_name keeps who it was
+            return super().update(**kwargs)
+        raise AppendOnlyError("the audit log is append-only: events are never updated")
+
+    def delete(self):
+        raise AppendOnlyError("the audit log is append-only: events are never deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("the audit log is append-only: events are never updated")
+
+
 class AuditEvent(models.Model):
-    """One thing a user (or the system) did, kept for the study record. Never updated."""
+    """One thing a user (or the system) did: who viewed, changed, downloaded or exported what.
+
+    Append-only: saving an existing event, deleting one, and the queryset's ``update``, ``delete`` and
+    ``bulk_update`` raise :class:`AppendOnlyError`. ``actor_name`` keeps the user name at the time, so the
+    record still says who after the user is removed (the link to the user is then emptied).
+    """
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    action = models.CharField(max_length=64)
+    actor_name = models.CharField(max_length=150, blank=True, help_text="the actor's user name at the time")
+    action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=128, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("the audit log is append-only: events are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the audit log is append-only: events are never deleted")
+
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.target}"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.target}"

@@ -9,9 +9,15 @@ from readingroom.core.models import AuditEvent, User
 
 def audit_record(
     *, actor: User | None, action: str, target: str = "", detail: dict[str, Any] | None = None
-) -> None:
-    """Append one event to the audit log."""
-    AuditEvent.objects.create(actor=actor, action=action, target=target, detail=detail or {})
+) -> AuditEvent:
+    """Append one event to the audit log (``actor`` None or anonymous: the system or an unknown user).
+
+    Actions are ``<what>.<verb>`` (``image.view``, ``image.download``, ``study.labels.set``,
+    ``dataset_version.export``, ``auth.login``, ...); ``target`` is ``<kind>:<id>``.
+    """
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(actor=user, actor_name=user.get_username() if user else "",
+                                     action=action, target=target[:128], detail=detail or {})  # fmt: skip
 
 
 def user_create(*, username: str, password: str, roles: list[str], is_superuser: bool = False) -> User:

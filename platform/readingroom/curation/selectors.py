@@ -24,6 +24,8 @@ def cohort_filters_clean(filters: dict[str, Any] | None) -> dict[str, Any]:
     case), ``labels`` (observation -> list of states, e.g. ``{"Cardiomegaly": ["present", "uncertain"]}``),
     ``reading_status`` (``any``/``read``/``unread``), ``has_gaze`` (bool).
     """
+    if filters is not None and not isinstance(filters, dict):
+        raise InvalidInput("filters: must be an object mapping filter keys to their values")
     filters = dict(filters or {})
     unknown = set(filters) - {*_LIST_FILTERS, "labels", "reading_status", "has_gaze"}
     if unknown:
@@ -32,8 +34,8 @@ def cohort_filters_clean(filters: dict[str, Any] | None) -> dict[str, Any]:
     for key in _LIST_FILTERS:
         if key in filters:
             values = filters[key]
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise InvalidInput(f"filters.{key}: must be a list of strings")
+            if not isinstance(values, list) or not all(isinstance(v, str) and "\0" not in v for v in values):
+                raise InvalidInput(f"filters.{key}: must be a list of strings (without NUL characters)")
             clean[key] = sorted({v.upper() for v in values})
     if "labels" in filters:
         labels = filters["labels"]
@@ -42,11 +44,13 @@ def cohort_filters_clean(filters: dict[str, Any] | None) -> dict[str, Any]:
         for obs, states in labels.items():
             if obs not in OBSERVATIONS:
                 raise InvalidInput(f"filters.labels: unknown observation {obs!r}")
-            if not isinstance(states, list) or not set(states) <= set(LABEL_VALUES):
+            if not isinstance(states, list) or not all(
+                isinstance(x, str) and x in LABEL_VALUES for x in states
+            ):
                 raise InvalidInput(f"filters.labels.{obs}: states must be a list of {list(LABEL_VALUES)}")
         clean["labels"] = {obs: sorted(states) for obs, states in sorted(labels.items())}
     status = filters.get("reading_status", "any")
-    if status not in READING_STATUSES:
+    if not isinstance(status, str) or status not in READING_STATUSES:
         raise InvalidInput(f"filters.reading_status: must be one of {list(READING_STATUSES)}")
     if status != "any":
         clean["reading_status"] = status

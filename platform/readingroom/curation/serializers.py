@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from readingroom.core.exceptions import InvalidInput
 from readingroom.curation.models import Cohort, Dataset, DatasetVersion, LabelEdit
+from readingroom.curation.selectors import cohort_filters_clean
+
+# A dataset version's seed is stored as a signed 64-bit integer.
+SEED_RANGE = (-(2**63), 2**63 - 1)
 
 
 class CohortInput(serializers.Serializer):
     name = serializers.CharField(max_length=128)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     filters = serializers.JSONField(required=False, default=dict, help_text="see the cohort filter keys")
+
+    def validate_filters(self, value: object) -> dict:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("must be an object mapping filter keys to their values")
+        try:
+            return cohort_filters_clean(value)
+        except InvalidInput as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class CohortOutput(serializers.ModelSerializer):
@@ -56,7 +69,9 @@ class DatasetOutput(serializers.ModelSerializer):
 
 
 class FreezeInput(serializers.Serializer):
-    seed = serializers.IntegerField(required=False, default=0)
+    seed = serializers.IntegerField(
+        required=False, default=0, min_value=SEED_RANGE[0], max_value=SEED_RANGE[1]
+    )
     split_fractions = serializers.DictField(child=serializers.FloatField(), required=False, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 

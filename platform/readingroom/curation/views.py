@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from readingroom.core.exceptions import NotFound
 from readingroom.core.permissions import require_role
+from readingroom.core.services import audit_record
 from readingroom.curation import selectors, services
 from readingroom.curation.models import Cohort, Dataset, DatasetVersion, LabelEdit
 from readingroom.curation.serializers import (
@@ -53,6 +54,7 @@ class CohortListView(APIView):
     def post(self, request: Request) -> Response:
         require_role(request, *_CURATORS)
         cohort = services.cohort_create(**_valid(CohortInput, request), user=request.user)
+        audit_record(actor=request.user, action="cohort.create", target=f"cohort:{cohort.pk}")
         return Response(CohortOutput(cohort).data, status=201)
 
 
@@ -77,6 +79,7 @@ class DatasetListView(APIView):
         cohort = _get(Cohort, data["cohort"], "cohort") if data["cohort"] is not None else None
         dataset = services.dataset_create(name=data["name"], description=data["description"], cohort=cohort,
                                           user=request.user)  # fmt: skip
+        audit_record(actor=request.user, action="dataset.create", target=f"dataset:{dataset.pk}")
         return Response(DatasetOutput(dataset).data, status=201)
 
 
@@ -87,6 +90,9 @@ class DatasetFreezeView(APIView):
         data = _valid(FreezeInput, request)
         version = services.dataset_version_freeze(dataset=_get(Dataset, dataset_id, "dataset"), user=request.user,
                                                   **data)  # fmt: skip
+        audit_record(
+            actor=request.user, action="dataset_version.freeze", target=f"dataset_version:{version.pk}"
+        )
         return Response(DatasetVersionOutput(version).data, status=201)
 
 
@@ -94,7 +100,11 @@ class DatasetVersionView(APIView):
     @extend_schema(responses=DatasetVersionOutput)
     def get(self, request: Request, version_id: int) -> Response:
         require_role(request, *_CURATORS)
-        return Response(DatasetVersionOutput(_get(DatasetVersion, version_id, "dataset version")).data)
+        version = _get(DatasetVersion, version_id, "dataset version")
+        audit_record(
+            actor=request.user, action="dataset_version.view", target=f"dataset_version:{version.pk}"
+        )
+        return Response(DatasetVersionOutput(version).data)
 
 
 class DatasetVersionExportView(APIView):
@@ -102,7 +112,10 @@ class DatasetVersionExportView(APIView):
     def post(self, request: Request, version_id: int) -> Response:
         require_role(request, *_CURATORS)
         version = _get(DatasetVersion, version_id, "dataset version")
-        folder = services.version_export_queue(version=version, format=_valid(ExportInput, request)["format"])
+        export_format = _valid(ExportInput, request)["format"]
+        folder = services.version_export_queue(version=version, format=export_format)
+        audit_record(actor=request.user, action="dataset_version.export", target=f"dataset_version:{version.pk}",
+                     detail={"format": export_format, "folder": folder})  # fmt: skip
         return Response({"status": "queued", "folder": folder}, status=202)
 
 
@@ -125,6 +138,8 @@ class StudyLabelsView(APIView):
         data = _valid(LabelsInput, request)
         services.study_labels_set(study=study, labels=data["labels"], source="curator", user=request.user,
                                   reason=data["reason"])  # fmt: skip
+        audit_record(actor=request.user, action="study.labels.set", target=f"study:{study.pk}",
+                     detail={"labels": data["labels"]})  # fmt: skip
         return Response(_labels_out(study))
 
 
@@ -134,4 +149,5 @@ class StudyReportView(APIView):
         require_role(request, *_CURATORS)
         study = _get(Study, study_id, "study")
         services.study_report_set(study=study, text=_valid(StudyReportInput, request)["text"])
+        audit_record(actor=request.user, action="study.report.set", target=f"study:{study.pk}")
         return Response(_labels_out(study))

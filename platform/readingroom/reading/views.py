@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from readingroom.core.files import media_response
+from readingroom.core.services import audit_record
 from readingroom.gaze.models import GazeAnalysis
 from readingroom.modeling.models import Prediction
 from readingroom.reading import selectors, services
@@ -64,6 +65,7 @@ class ResultsView(APIView):
     @extend_schema(responses=ResultsOutput)
     def get(self, request: Request, session_id: int) -> Response:
         session = selectors.session_for_reader(session_id=session_id, reader=request.user)
+        audit_record(actor=request.user, action="session.results.view", target=f"session:{session.pk}")
         return Response(session_results(session=session))
 
 
@@ -76,6 +78,7 @@ class HeatmapView(APIView):
     def get(self, request: Request, session_id: int) -> FileResponse:
         session = selectors.session_for_reader(session_id=session_id, reader=request.user)
         analysis = GazeAnalysis.objects.filter(session=session).first()
+        audit_record(actor=request.user, action="session.heatmap.download", target=f"session:{session.pk}")
         return _media_file(analysis.heatmap_file if analysis else "", "image/png")
 
 
@@ -84,4 +87,5 @@ class AttentionView(APIView):
     def get(self, request: Request, session_id: int) -> FileResponse:
         session = selectors.session_for_reader(session_id=session_id, reader=request.user)
         prediction = Prediction.objects.filter(session=session).first()
+        audit_record(actor=request.user, action="session.attention.download", target=f"session:{session.pk}")
         return _media_file(prediction.attention_file if prediction else "", "image/png")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -66,7 +67,7 @@ def zip_members(archive: Path, dest: Path, *, max_member_bytes: int, max_ratio: 
                             too_big = True
                             break
                         out.write(chunk)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError, zlib.error) as exc:
                 target.unlink(missing_ok=True)
                 yield Member(key=key, path=None, error=f"{key}: cannot extract: {exc}")
                 continue

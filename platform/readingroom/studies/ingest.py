@@ -14,6 +14,7 @@ Metadata CSVs: a generic CSV has a ``file`` column (relative to the CSV) and opt
 from __future__ import annotations
 
 import csv
+import io
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -37,8 +38,34 @@ HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
 
 
+def _csv_text(csv_path: Path) -> str:
+    """The CSV's text; :class:`InvalidInput` naming the file where it is not UTF-8 or holds a NUL."""
+    raw = csv_path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{csv_path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from exc
+    if "\0" in text:
+        raise InvalidInput(f"{csv_path}: holds a NUL character; not a text CSV")
+    return text
+
+
 def _csv_items(csv_path: Path) -> Iterator[IngestItem]:
-    with csv_path.open(newline="", encoding="utf-8-sig") as fh:
+    try:
+        text = _csv_text(csv_path)
+    except InvalidInput as exc:
+        yield IngestItem(key=str(csv_path), path=None, error=str(exc))
+        return
+    try:
+        yield from _csv_rows(csv_path, text)
+    except csv.Error as exc:
+        yield IngestItem(key=str(csv_path), path=None, error=f"{csv_path}: malformed CSV ({exc})")
+
+
+def _csv_rows(csv_path: Path, text: str) -> Iterator[IngestItem]:
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         columns = set(reader.fieldnames or [])
         if set(HANNOVER_COLUMNS) <= columns:
@@ -66,11 +93,38 @@ def _csv_items(csv_path: Path) -> Iterator[IngestItem]:
             yield IngestItem(key=str(csv_path.parent / rel), path=csv_path.parent / rel, metadata=metadata)
 
 
-def ingest_items(sources: list[str], *, scratch: Path, layout: str = "") -> Iterator[IngestItem]:
+def _inside(path: Path, roots: list[Path]) -> bool:
+    """Whether ``path``, with every link and ``..`` resolved, lies in one of ``roots`` (resolved)."""
+    resolved = path.resolve()
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
+def ingest_items(
+    sources: list[str], *, scratch: Path, layout: str = "", allowed_roots: list[str] | None = None
+) -> Iterator[IngestItem]:
     """The items of a job's sources, in order; zip members are extracted under ``scratch``.
 
-    With a ``layout`` (a name in :data:`.layouts.LAYOUTS`), each source is a folder in that layout.
+    With a ``layout`` (a name in :data:`.layouts.LAYOUTS`), each source is a folder in that layout. With
+    ``allowed_roots``, every file found (in a folder, a CSV or a layout) must really lie in one of those
+    folders once links are resolved: a symbolic link pointing outside is that file's error.
     """
+    if allowed_roots is None:
+        yield from _source_items(sources, scratch=scratch, layout=layout, roots=None)
+        return
+    roots = [Path(r).resolve() for r in allowed_roots]
+    for item in _source_items(sources, scratch=scratch, layout=layout, roots=roots):
+        if item.path is not None and not _inside(item.path, [*roots, scratch.resolve()]):
+            item = IngestItem(key=item.key, path=None, error=_outside(item.key))
+        yield item
+
+
+def _outside(key: str) -> str:
+    return f"{key}: refused: it leads outside the folders imports may read (a symbolic link?)"
+
+
+def _source_items(
+    sources: list[str], *, scratch: Path, layout: str, roots: list[Path] | None
+) -> Iterator[IngestItem]:
     for name in sources:
         source = Path(name)
         if layout:
@@ -81,7 +135,11 @@ def ingest_items(sources: list[str], *, scratch: Path, layout: str = "") -> Iter
                     key=str(source), path=None, error=f"{source}: not a folder ({layout} layout)"
                 )
             else:
-                yield from LAYOUTS[layout](source)
+                try:
+                    yield from LAYOUTS[layout](source)
+                except (UnicodeDecodeError, csv.Error) as exc:
+                    yield IngestItem(key=str(source), path=None,
+                                     error=f"{source}: unreadable {layout} metadata (not UTF-8 CSV: {exc})")  # fmt: skip
             continue
         if source.is_dir():
             files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -92,6 +150,9 @@ def ingest_items(sources: list[str], *, scratch: Path, layout: str = "") -> Iter
             continue
         for path in files:
             suffix = path.suffix.lower()
+            if roots is not None and not _inside(path, roots):
+                yield IngestItem(key=str(path), path=None, error=_outside(str(path)))
+                continue
             if suffix == ".csv":
                 yield from _csv_items(path)
             elif suffix == ".zip":
@@ -124,13 +185,15 @@ def import_job_create(
     """
     if not sources:
         raise InvalidInput("sources: give at least one file, folder, zip archive or CSV")
+    options = dict(options or {})
     if allowed_roots is not None:
         roots = [Path(r).resolve() for r in allowed_roots]
         for source in sources:
-            resolved = Path(source).resolve()
-            if not any(resolved == r or r in resolved.parents for r in roots):
+            if not _inside(Path(source), roots):
                 raise InvalidInput(f"sources: {source} is outside the folders imports may read")
-    job = ImportJob.objects.create(sources=[str(s) for s in sources], options=options or {}, created_by=user)
+        # kept with the job: files found while walking a source are checked against them too
+        options["allowed_roots"] = [str(r) for r in roots]
+    job = ImportJob.objects.create(sources=[str(s) for s in sources], options=options, created_by=user)
     if enqueue:
         from readingroom.studies.tasks import run_import_job
 
@@ -197,6 +260,24 @@ def _run_hooks(item: IngestItem, image: Image) -> str:
 def import_job_run(
     *, job_id: int, workers: int | None = None, progress: Callable[[ImportJob, str, str], None] | None = None
 ) -> ImportJob:
+    """Run (or resume) an import job (see :func:`_import_job_run`).
+
+    Whatever stops it, the job ends: an unexpected error marks it ``failed`` with the error as its message
+    (a rerun resumes it), then propagates.
+    """
+    try:
+        return _import_job_run(job_id=job_id, workers=workers, progress=progress)
+    except Exception as exc:
+        message = f"stopped by an unexpected error: {type(exc).__name__}: {exc}"[:2000]
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), message=message
+        )
+        raise
+
+
+def _import_job_run(
+    *, job_id: int, workers: int | None = None, progress: Callable[[ImportJob, str, str], None] | None = None
+) -> ImportJob:
     """Run (or resume) an import job; returns it finished, with counts and per-item errors.
 
     Parameters
@@ -215,7 +296,8 @@ def import_job_run(
     job.status, job.started_at, job.finished_at = ImportJob.Status.RUNNING, timezone.now(), None
     done = set(job.processed_keys)
     with tempfile.TemporaryDirectory(prefix="ingest-") as scratch:
-        found = ingest_items(job.sources, scratch=Path(scratch), layout=job.options.get("layout", ""))
+        found = ingest_items(job.sources, scratch=Path(scratch), layout=job.options.get("layout", ""),
+                             allowed_roots=job.options.get("allowed_roots"))  # fmt: skip
         items = [i for i in found if i.key not in done]
         job.total = len(done) + len(items)
         job.save()

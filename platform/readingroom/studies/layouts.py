@@ -53,12 +53,17 @@ def _rows(path: Path, required: tuple[str, ...]) -> tuple[list[dict], str]:
     """The rows of a CSV, or an error naming the file and its missing columns."""
     if not path.is_file():
         return [], f"{path}: not found"
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = sorted(set(required) - set(reader.fieldnames or []))
-        if missing:
-            return [], f"{path}: missing column(s) {', '.join(missing)}"
-        return list(reader), ""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = sorted(set(required) - set(reader.fieldnames or []))
+            if missing:
+                return [], f"{path}: missing column(s) {', '.join(missing)}"
+            return list(reader), ""
+    except UnicodeDecodeError as exc:
+        return [], f"{path}: not UTF-8 text (offset {exc.start}); save it as UTF-8"
+    except csv.Error as exc:
+        return [], f"{path}: malformed CSV ({exc})"
 
 
 @register_layout("mimic-cxr-jpg")

@@ -32,6 +32,48 @@ NON_IMAGE_MODALITIES = {"SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTIMAGE", "PR", "
 BITMAP_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
+# Values that imported metadata (CSV columns, data set layouts) may give. Sex: DICOM's M/F/O (or the words).
+SEXES = {"": "", "M": "M", "F": "F", "O": "O", "MALE": "M", "FEMALE": "F", "OTHER": "O"}
+# Projection radiography: DICOM's ViewPosition defined terms plus those the public data sets use.
+VIEW_POSITIONS = frozenset({
+    "", "AP", "PA", "LL", "RL", "RLD", "LLD", "RLO", "LLO", "LAT", "LATERAL", "LAO", "RAO", "LPO", "RPO",
+    "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD", "XTABLE LATERAL", "SWIMMERS", "LATERAL DECUBITUS",
+    "FRONTAL",
+})  # fmt: skip
+# Radiograph modalities: computed, digital and conventional radiography, secondary capture.
+MODALITIES = frozenset({"", "CR", "DX", "RG", "SC"})
+
+
+def bitmap_metadata_clean(metadata: dict, *, path: Path | str) -> dict[str, str]:
+    """Sex, view position and modality of imported metadata, upper-cased and checked.
+
+    Raises :class:`InvalidInput` naming the file, the field and the value that is not allowed.
+
+    >>> bitmap_metadata_clean({"sex": "female", "view_position": "pa", "modality": "cr"}, path="x.png")
+    {'sex': 'F', 'view_position': 'PA', 'modality': 'CR'}
+    >>> bitmap_metadata_clean({"sex": "Q"}, path="x.png")
+    Traceback (most recent call last):
+    ...
+    readingroom.core.exceptions.InvalidInput: x.png: sex 'Q' is not one of M, F, O (or empty)
+    """
+    fields = {
+        k: " ".join(str(metadata.get(k) or "").upper().split()) for k in ("sex", "view_position", "modality")
+    }
+    if fields["sex"] not in SEXES:
+        raise InvalidInput(f"{path}: sex {metadata.get('sex')!r} is not one of M, F, O (or empty)")
+    if fields["view_position"] not in VIEW_POSITIONS:
+        raise InvalidInput(
+            f"{path}: view_position {metadata.get('view_position')!r} is not a radiograph view "
+            f"({', '.join(sorted(v for v in VIEW_POSITIONS if v))})"
+        )
+    if fields["modality"] not in MODALITIES:
+        raise InvalidInput(
+            f"{path}: modality {metadata.get('modality')!r} is not a radiograph modality "
+            f"({', '.join(sorted(m for m in MODALITIES if m))})"
+        )
+    return {**fields, "sex": SEXES[fields["sex"]]}
+
+
 def patient_key(source_patient_id: str) -> str:
     """A pseudonymous, stable key for a patient id (HMAC-SHA256 with the installation's salt)."""
     return hmac.new(
@@ -139,6 +181,14 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
         raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
     except Exception as exc:  # truncated or malformed element streams raise many types
         raise InvalidInput(f"{path}: corrupt DICOM file ({type(exc).__name__}: {exc})") from exc
+    try:
+        return _prepare_dataset(ds, path=path, digest=digest)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # pydicom converts values when they are read: a malformed one (a NUL in a number) raises here
+        raise InvalidInput(f"{path}: malformed DICOM attribute value ({type(exc).__name__}: {exc})") from exc
+
+
+def _prepare_dataset(ds: pydicom.Dataset, *, path: Path | str, digest: str) -> PreparedImage:
     modality = str(ds.get("Modality", ""))
     if modality in NON_IMAGE_MODALITIES:
         raise InvalidInput(f"{path}: modality {modality} is not an image")
@@ -154,12 +204,14 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
         "SOPInstanceUID": str(ds.SOPInstanceUID),
         "AccessionNumber": str(ds.get("AccessionNumber", "")),
     }
-    sex = str(ds.get("PatientSex", ""))[:1].upper()
+    # a sex DICOM does not define is unknown
+    sex = SEXES.get(str(ds.get("PatientSex", "")).strip().upper(), "")
     view_position = str(ds.get("ViewPosition", "")).upper()
     key = patient_key(source_ids["PatientID"] or f"unknown:{ds.StudyInstanceUID}")
     decoded = decode_radiograph(ds, source=str(path))
     dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
-    files = write_derivatives(decoded, digest, dicom=dicom_bytes(ds))
+    deidentified = dicom_bytes(ds)  # before any file is written: a value that cannot be written fails here
+    files = write_derivatives(decoded, digest, dicom=deidentified)
     return PreparedImage(
         source=str(path),
         digest=digest,
@@ -208,22 +260,22 @@ def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metad
     data set, kept for matching gaze files). The source ids become pseudonymous keys and platform UIDs;
     without a ``study_id`` each image is its own study.
     """
+    checked = bitmap_metadata_clean(metadata, path=path)
     decoded = decode_bitmap(path, content)
     patient_id = str(metadata.get("patient_id") or f"unknown:{digest}")
     study_id = str(metadata.get("study_id") or f"image:{digest}")
     key = patient_key(patient_id)
     files = write_derivatives(decoded, digest)
-    modality = str(metadata.get("modality") or "").upper()
     return PreparedImage(
         source=str(path),
         digest=digest,
         patient_key=key,
-        sex=str(metadata.get("sex") or "")[:1].upper(),
+        sex=checked["sex"],
         study_uid=remap_uid(f"bitmap-study:{patient_id}:{study_id}"),
         sop_uid=remap_uid(f"bitmap-image:{digest}"),
         source_sop_uid=f"bitmap-image:{digest}",
-        modality=modality,
-        view_position=str(metadata.get("view_position") or "").upper(),
+        modality=checked["modality"],
+        view_position=checked["view_position"],
         image_fields=_image_fields(decoded),
         files=files,
         source_identifiers=(

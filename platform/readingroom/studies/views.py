@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from readingroom.core.exceptions import Forbidden, NotFound
 from readingroom.core.files import media_response
 from readingroom.core.permissions import require_role
+from readingroom.core.services import audit_record
 from readingroom.reading.selectors import user_can_view_study
 from readingroom.studies.derivatives import image_display_png, image_thumbnail_png
 from readingroom.studies.dicomweb import series_uid_of
@@ -86,13 +87,17 @@ def _file(relative: str, content_type: str) -> FileResponse:
 class ImageDetailView(APIView):
     @extend_schema(responses=ImageOutput)
     def get(self, request: Request, image_id: int) -> Response:
-        return Response(ImageOutput(_image_for(request, image_id)).data)
+        image = _image_for(request, image_id)
+        audit_record(actor=request.user, action="image.view", target=f"image:{image.pk}")
+        return Response(ImageOutput(image).data)
 
 
 class ImagePixelsView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="uint16 LE")})
     def get(self, request: Request, image_id: int) -> FileResponse:
-        return _file(_image_for(request, image_id).pixels_file, "application/octet-stream")
+        image = _image_for(request, image_id)
+        audit_record(actor=request.user, action="image.download", target=f"image:{image.pk}")
+        return _file(image.pixels_file, "application/octet-stream")
 
 
 class ImageDisplayView(APIView):
@@ -129,6 +134,7 @@ class ImportJobListView(APIView):
             user=request.user,
             allowed_roots=settings.INGEST_ALLOWED_ROOTS,
         )
+        audit_record(actor=request.user, action="import.create", target=f"import_job:{job.pk}")
         return Response(ImportJobOutput(job).data, status=201)
 
 

@@ -68,7 +68,7 @@ def test_cohort_dataset_freeze_labels_and_export(
         "image_ids": [image.pk],
     }
     bad = api.post("/api/cohorts/", {"name": "x", "filters": {"sexes": "F"}}, format="json")
-    assert bad.status_code == 400 and "filters.sexes" in bad.json()["detail"]
+    assert bad.status_code == 400 and "filters.sexes" in bad.json()["filters"][0]
     report = api.put(
         f"/api/studies/{image.study_id}/report/", {"text": "FINDINGS: Cardiomegaly."}, format="json"
     )

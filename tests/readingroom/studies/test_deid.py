@@ -31,8 +31,20 @@ def _identifying_dicom(path, **extra):
     ds = pydicom.dcmread(path)
     planted = {}
     for tag, keyword, _ in BASIC_PROFILE:
+        if not keyword:
+            continue  # newer than pydicom's dictionary: test_deid_annex_e fills these too
         vr = dictionary_VR(tag)
-        if tag >> 16 == 0x0002 or vr in {"SQ", "OB", "OW", "UN", "OB or OW", "US or SS", "AT", "UV", "SV"}:
+        if tag >> 16 in (0x0000, 0x0002) or vr in {
+            "SQ",
+            "OB",
+            "OW",
+            "UN",
+            "OB or OW",
+            "US or SS",
+            "AT",
+            "UV",
+            "SV",
+        }:
             continue
         if keyword in {"SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"}:
             planted[keyword] = str(ds[keyword].value)
@@ -127,11 +139,11 @@ def test_source_identifiers_stored_only_when_the_setting_says_so(tmp_path, setti
 
 
 def test_unlisted_person_names_and_dates_do_not_survive(tmp_path, settings):
-    path = write_dicom(tmp_path / "extra.dcm", DateOfSecondaryCapture="20190314")
+    path = write_dicom(tmp_path / "extra.dcm", ExpiryDate="20190314")  # a date the table does not list
     ds = pydicom.dcmread(path)
     ds.EvaluatorName = "Evaluator^Unlisted"  # a PN attribute the table does not list
     ds.save_as(path)
     stored_path = settings.MEDIA_ROOT / image_import_dicom(path=path).image.dicom_file
     stored = pydicom.dcmread(stored_path)
-    assert stored.DateOfSecondaryCapture != "20190314" and len(stored.DateOfSecondaryCapture) == 8
+    assert stored.ExpiryDate != "20190314" and len(stored.ExpiryDate) == 8
     assert b"Unlisted" not in stored_path.read_bytes()

@@ -1,6 +1,7 @@
 """De-identification by the DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile.
 
-The profile's actions per attribute live as data in :data:`.deid_table.BASIC_PROFILE`:
+The profile's actions per attribute (the whole of Table E.1-1, from a maintained machine-readable copy) live
+as data in :data:`.deid_table.BASIC_PROFILE` and :data:`.deid_table.MASKED_ROWS`:
 
 - ``D``: replace with a non-zero-length dummy value consistent with the VR;
 - ``Z``: replace with a zero-length value;
@@ -15,9 +16,17 @@ Modified Dates* option applies: dates that survive as ``Z`` or ``D`` (``DA``, th
 shifted by a whole number of days that is constant per patient, so intervals within one patient are kept;
 Patient's Birth Date is emptied. Private attributes, curve data (group ``50xx``) and overlay data and
 comments (``60xx,3000``, ``60xx,4000``) are removed, in nested sequences too. Beyond the table, as a safety
-net, dates it does not list are shifted too and person names (VR PN) it does not list are emptied. Patient
-Identity Removed, De-identification Method (and its code sequence) and Longitudinal Temporal Information
-Modified are set.
+net: dates it does not list are shifted too, person names (VR PN) it does not list are emptied, free text
+(VR LO, SH, ST, LT, UT, UC) it does not list is removed unless it is one of the coded or technical
+attributes of :data:`KEPT_TEXT`, and a Code Meaning is replaced by the meaning the coding scheme gives its
+code (pydicom's dictionary of DCM, SNOMED CT, LOINC, ... concepts) or by a dummy for a local code, since a
+site's own code meanings can hold anything (a procedure named after a patient). Patient Identity Removed,
+De-identification Method (and its code sequence) and Longitudinal Temporal Information Modified are set.
+
+>>> resolve_action("X/Z/D"), resolve_action("Z/D"), resolve_action("X/Z/U*")
+('X', 'Z', 'X')
+>>> _shift_date("20200301", -1), _shift_date("20200301101500.5", -1), _shift_date("garbage", -1)
+('20200229', '20200229101500.5', '')
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from readingroom.studies.dicomio.deid_table import BASIC_PROFILE
+from readingroom.studies.dicomio.deid_table import BASIC_PROFILE, MASKED_ROWS
 
 ACTIONS: dict[int, str] = {tag: action for tag, _, action in BASIC_PROFILE}
 # De-identification Method is LO (at most 64 characters per value), multi-valued.
@@ -41,6 +51,27 @@ _BIRTH_DATE = 0x00100030
 _PATIENT_ID = 0x00100020
 _DUMMY_TEXT = "ANONYMIZED"
 _TEXT_VRS = {"AE", "AS", "CS", "LO", "LT", "SH", "ST", "UC", "UT", "UR", "PN"}
+# Free-text VRs: where a name, an address or a note can hide in an attribute the table does not list.
+_FREE_TEXT_VRS = {"LO", "SH", "ST", "LT", "UT", "UC"}
+# Free-text attributes the table does not list that are kept: codes and technical descriptions of the
+# device and the pixel data, which the viewer and the exports need and which describe no person.
+KEPT_TEXT = frozenset(
+    {
+        0x00080100,  # CodeValue
+        0x00080102,  # CodingSchemeDesignator
+        0x00080103,  # CodingSchemeVersion
+        0x00080119,  # LongCodeValue
+        0x00080070,  # Manufacturer
+        0x00081090,  # ManufacturerModelName
+        0x00181020,  # SoftwareVersions
+        0x00281054,  # RescaleType
+        0x00283004,  # ModalityLUTType
+        0x00120063,  # DeidentificationMethod
+    }
+)
+_CODE_MEANING = 0x00080104
+_CODE_VALUE = 0x00080100
+_CODING_SCHEME = 0x00080102
 _NUMBER_VRS = {"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"}
 
 
@@ -77,12 +108,32 @@ def _shift_date(value: str, days: int) -> str:
 
 
 def _is_removed_group(tag: int) -> bool:
+    """Private attributes, and the table's rows for ranges of tags (curves, overlay data and comments)."""
     group, element = tag >> 16, tag & 0xFFFF
     if group & 1:  # private
         return True
-    if 0x5000 <= group <= 0x50FF:  # curves (retired)
-        return True
-    return 0x6000 <= group <= 0x60FF and element in (0x3000, 0x4000)
+    return any(
+        (group & group_mask) == row_group and (element & element_mask) == row_element
+        for row_group, row_element, group_mask, element_mask, _ in MASKED_ROWS
+    )
+
+
+def _text_of(ds: Dataset, tag: int) -> str:
+    elem = ds.get(tag)
+    return "" if elem is None or elem.value is None else str(elem.value)
+
+
+@cache
+def _code_meanings() -> dict[tuple[str, str], str]:
+    """(coding scheme, code value) -> the scheme's meaning, for the concepts pydicom's dictionary knows."""
+    from pydicom.sr._concepts_dict import concepts
+
+    return {
+        (scheme, code): meaning
+        for scheme, names in concepts.items()
+        for codes in names.values()
+        for code, (meaning, _) in codes.items()
+    }
 
 
 class _Deidentifier:
@@ -103,6 +154,8 @@ class _Deidentifier:
             return "19000101000000"
         if vr == "TM":
             return "000000"
+        if vr == "AS":
+            return "000Y"
         if vr in _NUMBER_VRS:
             return 0
         if vr == "SQ":
@@ -132,16 +185,29 @@ class _Deidentifier:
                 continue
             action = ACTIONS.get(tag)
             if action is None:
-                if elem.VR == "SQ":
-                    for item in elem.value:
-                        self.apply(item)
-                elif elem.VR in {"DA", "DT"} and elem.value:
-                    self._shift(elem)  # dates the table does not list: shifted, never kept as they were
-                elif elem.VR == "PN" and elem.value:
-                    elem.value = None  # person names the table does not list: emptied (a safety net)
-                    self.report.emptied += 1
+                self._unlisted(ds, elem)
                 continue
             self._act(ds, elem, resolve_action(action))
+
+    def _unlisted(self, ds: Dataset, elem) -> None:
+        """The safety net for an attribute the table does not list (see the module's docstring)."""
+        tag = int(elem.tag)
+        if elem.VR == "SQ":
+            for item in elem.value:
+                self.apply(item)
+        elif elem.VR in {"DA", "DT"} and elem.value:
+            self._shift(elem)  # dates the table does not list: shifted, never kept as they were
+        elif elem.VR == "PN" and elem.value:
+            elem.value = None  # person names the table does not list: emptied
+            self.report.emptied += 1
+        elif tag == _CODE_MEANING and elem.value:
+            key = (_text_of(ds, _CODING_SCHEME), _text_of(ds, _CODE_VALUE))
+            elem.value = _code_meanings().get(key, _DUMMY_TEXT)
+            self.report.replaced += 1
+        elif elem.VR in _FREE_TEXT_VRS and tag not in KEPT_TEXT and elem.value:
+            del ds[elem.tag]
+            self.report.removed += 1
+            self.report.removed_tags.append(elem.keyword or f"{tag:08X}")
 
     def _act(self, ds: Dataset, elem, action: str) -> None:
         tag = int(elem.tag)

@@ -1,0 +1,23 @@
+"""The examples in the platform's docstrings run and hold (they need Django's settings, hence here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.doctest_runner import REPO_ROOT, modules_with_examples, run_doctests
+
+MODULES = [
+    "readingroom.core.security",
+    "readingroom.curation.splits",
+    "readingroom.studies.dicomio.deid",
+    "readingroom.studies.prepare",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    run_doctests(name)
+
+
+def test_every_platform_module_with_examples_is_listed():
+    assert modules_with_examples(REPO_ROOT / "platform" / "readingroom", "readingroom") == sorted(MODULES)
