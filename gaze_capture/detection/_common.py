@@ -27,6 +27,10 @@ __all__ = [
     "labels_from_runs",
     "run_mask",
     "run_sums",
+    "fill_gaps",
+    "prev_true",
+    "next_true",
+    "grow_saccades",
 ]
 
 I64 = NDArray[np.int64]
@@ -280,3 +284,61 @@ def labels_from_runs(
         else:
             out[run_mask(n, starts, ends)] = label
     return out
+
+
+def fill_gaps(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Linear interpolation over NaNs (constant at the ends) so that filters can run across gaps."""
+    ok = np.isfinite(v)
+    if ok.all():
+        return v
+    if not ok.any():
+        return np.zeros_like(v)
+    idx = np.arange(v.size)
+    out = v.copy()
+    out[~ok] = np.interp(idx[~ok], idx[ok], v[ok])
+    return out
+
+
+def prev_true(mask: NDArray[np.bool_]) -> I64:
+    """Index of the last True at or before i (-1 if none)."""
+    idx = np.where(mask, np.arange(mask.size), -1)
+    return np.maximum.accumulate(idx)
+
+
+def next_true(mask: NDArray[np.bool_]) -> I64:
+    """Index of the first True at or after i (n if none)."""
+    n = mask.size
+    idx = np.where(mask, np.arange(n), n)
+    return np.minimum.accumulate(idx[::-1])[::-1]
+
+
+def grow_saccades(
+    speed: NDArray[np.float64], peak_dps: float, onset_dps: float, *, at_minimum: bool = True
+) -> tuple[I64, I64]:
+    """Saccade candidates: runs above ``peak_dps`` grown both ways while the speed stays >= ``onset_dps``.
+
+    NaN speeds (lost data) stop the growth. With ``at_minimum`` a saccade ends at the first speed minimum
+    after its peak and starts at the last one before it, where those come first: the eye has reached
+    its target there, and the wobble that follows belongs to the PSO. Returns merged ``(starts, ends)``.
+    """
+    n = speed.size
+    with np.errstate(invalid="ignore"):
+        ps, pe = runs(speed > peak_dps)
+        calm = ~(speed >= onset_dps)  # NaN counts as calm
+    if ps.size == 0:
+        return ps, pe
+    s_on = prev_true(calm)[ps] + 1
+    s_off = next_true(calm)[pe - 1]
+    if at_minimum and n > 2:
+        sp = np.where(np.isfinite(speed), speed, 0.0)
+        prev_ge = np.ones(n, bool)  # sp[i-1] >= sp[i]
+        np.greater_equal(sp[:-1], sp[1:], out=prev_ge[1:])
+        next_gt = np.ones(n, bool)  # sp[i+1] > sp[i]
+        np.greater(sp[1:], sp[:-1], out=next_gt[:-1])
+        s_off = np.minimum(s_off, next_true(prev_ge & next_gt)[pe - 1] + 1)
+        prev_gt = np.ones(n, bool)  # sp[i-1] > sp[i]
+        np.greater(sp[:-1], sp[1:], out=prev_gt[1:])
+        next_ge = np.ones(n, bool)  # sp[i+1] >= sp[i]
+        np.greater_equal(sp[1:], sp[:-1], out=next_ge[:-1])
+        s_on = np.maximum(s_on, prev_true(prev_gt & next_ge)[ps])
+    return runs(labels_from_runs(n, s_on, s_off, 1).astype(bool))

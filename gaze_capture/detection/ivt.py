@@ -13,6 +13,7 @@ from ._common import (
     labels_from_runs,
     merge_runs,
     nominal_interval_ms,
+    run_mask,
     run_sums,
     runs,
     saccades_from_runs,
@@ -101,7 +102,10 @@ def ivt(
     ppd = check_positive("pixels_per_degree", pixels_per_degree)
     n = len(samples)
     # work in pixels and ms: compare squared displacements with the squared threshold (no sqrt per sample)
-    speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2, NaN where invalid
+    speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2
+    # a lost sample has no position and so no speed, whatever its neighbours say (the central difference
+    # at i reads only i-1 and i+1)
+    np.copyto(speed2, np.nan, where=~samples.valid)
     vt_px_ms = vt * ppd / 1000.0
     with np.errstate(invalid="ignore"):
         slow = speed2 < vt_px_ms * vt_px_ms  # NaN compares False: invalid samples are never fixation samples
@@ -117,7 +121,8 @@ def ivt(
     bs, be = runs(~samples.valid)
     keep = (samples.t_ms[be - 1] + dt - samples.t_ms[bs]) >= min_blink
     labels_from_runs(n, bs[keep], be[keep], EventLabel.BLINK, labels)
-    labels_from_runs(n, starts, ends, EventLabel.FIXATION, labels)
+    # merged fixations may span a short loss; the lost samples inside stay unlabelled
+    labels[run_mask(n, starts, ends) & samples.valid] = EventLabel.FIXATION
     ss, se = runs(fast)
     return Segmentation(
         labels=labels,

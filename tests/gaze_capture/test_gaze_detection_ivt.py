@@ -64,3 +64,16 @@ def test_registry_and_bad_input():
         detect("ivt", s, pixels_per_degree=30.0, velocity_threshold_dps=-1)
     with pytest.raises(ParameterError, match="pixels_per_degree"):
         detect("ivt", s, pixels_per_degree=0.0)
+
+
+@pytest.mark.parametrize("lost", [[150], [10, 11], [0], [299]])
+def test_ivt_never_labels_a_lost_sample_fixation_or_saccade(lost):
+    # a lost sample has no position, so no speed: its neighbours must not lend it one
+    s = step_recording([(100, 100), (100, 100)], fix_ms=300, rate_hz=500)
+    x = s.x.copy()
+    x[lost] = np.nan
+    seg = segment("ivt", Samples.from_arrays(s.t_ms, x, s.y), pixels_per_degree=30.0)
+    assert not np.isin(seg.labels[lost], [EventLabel.FIXATION, EventLabel.SACCADE]).any()
+    # shorter than a blink: unclassified, and the fixation around it is still one fixation
+    assert (seg.labels[lost] == EventLabel.UNCLASSIFIED).all()
+    assert len(seg.fixations) == 1
