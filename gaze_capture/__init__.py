@@ -42,7 +42,15 @@ from .errors import (
     UnknownNameError,
 )
 from .geometry import ScreenGeometry, View, image_to_screen, map_fixations, map_samples, map_to_image
-from .priors import aggregate_priors, fixation_prior, pool_prior, sentence_priors, sigma_image_px
+from .priors import (
+    PRIOR_MAX_SIDE,
+    aggregate_priors,
+    fixation_prior,
+    pool_prior,
+    prior_downsample,
+    sentence_priors,
+    sigma_image_px,
+)
 from .samples import BinocularSamples, Fixations, Saccades, Samples
 
 __all__ = [
@@ -64,6 +72,8 @@ __all__ = [
     "EventLabel",
     "Segmentation",
     "fixation_prior",
+    "prior_downsample",
+    "PRIOR_MAX_SIDE",
     "pool_prior",
     "sentence_priors",
     "aggregate_priors",
