@@ -19,23 +19,23 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import convolve1d
 from scipy.signal import savgol_coeffs
 
 from ..errors import ParameterError
 from ..samples import Samples
 from ._common import (
     EventLabel,
+    RunMeans,
     Segmentation,
     check_positive,
     fill_gaps,
     fixations_from_runs,
     grow_saccades,
     labels_from_runs,
+    last_at_or_before,
     merge_runs,
     ms_to_samples,
     nominal_interval_ms,
-    prev_true,
     run_mask,
     runs,
     saccades_from_runs,
@@ -99,8 +99,9 @@ def iterated_peak_threshold(
     v = speed[ok]
     b = idx[ok].astype(np.intp)
     cnt = np.cumsum(np.bincount(b, minlength=bins))
-    s1 = np.cumsum(np.bincount(b, weights=v, minlength=bins))
-    s2 = np.cumsum(np.bincount(b, weights=v * v, minlength=bins))
+    if not robust:  # sums for the mean and SD (the median and MAD need the counts only)
+        s1 = np.cumsum(np.bincount(b, weights=v, minlength=bins))
+        s2 = np.cumsum(np.bincount(b, weights=v * v, minlength=bins))
     total = cnt[-1] + int(np.count_nonzero(speed >= max_dps))
     start = start_dps
     if start_median_factor > 0 and total:
@@ -139,8 +140,10 @@ def _median_and_mad_sd(cnt: NDArray[np.int64], width: float) -> tuple[float, flo
 def _sg_speed(x: F64, y: F64, win: int, dt_ms: float) -> F64:
     """Speed (deg/s) from a Savitzky-Golay (order 2) first derivative of gap-filled positions (deg)."""
     c = savgol_coeffs(win, 2, deriv=1, delta=dt_ms * 1e-3, use="conv")
-    vx = convolve1d(x, c, mode="nearest")
-    vy = convolve1d(y, c, mode="nearest")
+    half = win // 2
+    # np.convolve is several times faster than scipy.ndimage here; the edge padding gives "nearest" ends
+    vx = np.convolve(np.pad(x, half, mode="edge"), c, mode="valid")
+    vy = np.convolve(np.pad(y, half, mode="edge"), c, mode="valid")
     vx *= vx
     vy *= vy
     vx += vy
@@ -280,7 +283,8 @@ def avt(
         if ss.size and n_pso > 0:
             # PSO: from the saccade's offset to the last sample above the onset threshold within max_pso_ms
             with np.errstate(invalid="ignore"):
-                last = prev_true(speed > onset_t)[np.minimum(se + n_pso, n) - 1]
+                fast = np.flatnonzero(speed > onset_t)
+            last = last_at_or_before(fast, np.minimum(se + n_pso, n) - 1)
             nxt = np.append(ss[1:], n)
             end = np.minimum(last + 1, nxt)
             has = end > se
@@ -294,6 +298,7 @@ def avt(
 
     # fixations: every other recorded sample (drift and pursuit-like motion on a static image included)
     fs, fe = runs((labels == EventLabel.UNCLASSIFIED) & valid)
+    means = RunMeans(samples)
     fs, fe = merge_runs(
         samples,
         fs,
@@ -302,6 +307,7 @@ def avt(
         max_gap_ms=merge_gap_ms,
         max_distance_deg=merge_distance_deg,
         pixels_per_degree=ppd,
+        means=means,
     )
     long_fix = (samples.t_ms[fe - 1] + dt - samples.t_ms[fs]) >= min_fixation_ms
     fs, fe = fs[long_fix], fe[long_fix]
@@ -309,6 +315,6 @@ def avt(
     labels[labels == _ARTEFACT] = EventLabel.UNCLASSIFIED
     return Segmentation(
         labels=labels,
-        fixations=fixations_from_runs(samples, fs, fe, dt),
+        fixations=fixations_from_runs(samples, fs, fe, dt, means),
         saccades=saccades_from_runs(samples, ss, se, dt, speed, ppd),
     )

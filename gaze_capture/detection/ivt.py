@@ -7,6 +7,7 @@ import numpy as np
 from ..samples import Samples
 from ._common import (
     EventLabel,
+    RunMeans,
     Segmentation,
     check_positive,
     fixations_from_runs,
@@ -111,8 +112,9 @@ def ivt(
         slow = speed2 < vt_px_ms * vt_px_ms  # NaN compares False: invalid samples are never fixation samples
         fast = speed2 >= vt_px_ms * vt_px_ms
     starts, ends = runs(slow)
+    means = RunMeans(samples)
     starts, ends = merge_runs(
-        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=ppd
+        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=ppd, means=means
     )
     long_enough = (samples.t_ms[ends - 1] + dt - samples.t_ms[starts]) >= min_fix
     starts, ends = starts[long_enough], ends[long_enough]
@@ -126,7 +128,7 @@ def ivt(
     ss, se = runs(fast)
     return Segmentation(
         labels=labels,
-        fixations=fixations_from_runs(samples, starts, ends, dt),
+        fixations=fixations_from_runs(samples, starts, ends, dt, means),
         saccades=saccades_from_runs(
             samples,
             ss,
