@@ -85,7 +85,9 @@ def remodnav_labels(samples: Samples, pixels_per_degree: float, rate_hz: float, 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         clf = EyegazeClassifier(px2deg=1.0 / pixels_per_degree, sampling_rate=rate_hz, **params)
-        events = clf(clf.preproc(data), classify_isp=True, sort_events=True)
+        # at low rates its 19 ms Savitzky-Golay window is under 3 samples, which SciPy refuses: 3 samples then
+        pre = {"savgol_length": max(0.019, 3.0 / rate_hz)}
+        events = clf(clf.preproc(data, **pre), classify_isp=True, sort_events=True)
     for ev in events:
         code = _REMODNAV_CODES.get(ev["label"])
         if code is not None:
