@@ -37,6 +37,7 @@ from ._registry import register_detector
 __all__ = ["adaptive", "adaptive_peak_threshold", "smoothed_speed"]
 
 F64 = NDArray[np.float64]
+_ASIDE = -1  # working label of samples kept out of every event (unclassified in the result)
 
 
 def adaptive_peak_threshold(
@@ -105,6 +106,7 @@ def adaptive(
     min_pso_ms: float = 0.0,
     blink_before_ms: float = 20.0,
     blink_after_ms: float = 40.0,
+    min_blink_ms: float = 75.0,
     pursuit_window_ms: float = 300.0,
     pursuit_speed_dps: float = 1.5,
     position_median_ms: float = 10.0,
@@ -139,8 +141,10 @@ def adaptive(
         A PSO is the part of the ``max_pso_ms`` after a saccade up to the last sample faster than
         ``pso_threshold_dps``; a detected PSO lasts at least ``min_pso_ms``.
     blink_before_ms, blink_after_ms : float
-        Samples this long before and after lost data count as part of the blink or gap (ms): the lid
-        distorts the signal around the loss itself.
+        Samples this long before and after lost data are left unclassified (ms): their velocity is
+        interpolated across the loss, and the lid distorts the signal around a blink.
+    min_blink_ms : float
+        Runs of lost samples at least this long are blinks; shorter ones stay unclassified (ms).
     pursuit_window_ms : float
         Window (centred, shifted to stay between saccades, PSOs and gaps) over which the net gaze speed is
         measured (ms).
@@ -194,6 +198,7 @@ def adaptive(
         ("min_pso_ms", min_pso_ms),
         ("blink_before_ms", blink_before_ms),
         ("blink_after_ms", blink_after_ms),
+        ("min_blink_ms", min_blink_ms),
         ("position_median_ms", position_median_ms),
         ("min_pursuit_ms", min_pursuit_ms),
         ("min_pursuit_interval_ms", min_pursuit_interval_ms),
@@ -275,10 +280,14 @@ def adaptive(
         end = np.minimum(np.maximum(last + 1, se + n_pso_min), np.minimum(nxt_start, n))
         labels_from_runs(n, se[has], end[has], EventLabel.PSO, labels)
 
-    # blinks and gaps
+    # lost data and its margins: only a long enough loss is a blink; the margins (velocity interpolated
+    # across the loss) and saccades running into the loss (the lid) are kept out of every event
     gap_s, gap_e = runs(near_gap)
-    labels_from_runs(n, gap_s, gap_e, EventLabel.BLINK, labels)
-    labels_from_runs(n, blink_sacc_s, blink_sacc_e, EventLabel.BLINK, labels)
+    labels_from_runs(n, gap_s, gap_e, _ASIDE, labels)
+    labels_from_runs(n, blink_sacc_s, blink_sacc_e, _ASIDE, labels)
+    bs, be = runs(lost)
+    long_loss = (samples.t_ms[np.maximum(be - 1, 0)] + dt - samples.t_ms[bs]) >= min_blink_ms
+    labels_from_runs(n, bs[long_loss], be[long_loss], EventLabel.BLINK, labels)
 
     # intersaccadic intervals: fixation vs pursuit by net speed within the interval
     free = labels == 0
@@ -343,6 +352,7 @@ def adaptive(
             nb = left | right
             labels_from_runs(n, s_[nb], e_[nb], EventLabel.PURSUIT, labels)
 
+    labels[labels == _ASIDE] = EventLabel.UNCLASSIFIED
     fix_s, fix_e = runs(labels == EventLabel.FIXATION)
     sac_s, sac_e = runs(labels == EventLabel.SACCADE)
     return Segmentation(
