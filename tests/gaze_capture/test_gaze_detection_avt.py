@@ -101,3 +101,12 @@ def test_robust_noise_estimate_resists_saccade_flanks_below_the_threshold():
     assert centre == pytest.approx(np.median(noise), rel=0.1)
     assert pt_mad < 45 < pt_sd  # the noise alone stays below about 20 deg/s
     assert (noise < pt_mad).mean() > 0.999
+
+
+def test_avt_on_noise_free_samples_keeps_the_saccade_short():
+    # no noise at all: the noise estimate is a spread of exact zeros, and the saccade must still end
+    t = np.arange(0, 1200, 2.0)
+    s = Samples.from_arrays(t, np.where(t < 600, 700.0, 1200.0), np.full(t.size, 500.0))
+    seg = segment("avt", s, pixels_per_degree=PPD)
+    assert len(seg.fixations) == 2 and len(seg.saccades) == 1
+    assert seg.saccades.duration_ms[0] <= 20
