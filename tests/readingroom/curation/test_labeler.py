@@ -158,3 +158,25 @@ def test_device_words_in_other_senses_are_not_devices():
     for text in ("This leads to the conclusion that the lungs are clear.", "Coiled bowel loops below."):
         assert report_label(text)["Support Devices"] == "not_mentioned", text
     assert report_label("No pacemaker leads.")["Support Devices"] == "absent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Possible early pneumonia, edema, or small pleural effusion.",
+            {"Pneumonia": "uncertain", "Edema": "uncertain", "Pleural Effusion": "uncertain"},
+        ),
+        (
+            "Findings may represent atelectasis (or consolidation) and mild edema.",
+            {"Atelectasis": "uncertain", "Consolidation": "uncertain", "Edema": "uncertain"},
+        ),
+        (
+            "Right basilar opacity (possibly atelectasis) without pneumothorax.",
+            {"Lung Opacity": "present", "Atelectasis": "uncertain", "Pneumothorax": "absent"},
+        ),
+    ],
+)
+def test_uncertainty_scopes_over_lists_and_parentheses(text, expected):
+    got = report_label(text)
+    assert {obs: got[obs] for obs in expected} == expected
