@@ -162,19 +162,25 @@ class RunMeans:
     def __init__(self, samples: Samples) -> None:
         n = len(samples)
         valid = samples.valid
+        first = int(np.argmax(valid)) if n else 0
+        # sums of offsets from the first valid position: smaller sums, so a run's mean loses fewer digits
+        # (and a constant run's mean is exact)
+        self._x0 = float(samples.x[first]) if n and valid[first] else 0.0
+        self._y0 = float(samples.y[first]) if n and valid[first] else 0.0
         self._cx = np.zeros(n + 1)
         self._cy = np.zeros(n + 1)
         self._cn = np.zeros(n + 1, np.int64)
-        np.cumsum(np.where(valid, samples.x, 0.0), out=self._cx[1:])
-        np.cumsum(np.where(valid, samples.y, 0.0), out=self._cy[1:])
+        np.cumsum(np.where(valid, samples.x - self._x0, 0.0), out=self._cx[1:])
+        np.cumsum(np.where(valid, samples.y - self._y0, 0.0), out=self._cy[1:])
         np.cumsum(valid, out=self._cn[1:])
 
     def means(self, starts: I64, ends: I64) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Mean x and y of the valid samples of each run ``[starts[i], ends[i])`` (NaN for none)."""
         cnt = self._cn[ends] - self._cn[starts]
         with np.errstate(invalid="ignore", divide="ignore"):
-            inv = np.where(cnt > 0, 1.0 / cnt, np.nan)
-        return (self._cx[ends] - self._cx[starts]) * inv, (self._cy[ends] - self._cy[starts]) * inv
+            mx = (self._cx[ends] - self._cx[starts]) / cnt + self._x0
+            my = (self._cy[ends] - self._cy[starts]) / cnt + self._y0
+        return np.where(cnt > 0, mx, np.nan), np.where(cnt > 0, my, np.nan)
 
 
 def _offsets(t_ms: NDArray[np.float64], ends: I64, dt_ms: float) -> NDArray[np.float64]:
