@@ -86,6 +86,6 @@ def test_run_means_are_exact_on_constant_runs_and_nan_on_lost_ones():
     x = np.where(np.arange(n) < n // 2, 140.0, 250.0)
     x[10:20] = np.nan
     s = Samples.from_arrays(np.arange(n, dtype=float), x, np.full(n, 300.0))
-    mx, my = RunMeans(s).means(np.array([0, 10, n - 100]), np.array([10, 20, n]))
+    mx, my = RunMeans(s).means(np.array([3, 10, n - 93]), np.array([10, 20, n]))
     assert mx[0] == 140.0 and mx[2] == 250.0 and my[2] == 300.0  # exact, not merely close
     assert np.isnan(mx[1]) and np.isnan(my[1])
