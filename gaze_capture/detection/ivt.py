@@ -106,7 +106,8 @@ def ivt(
     speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2
     # a lost sample has no position and so no speed, whatever its neighbours say (the central difference
     # at i reads only i-1 and i+1)
-    np.copyto(speed2, np.nan, where=~samples.valid)
+    lost = ~samples.valid
+    np.copyto(speed2, np.nan, where=lost)
     vt_px_ms = vt * ppd / 1000.0
     with np.errstate(invalid="ignore"):
         slow = speed2 < vt_px_ms * vt_px_ms  # NaN compares False: invalid samples are never fixation samples
@@ -118,13 +119,13 @@ def ivt(
     )
     long_enough = (samples.t_ms[ends - 1] + dt - samples.t_ms[starts]) >= min_fix
     starts, ends = starts[long_enough], ends[long_enough]
-    labels = np.zeros(n, np.int8)
-    labels[fast] = EventLabel.SACCADE
-    bs, be = runs(~samples.valid)
+    labels = fast.astype(np.int8)
+    labels *= EventLabel.SACCADE  # 0 or SACCADE; cheaper than a masked assignment
+    bs, be = runs(lost)
     keep = (samples.t_ms[be - 1] + dt - samples.t_ms[bs]) >= min_blink
     labels_from_runs(n, bs[keep], be[keep], EventLabel.BLINK, labels)
     # merged fixations may span a short loss; the lost samples inside stay unlabelled
-    labels[run_mask(n, starts, ends) & samples.valid] = EventLabel.FIXATION
+    np.copyto(labels, EventLabel.FIXATION, where=run_mask(n, starts, ends) & samples.valid)
     ss, se = runs(fast)
     return Segmentation(
         labels=labels,
