@@ -325,16 +325,31 @@ def labels_from_runs(
     return out
 
 
-def fill_gaps(v: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Linear interpolation over NaNs (constant at the ends) so that filters can run across gaps."""
-    ok = np.isfinite(v)
-    if ok.all():
+def fill_gaps(v: NDArray[np.float64], lost: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+    """Linear interpolation over NaNs (constant at the ends) so that filters can run across gaps.
+
+    Works run by run of lost samples (``lost``, default: where ``v`` is not finite), so that its cost
+    follows the amount of lost data rather than the length of the recording.
+    """
+    if lost is None:
+        lost = ~np.isfinite(v)
+    ls, le = runs(lost)
+    if ls.size == 0:
         return v
-    if not ok.any():
+    n = v.size
+    if ls[0] == 0 and le[0] == n:
         return np.zeros_like(v)
-    idx = np.arange(v.size)
+    left = v[np.maximum(ls - 1, 0)]
+    right = v[np.minimum(le, n - 1)]
+    left = np.where(ls > 0, left, right)  # a gap at the start takes the first value after it
+    right = np.where(le < n, right, left)  # and one at the end the last value before it
+    length = le - ls
+    run_of = np.repeat(np.arange(ls.size), length)
+    step = np.arange(run_of.size) - np.repeat(np.cumsum(length) - length, length) + 1  # 1..length
     out = v.copy()
-    out[~ok] = np.interp(idx[~ok], idx[ok], v[ok])
+    out[np.repeat(ls, length) + step - 1] = left[run_of] + (right - left)[run_of] * (
+        step / (length + 1)[run_of]
+    )
     return out
 
 

@@ -254,7 +254,7 @@ def avt(
     # speed of the gap-filled positions; lost samples get none
     inv = 1.0 / ppd
     if n >= win:
-        speed = _sg_speed(fill_gaps(samples.x * inv), fill_gaps(samples.y * inv), win, dt)
+        speed = _sg_speed(fill_gaps(samples.x * inv, lost), fill_gaps(samples.y * inv, lost), win, dt)
         np.copyto(speed, np.nan, where=lost)
     else:
         speed = np.where(valid, 0.0, np.nan)

@@ -110,3 +110,13 @@ def test_avt_on_noise_free_samples_keeps_the_saccade_short():
     seg = segment("avt", s, pixels_per_degree=PPD)
     assert len(seg.fixations) == 2 and len(seg.saccades) == 1
     assert seg.saccades.duration_ms[0] <= 20
+
+
+def test_fill_gaps_interpolates_each_lost_run_and_holds_the_ends():
+    from gaze_capture.detection._common import fill_gaps
+
+    v = np.array([np.nan, np.nan, 1.0, np.nan, np.nan, np.nan, 5.0, 6.0, np.nan])
+    np.testing.assert_allclose(fill_gaps(v), [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0])
+    assert (fill_gaps(np.full(4, np.nan)) == 0).all()
+    ok = np.arange(5.0)
+    assert fill_gaps(ok) is ok
