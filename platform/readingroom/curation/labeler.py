@@ -15,7 +15,8 @@ Scopes: a negation that opens a list reaches every item of it, past adjectives o
 qualify an item ("No focal consolidation, suspicious opacity, pleural effusion, or pneumothorax": all
 absent), when the list is coordinated by "or"/"nor" or the adjective sits in the negated phrase itself; a
 negated suggestion negates what it would suggest ("no pleural line to suggest pneumothorax"); a cue before
-a parenthesis reaches into it, a cue inside a closed parenthesis does not reach past it.
+a parenthesis reaches into it, a cue inside a closed parenthesis does not reach past it; "no (interval)
+change in", "no increase in" negate a change, not the finding.
 
 Per observation, positive wins over uncertain, uncertain over negative (the CheXpert aggregation). "No
 Finding" is positive when no observation other than Support Devices is positive or uncertain.
@@ -132,6 +133,12 @@ _ATTRIBUTIVE = re.compile(
 )
 _OR_LIST = re.compile(r"\b(or|nor)\b", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
+# "no interval change in X", "no increase in X": the negation is of a change, X itself is present
+_PSEUDO_NEGATION = re.compile(
+    r"\bno (significant |appreciable |substantial |interval |definite )*"
+    r"(change|increase|decrease|progression|worsening|improvement)s?( in| of)?\b",
+    re.IGNORECASE,
+)
 _NEGATION_AFTER = (r"^\W*(is|are|has|have) (now )?(not (seen|present|identified|visible)|absent|resolved|"
                    r"cleared|gone)",)  # fmt: skip
 _UNCERTAIN_AFTER = (r"^\W*(can ?not|could not|not) be (excluded|ruled out)", r"^\W*(is|are) (not )?excluded",
@@ -184,10 +191,15 @@ def _in_negated_list(before: str, after: str, neg: int) -> bool:
     return bool(_OR_LIST.search(span) or _OR_LIST.search(after))
 
 
+def _blank(match: re.Match) -> str:
+    """Spaces in place of a match, so that offsets in the clause stay as they were."""
+    return " " * len(match.group(0))
+
+
 def _state(clause: str, start: int, end: int) -> str:
     # a parenthetical that closes before the mention is an aside: its cues do not reach past it, while a
-    # cue before an open parenthesis reaches into it
-    before = _PARENTHETICAL.sub(lambda m: " " * len(m.group(0)), clause[:start])
+    # cue before an open parenthesis reaches into it; "no change in" negates no finding
+    before = _PSEUDO_NEGATION.sub(_blank, _PARENTHETICAL.sub(_blank, clause[:start]))
     after = clause[end:]
     if any(p.search(after) for p in _UNC_AFTER):
         return UNCERTAIN

@@ -180,3 +180,17 @@ def test_device_words_in_other_senses_are_not_devices():
 def test_uncertainty_scopes_over_lists_and_parentheses(text, expected):
     got = report_label(text)
     assert {obs: got[obs] for obs in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "observation", "state"),
+    [
+        ("No interval change in the moderate left pleural effusion.", "Pleural Effusion", "present"),
+        ("No significant change in bilateral opacities.", "Lung Opacity", "present"),
+        ("No increase in the size of the right pneumothorax.", "Pneumothorax", "present"),
+        ("No change, no pneumothorax.", "Pneumothorax", "absent"),
+        ("No new consolidation.", "Consolidation", "absent"),
+    ],
+)
+def test_no_change_is_not_a_negation_of_what_follows(text, observation, state):
+    assert report_label(text)[observation] == state
