@@ -24,7 +24,7 @@ from gaze_capture.formats import LUND_GEOMETRY, lund_recordings  # noqa: E402
 
 STIMULI = ("img", "dots", "video")
 EVENTS = {1: "Fix", 2: "Sac", 3: "PSO"}
-DETECTORS = ("adaptive", "ivt", "idt")
+DETECTORS = ("avt", "adaptive", "ivt", "idt")
 
 
 def main() -> None:

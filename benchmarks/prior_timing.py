@@ -1,5 +1,6 @@
-"""Time to build a gaze prior (200 fixations on a 2000x2000 image, sigma = 1 degree) and to pool it to the
-37x37 patch grid of a ViT-B/14 at 518 px, with and without the model's centre crop.
+"""Time to build a gaze prior (200 fixations on a 2000x2000 image, sigma = 1 degree) at full resolution and
+at the stored resolution (longer side at most PRIOR_MAX_SIDE = 518 px, a 4x4-pixel block per value here),
+and to pool it to the 37x37 patch grid of a ViT-B/14 at 518 px, with and without the model's centre crop.
 
 Run from the repository root::
 
@@ -20,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gaze_capture import fixation_prior, pool_prior  # noqa: E402
+from gaze_capture import fixation_prior, pool_prior, prior_downsample  # noqa: E402
 
 
 def timed(fn, repeats):
@@ -46,7 +47,35 @@ def main() -> None:
     sigma = 45.0  # 1 degree at about 45 image pixels per degree
     prior = fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma)
     region = (100.0, 0.0, 1900.0, 2000.0)
+    f = prior_downsample((h, w))
+    small = fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma, downsample=f)
+    l1 = float(np.abs(pool_prior(prior, (37, 37)) - pool_prior(small, (37, 37))).sum())
     rows = [
+        (
+            f"prior, stored resolution {small.shape[0]}x{small.shape[1]} (downsample {f})",
+            timed(
+                lambda: fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma, downsample=f),
+                args.repeats,
+            ),
+        ),
+        (
+            "prior, stored resolution, on-screen region",
+            timed(
+                lambda: fixation_prior(
+                    x, y, d, image_shape=(h, w), sigma_px=sigma, region=region, downsample=f
+                ),
+                args.repeats,
+            ),
+        ),
+        (
+            "stored prior + pool to 37x37",
+            timed(
+                lambda: pool_prior(
+                    fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma, downsample=f), (37, 37)
+                ),
+                args.repeats,
+            ),
+        ),
         (
             "prior, whole image",
             timed(lambda: fixation_prior(x, y, d, image_shape=(h, w), sigma_px=sigma), args.repeats),
@@ -70,6 +99,7 @@ def main() -> None:
     print("|---|---|---|")
     for name, (med, best) in rows:
         print(f"| {name} | {med:.2f} | {best:.2f} |")
+    print(f"\n37x37 pooling of the stored prior vs the full-resolution one: L1 difference {l1:.2e}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .errors import InvalidSamplesError
+from .errors import InvalidSamplesError, ParameterError
+from .samples import Samples
 
-__all__ = ["cohen_kappa", "event_kappa"]
+__all__ = ["cohen_kappa", "event_kappa", "detector_kappa", "degrade"]
 
 
 def cohen_kappa(a: ArrayLike, b: ArrayLike) -> float:
@@ -108,3 +109,81 @@ def detector_kappa(
         for ev in events:
             out[(stim, coder, int(ev))] = event_kappa(detected[stim], labs, int(ev))
     return out
+
+
+def degrade(
+    samples: Samples,
+    labels: dict[str, ArrayLike],
+    *,
+    rate_hz: float,
+    precision_rms_deg: float,
+    pixels_per_degree: float,
+    dropout_rate_per_s: float = 1.5,
+    dropout_median_ms: float = 40.0,
+    seed: int = 0,
+) -> tuple[Samples, dict[str, np.ndarray]]:
+    """A recording as a noisier, slower tracker would have given it, with its coders' labels carried over.
+
+    The gaze is resampled to ``rate_hz`` (linear interpolation between recorded samples; a new sample is
+    lost where the nearest original one was), white noise is added so that the RMS sample-to-sample
+    distance grows to about ``precision_rms_deg`` (per axis SD ``precision_rms_deg / 2``), and dropouts
+    typical of remote trackers are added: a Poisson process of ``dropout_rate_per_s`` per second with
+    log-normal durations of median ``dropout_median_ms`` (log SD 0.8; about 8% of the samples at the
+    defaults). Each label array is resampled by nearest sample.
+
+    Parameters
+    ----------
+    samples : Samples
+        The original recording.
+    labels : dict of str to array_like of int
+        Per-sample labels by coder, each of the recording's length.
+    rate_hz, precision_rms_deg, pixels_per_degree : float
+        Target rate, target precision (degrees) and the samples' pixels per degree.
+    dropout_rate_per_s, dropout_median_ms : float
+        Added data loss (0 rate: none).
+    seed : int
+        Random seed (noise and dropouts).
+
+    Returns
+    -------
+    samples, labels
+        The degraded recording and the resampled labels.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 10000, 2.0)
+    >>> s = Samples.from_arrays(t, np.full(t.size, 500.0), np.full(t.size, 400.0))
+    >>> d, lab = degrade(s, {"A": np.ones(t.size)}, rate_hz=60, precision_rms_deg=0.4, pixels_per_degree=30)
+    >>> len(d), lab["A"].shape
+    (600, (600,))
+    """
+    for name, v in (("rate_hz", rate_hz), ("pixels_per_degree", pixels_per_degree)):
+        if not (np.isfinite(v) and v > 0):
+            raise ParameterError(f"{name} must be > 0, got {v!r}")
+    if not (np.isfinite(precision_rms_deg) and precision_rms_deg >= 0):
+        raise ParameterError(f"precision_rms_deg must be >= 0, got {precision_rms_deg!r}")
+    rng = np.random.default_rng(seed)
+    t = np.arange(samples.t_ms[0], samples.t_ms[-1], 1000.0 / rate_hz)
+    ok = samples.valid
+    near = np.clip(np.searchsorted(samples.t_ms, t), 0, len(samples) - 1)
+    left = np.clip(near - 1, 0, None)
+    near = np.where(np.abs(samples.t_ms[left] - t) <= np.abs(samples.t_ms[near] - t), left, near)
+    x = np.interp(t, samples.t_ms[ok], samples.x[ok])
+    y = np.interp(t, samples.t_ms[ok], samples.y[ok])
+    sd_px = precision_rms_deg / 2.0 * pixels_per_degree
+    x += rng.normal(0.0, sd_px, t.size)
+    y += rng.normal(0.0, sd_px, t.size)
+    lost = ~ok[near]
+    if dropout_rate_per_s > 0:
+        dur_s = (t[-1] - t[0]) / 1000.0
+        n_drop = rng.poisson(dropout_rate_per_s * dur_s)
+        on = rng.uniform(t[0], t[-1], n_drop)
+        length = dropout_median_ms * np.exp(rng.normal(0.0, 0.8, n_drop))
+        d = np.zeros(t.size + 1, np.int32)
+        np.add.at(d, np.searchsorted(t, on), 1)
+        np.add.at(d, np.searchsorted(t, on + length), -1)
+        lost |= np.cumsum(d[:-1]) > 0
+    x[lost] = np.nan
+    y[lost] = np.nan
+    out = {name: np.asarray(lab)[near].astype(np.int8) for name, lab in labels.items()}
+    return Samples.from_arrays(t, x, y), out

@@ -27,6 +27,13 @@ __all__ = [
     "labels_from_runs",
     "run_mask",
     "run_sums",
+    "RunMeans",
+    "fill_gaps",
+    "prev_true",
+    "next_true",
+    "grow_saccades",
+    "first_at_or_after",
+    "last_at_or_before",
 ]
 
 I64 = NDArray[np.int64]
@@ -145,24 +152,56 @@ def _run_means(
         return np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
 
 
+class RunMeans:
+    """Prefix sums of the valid positions of a recording: the mean position of any run of samples in O(1).
+
+    Building it costs three cumulative sums; each detector that needs run means several times (merging,
+    then the fixation table) builds it once instead of reducing the whole recording per call.
+    """
+
+    def __init__(self, samples: Samples) -> None:
+        n = len(samples)
+        valid = samples.valid
+        first = int(np.argmax(valid)) if n else 0
+        # sums of offsets from the first valid position: smaller sums, so a run's mean loses fewer digits
+        # (and a constant run's mean is exact)
+        self._x0 = float(samples.x[first]) if n and valid[first] else 0.0
+        self._y0 = float(samples.y[first]) if n and valid[first] else 0.0
+        self._cx = np.zeros(n + 1)
+        self._cy = np.zeros(n + 1)
+        self._cn = np.zeros(n + 1, np.int64)
+        np.cumsum(np.where(valid, samples.x - self._x0, 0.0), out=self._cx[1:])
+        np.cumsum(np.where(valid, samples.y - self._y0, 0.0), out=self._cy[1:])
+        np.cumsum(valid, out=self._cn[1:])
+
+    def means(self, starts: I64, ends: I64) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Mean x and y of the valid samples of each run ``[starts[i], ends[i])`` (NaN for none)."""
+        cnt = self._cn[ends] - self._cn[starts]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mx = (self._cx[ends] - self._cx[starts]) / cnt + self._x0
+            my = (self._cy[ends] - self._cy[starts]) / cnt + self._y0
+        return np.where(cnt > 0, mx, np.nan), np.where(cnt > 0, my, np.nan)
+
+
 def _offsets(t_ms: NDArray[np.float64], ends: I64, dt_ms: float) -> NDArray[np.float64]:
     # an event ends one sample interval after its last sample
     return t_ms[ends - 1] + dt_ms
 
 
-def fixations_from_runs(samples: Samples, starts: I64, ends: I64, dt_ms: float) -> Fixations:
-    """Fixation table for sample runs ``[starts[i], ends[i])``."""
+def fixations_from_runs(
+    samples: Samples, starts: I64, ends: I64, dt_ms: float, means: RunMeans | None = None
+) -> Fixations:
+    """Fixation table for sample runs ``[starts[i], ends[i])`` (``means``: the recording's, if built)."""
     if starts.size == 0:
         return Fixations.empty()
     on = samples.t_ms[starts]
     off = _offsets(samples.t_ms, ends, dt_ms)
-    return Fixations(
-        onset_ms=on,
-        offset_ms=off,
-        duration_ms=off - on,
-        x=_run_means(samples.x, starts, ends, samples.valid),
-        y=_run_means(samples.y, starts, ends, samples.valid),
-    )
+    if means is not None:
+        x, y = means.means(starts, ends)
+    else:
+        x = _run_means(samples.x, starts, ends, samples.valid)
+        y = _run_means(samples.y, starts, ends, samples.valid)
+    return Fixations(onset_ms=on, offset_ms=off, duration_ms=off - on, x=x, y=y)
 
 
 def _first_last_valid(values: NDArray[np.float64], starts: I64, ends: I64) -> tuple[I64, I64]:
@@ -235,12 +274,16 @@ def merge_runs(
     max_gap_ms: float,
     max_distance_deg: float,
     pixels_per_degree: float,
+    means: RunMeans | None = None,
 ) -> tuple[I64, I64]:
     """Join consecutive runs at most ``max_gap_ms`` apart whose centres lie within ``max_distance_deg``."""
     if starts.size < 2 or max_gap_ms <= 0:
         return starts, ends
-    mx = _run_means(samples.x, starts, ends, samples.valid)
-    my = _run_means(samples.y, starts, ends, samples.valid)
+    if means is not None:
+        mx, my = means.means(starts, ends)
+    else:
+        mx = _run_means(samples.x, starts, ends, samples.valid)
+        my = _run_means(samples.y, starts, ends, samples.valid)
     gap = samples.t_ms[starts[1:]] - (samples.t_ms[ends[:-1] - 1] + dt_ms)
     dist = np.hypot(mx[1:] - mx[:-1], my[1:] - my[:-1]) / pixels_per_degree
     join = (gap <= max_gap_ms) & (dist <= max_distance_deg)
@@ -280,3 +323,94 @@ def labels_from_runs(
         else:
             out[run_mask(n, starts, ends)] = label
     return out
+
+
+def fill_gaps(v: NDArray[np.float64], lost: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+    """Linear interpolation over NaNs (constant at the ends) so that filters can run across gaps.
+
+    Works run by run of lost samples (``lost``, default: where ``v`` is not finite), so that its cost
+    follows the amount of lost data rather than the length of the recording.
+    """
+    if lost is None:
+        lost = ~np.isfinite(v)
+    ls, le = runs(lost)
+    if ls.size == 0:
+        return v
+    n = v.size
+    if ls[0] == 0 and le[0] == n:
+        return np.zeros_like(v)
+    left = v[np.maximum(ls - 1, 0)]
+    right = v[np.minimum(le, n - 1)]
+    left = np.where(ls > 0, left, right)  # a gap at the start takes the first value after it
+    right = np.where(le < n, right, left)  # and one at the end the last value before it
+    length = le - ls
+    run_of = np.repeat(np.arange(ls.size), length)
+    step = np.arange(run_of.size) - np.repeat(np.cumsum(length) - length, length) + 1  # 1..length
+    out = v.copy()
+    out[np.repeat(ls, length) + step - 1] = left[run_of] + (right - left)[run_of] * (
+        step / (length + 1)[run_of]
+    )
+    return out
+
+
+def prev_true(mask: NDArray[np.bool_]) -> I64:
+    """Index of the last True at or before i (-1 if none)."""
+    idx = np.where(mask, np.arange(mask.size), -1)
+    return np.maximum.accumulate(idx)
+
+
+def next_true(mask: NDArray[np.bool_]) -> I64:
+    """Index of the first True at or after i (n if none)."""
+    n = mask.size
+    idx = np.where(mask, np.arange(n), n)
+    return np.minimum.accumulate(idx[::-1])[::-1]
+
+
+def grow_saccades(
+    speed: NDArray[np.float64], peak_dps: float, onset_dps: float, *, at_minimum: bool = True
+) -> tuple[I64, I64]:
+    """Saccade candidates: runs above ``peak_dps`` grown both ways while the speed stays >= ``onset_dps``.
+
+    NaN speeds (lost data) stop the growth. With ``at_minimum`` a saccade ends at the first speed minimum
+    after its peak and starts at the last one before it, where those come first: the eye has reached
+    its target there, and the wobble that follows belongs to the PSO. Returns merged ``(starts, ends)``.
+    """
+    n = speed.size
+    with np.errstate(invalid="ignore"):
+        ps, pe = runs(speed > peak_dps)
+        fs, fe = runs(speed >= min(onset_dps, peak_dps))  # NaN is never fast
+    if ps.size == 0:
+        return ps, pe
+    # each peak run lies inside one run at or above the onset threshold: the saccade's widest extent
+    s_on = fs[np.searchsorted(fs, ps, side="right") - 1]
+    s_off = fe[np.searchsorted(fs, pe - 1, side="right") - 1]
+    if at_minimum and n > 2:
+        sp = np.where(np.isfinite(speed), speed, 0.0)
+        prev_ge = np.ones(n, bool)  # sp[i-1] >= sp[i]
+        np.greater_equal(sp[:-1], sp[1:], out=prev_ge[1:])
+        next_gt = np.ones(n, bool)  # sp[i+1] > sp[i]
+        np.greater(sp[1:], sp[:-1], out=next_gt[:-1])
+        s_off = np.minimum(s_off, first_at_or_after(np.flatnonzero(prev_ge & next_gt), pe - 1, n) + 1)
+        prev_gt = np.ones(n, bool)  # sp[i-1] > sp[i]
+        np.greater(sp[:-1], sp[1:], out=prev_gt[1:])
+        next_ge = np.ones(n, bool)  # sp[i+1] >= sp[i]
+        np.greater_equal(sp[1:], sp[:-1], out=next_ge[:-1])
+        s_on = np.maximum(s_on, last_at_or_before(np.flatnonzero(prev_gt & next_ge), ps))
+    return runs(labels_from_runs(n, s_on, s_off, 1).astype(bool))
+
+
+def first_at_or_after(marks: I64, at: I64, n: int) -> I64:
+    """For each index in ``at``, the first of the sorted indices ``marks`` at or after it (``n`` if none);
+    the look-up form of :func:`next_true` when only a few positions are asked."""
+    if marks.size == 0:
+        return np.full(np.shape(at), n, np.int64)
+    j = np.searchsorted(marks, at, side="left")
+    return np.where(j < marks.size, marks[np.minimum(j, marks.size - 1)], n)
+
+
+def last_at_or_before(marks: I64, at: I64) -> I64:
+    """For each index in ``at``, the last of the sorted indices ``marks`` at or before it (-1 if none)."""
+    if marks.size == 0:
+        return np.full(np.shape(at), -1, np.int64)
+    j = np.searchsorted(marks, at, side="right") - 1
+    return np.where(j >= 0, marks[np.maximum(j, 0)], -1)

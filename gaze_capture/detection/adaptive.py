@@ -21,10 +21,13 @@ from ._common import (
     EventLabel,
     Segmentation,
     check_positive,
+    fill_gaps,
     fixations_from_runs,
+    grow_saccades,
     labels_from_runs,
     ms_to_samples,
     nominal_interval_ms,
+    prev_true,
     runs,
     saccades_from_runs,
     to_degrees,
@@ -34,19 +37,7 @@ from ._registry import register_detector
 __all__ = ["adaptive", "adaptive_peak_threshold", "smoothed_speed"]
 
 F64 = NDArray[np.float64]
-
-
-def _fill_gaps(v: F64) -> F64:
-    """Linear interpolation over NaNs (constant at the ends) so that filters can run across gaps."""
-    ok = np.isfinite(v)
-    if ok.all():
-        return v
-    if not ok.any():
-        return np.zeros_like(v)
-    idx = np.arange(v.size)
-    out = v.copy()
-    out[~ok] = np.interp(idx[~ok], idx[ok], v[ok])
-    return out
+_ASIDE = -1  # working label of samples kept out of every event (unclassified in the result)
 
 
 def adaptive_peak_threshold(
@@ -92,22 +83,9 @@ def smoothed_speed(samples: Samples, *, pixels_per_degree: float, smoothing_ms: 
     xd, yd = to_degrees(samples, pixels_per_degree)
     if len(samples) < win:
         return np.where(samples.valid, 0.0, np.nan)
-    vx = savgol_filter(_fill_gaps(xd), win, 2, deriv=1, delta=dt * 1e-3)
-    vy = savgol_filter(_fill_gaps(yd), win, 2, deriv=1, delta=dt * 1e-3)
+    vx = savgol_filter(fill_gaps(xd), win, 2, deriv=1, delta=dt * 1e-3)
+    vy = savgol_filter(fill_gaps(yd), win, 2, deriv=1, delta=dt * 1e-3)
     return np.where(samples.valid, np.hypot(vx, vy), np.nan)
-
-
-def _prev_true(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Index of the last True at or before i (-1 if none)."""
-    idx = np.where(mask, np.arange(mask.size), -1)
-    return np.maximum.accumulate(idx)
-
-
-def _next_true(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Index of the first True at or after i (n if none)."""
-    n = mask.size
-    idx = np.where(mask, np.arange(n), n)
-    return np.minimum.accumulate(idx[::-1])[::-1]
 
 
 @register_detector("adaptive")
@@ -128,6 +106,7 @@ def adaptive(
     min_pso_ms: float = 0.0,
     blink_before_ms: float = 20.0,
     blink_after_ms: float = 40.0,
+    min_blink_ms: float = 75.0,
     pursuit_window_ms: float = 300.0,
     pursuit_speed_dps: float = 1.5,
     position_median_ms: float = 10.0,
@@ -162,8 +141,10 @@ def adaptive(
         A PSO is the part of the ``max_pso_ms`` after a saccade up to the last sample faster than
         ``pso_threshold_dps``; a detected PSO lasts at least ``min_pso_ms``.
     blink_before_ms, blink_after_ms : float
-        Samples this long before and after lost data count as part of the blink or gap (ms): the lid
-        distorts the signal around the loss itself.
+        Samples this long before and after lost data are left unclassified (ms): their velocity is
+        interpolated across the loss, and the lid distorts the signal around a blink.
+    min_blink_ms : float
+        Runs of lost samples at least this long are blinks; shorter ones stay unclassified (ms).
     pursuit_window_ms : float
         Window (centred, shifted to stay between saccades, PSOs and gaps) over which the net gaze speed is
         measured (ms).
@@ -217,6 +198,7 @@ def adaptive(
         ("min_pso_ms", min_pso_ms),
         ("blink_before_ms", blink_before_ms),
         ("blink_after_ms", blink_after_ms),
+        ("min_blink_ms", min_blink_ms),
         ("position_median_ms", position_median_ms),
         ("min_pursuit_ms", min_pursuit_ms),
         ("min_pursuit_interval_ms", min_pursuit_interval_ms),
@@ -245,7 +227,7 @@ def adaptive(
 
     xd, yd = to_degrees(samples, pixels_per_degree)
     lost = ~samples.valid
-    xf, yf = _fill_gaps(xd), _fill_gaps(yd)
+    xf, yf = fill_gaps(xd), fill_gaps(yd)
     if n >= sg_win:
         vx = savgol_filter(xf, sg_win, 2, deriv=1, delta=dt * 1e-3)
         vy = savgol_filter(yf, sg_win, 2, deriv=1, delta=dt * 1e-3)
@@ -272,27 +254,7 @@ def adaptive(
 
     labels = np.zeros(n, np.int8)
     # saccades: grow each supra-peak run down to the onset threshold (never into a gap)
-    above = speed > peak_t
-    ps, pe = runs(above)
-    calm = ~(speed >= onset_t)  # NaN (gap) counts as calm so that growth stops at gaps
-    prev_calm = _prev_true(calm)
-    next_calm = _next_true(calm)
-    s_on = prev_calm[ps] + 1
-    s_off = next_calm[pe - 1]
-    if offset_at_minimum and n > 2:
-        # the eye first reaches the target at the first velocity minimum after the peak; what follows
-        # (the wobble) belongs to the PSO, not the saccade
-        sp = np.where(np.isfinite(speed), speed, 0.0)
-        lm = np.zeros(n, bool)
-        lm[1:-1] = (sp[1:-1] <= sp[:-2]) & (sp[1:-1] < sp[2:])
-        lm[-1] = True
-        s_off = np.minimum(s_off, _next_true(lm)[pe - 1] + 1)
-        lm0 = np.zeros(n, bool)
-        lm0[1:-1] = (sp[1:-1] < sp[:-2]) & (sp[1:-1] <= sp[2:])
-        lm0[0] = True
-        s_on = np.maximum(s_on, _prev_true(lm0)[ps])
-    sac_mask = labels_from_runs(n, s_on, s_off, 1).astype(bool)
-    ss, se = runs(sac_mask)
+    ss, se = grow_saccades(speed, peak_t, onset_t, at_minimum=offset_at_minimum)
     # a saccade touching lost data is part of the blink (lid closure), not an eye movement
     touch_gap = np.zeros(ss.size, bool)
     if ss.size:
@@ -308,7 +270,7 @@ def adaptive(
     # PSOs: from saccade offset up to the last fast sample within max_pso_ms
     if ss.size and n_pso > 0:
         fast = speed > pso_threshold_dps
-        prev_fast = _prev_true(fast)
+        prev_fast = prev_true(fast)
         win_end = np.minimum(se + n_pso, n)
         last = prev_fast[win_end - 1]
         # stop at the next saccade
@@ -318,10 +280,14 @@ def adaptive(
         end = np.minimum(np.maximum(last + 1, se + n_pso_min), np.minimum(nxt_start, n))
         labels_from_runs(n, se[has], end[has], EventLabel.PSO, labels)
 
-    # blinks and gaps
+    # lost data and its margins: only a long enough loss is a blink; the margins (velocity interpolated
+    # across the loss) and saccades running into the loss (the lid) are kept out of every event
     gap_s, gap_e = runs(near_gap)
-    labels_from_runs(n, gap_s, gap_e, EventLabel.BLINK, labels)
-    labels_from_runs(n, blink_sacc_s, blink_sacc_e, EventLabel.BLINK, labels)
+    labels_from_runs(n, gap_s, gap_e, _ASIDE, labels)
+    labels_from_runs(n, blink_sacc_s, blink_sacc_e, _ASIDE, labels)
+    bs, be = runs(lost)
+    long_loss = (samples.t_ms[np.maximum(be - 1, 0)] + dt - samples.t_ms[bs]) >= min_blink_ms
+    labels_from_runs(n, bs[long_loss], be[long_loss], EventLabel.BLINK, labels)
 
     # intersaccadic intervals: fixation vs pursuit by net speed within the interval
     free = labels == 0
@@ -386,6 +352,7 @@ def adaptive(
             nb = left | right
             labels_from_runs(n, s_[nb], e_[nb], EventLabel.PURSUIT, labels)
 
+    labels[labels == _ASIDE] = EventLabel.UNCLASSIFIED
     fix_s, fix_e = runs(labels == EventLabel.FIXATION)
     sac_s, sac_e = runs(labels == EventLabel.SACCADE)
     return Segmentation(

@@ -7,12 +7,14 @@ import numpy as np
 from ..samples import Samples
 from ._common import (
     EventLabel,
+    RunMeans,
     Segmentation,
     check_positive,
     fixations_from_runs,
     labels_from_runs,
     merge_runs,
     nominal_interval_ms,
+    run_mask,
     run_sums,
     runs,
     saccades_from_runs,
@@ -101,27 +103,33 @@ def ivt(
     ppd = check_positive("pixels_per_degree", pixels_per_degree)
     n = len(samples)
     # work in pixels and ms: compare squared displacements with the squared threshold (no sqrt per sample)
-    speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2, NaN where invalid
+    speed2 = _central_speed_sq(samples.t_ms, samples.x, samples.y)  # (px/ms)^2
+    # a lost sample has no position and so no speed, whatever its neighbours say (the central difference
+    # at i reads only i-1 and i+1)
+    lost = ~samples.valid
+    np.copyto(speed2, np.nan, where=lost)
     vt_px_ms = vt * ppd / 1000.0
     with np.errstate(invalid="ignore"):
         slow = speed2 < vt_px_ms * vt_px_ms  # NaN compares False: invalid samples are never fixation samples
         fast = speed2 >= vt_px_ms * vt_px_ms
     starts, ends = runs(slow)
+    means = RunMeans(samples)
     starts, ends = merge_runs(
-        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=ppd
+        samples, starts, ends, dt, max_gap_ms=gap, max_distance_deg=mdist, pixels_per_degree=ppd, means=means
     )
     long_enough = (samples.t_ms[ends - 1] + dt - samples.t_ms[starts]) >= min_fix
     starts, ends = starts[long_enough], ends[long_enough]
-    labels = np.zeros(n, np.int8)
-    labels[fast] = EventLabel.SACCADE
-    bs, be = runs(~samples.valid)
+    labels = fast.astype(np.int8)
+    labels *= EventLabel.SACCADE  # 0 or SACCADE; cheaper than a masked assignment
+    bs, be = runs(lost)
     keep = (samples.t_ms[be - 1] + dt - samples.t_ms[bs]) >= min_blink
     labels_from_runs(n, bs[keep], be[keep], EventLabel.BLINK, labels)
-    labels_from_runs(n, starts, ends, EventLabel.FIXATION, labels)
+    # merged fixations may span a short loss; the lost samples inside stay unlabelled
+    np.copyto(labels, EventLabel.FIXATION, where=run_mask(n, starts, ends) & samples.valid)
     ss, se = runs(fast)
     return Segmentation(
         labels=labels,
-        fixations=fixations_from_runs(samples, starts, ends, dt),
+        fixations=fixations_from_runs(samples, starts, ends, dt, means),
         saccades=saccades_from_runs(
             samples,
             ss,

@@ -217,11 +217,12 @@ READING_DEFAULT_SCREEN = {
     "distance_mm": env_float("READING_VIEWING_DISTANCE_MM", 650.0),
 }
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
-# A gaze_capture detector name. Radiographs are static images, where I-VT agrees best with the human coders
-# of the Lund 2013 data (fixation kappa 0.82 / 0.74 on its image stimuli, against 0.76 / 0.68 for the
-# adaptive detector, see benchmarks/README.md) and stays robust on noisy low-rate trackers, whose jitter
-# the adaptive detector can take for smooth pursuit. "adaptive" suits moving stimuli.
-GAZE_FIXATION_DETECTOR = env_str("GAZE_FIXATION_DETECTOR", "ivt")
+# A gaze_capture detector name. "avt" (saccade thresholds adapted to each recording's noise, everything
+# between saccades fixation, lost samples never fixation) holds across trackers: on the Lund 2013 image
+# recordings it is close to I-VT, and on the same recordings degraded to a 300 Hz or 60 Hz remote tracker
+# and on the simulated reader it stays ahead of I-VT's fixed 30 deg/s, which takes the noise for saccades
+# (benchmarks/README.md, "Detection across trackers"). "ivt", "idt" and "adaptive" remain selectable.
+GAZE_FIXATION_DETECTOR = env_str("GAZE_FIXATION_DETECTOR", "avt")
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
 
 # --- studies: ingest and de-identification --------------------------------------------------------------

@@ -94,3 +94,16 @@ def test_registry_lists_all_and_rejects_bad_params():
 def test_cohen_kappa_known_values():
     assert cohen_kappa([1, 0, 1, 0], [0, 1, 0, 1]) == pytest.approx(-1.0)
     assert cohen_kappa([1, 1, 1], [1, 1, 1]) == 1.0
+
+
+def test_adaptive_labels_blinks_only_where_data_is_lost():
+    t, x, y = saccade_trace(rate_hz=1000.0)
+    blink = (t >= 800) & (t < 950)
+    dropout = (t >= 300) & (t < 320)
+    x[blink | dropout] = np.nan
+    seg = segment("adaptive", Samples.from_arrays(t, x, y), pixels_per_degree=PPD)
+    np.testing.assert_array_equal(seg.labels == EventLabel.BLINK, blink)
+    assert (seg.labels[dropout] == EventLabel.UNCLASSIFIED).all()
+    # the samples around the loss, whose velocity is an interpolation artefact, are left unclassified
+    margin = ((t >= 780) & (t < 800)) | ((t >= 950) & (t < 990))
+    assert (seg.labels[margin] == EventLabel.UNCLASSIFIED).all()

@@ -64,3 +64,28 @@ def test_registry_and_bad_input():
         detect("ivt", s, pixels_per_degree=30.0, velocity_threshold_dps=-1)
     with pytest.raises(ParameterError, match="pixels_per_degree"):
         detect("ivt", s, pixels_per_degree=0.0)
+
+
+@pytest.mark.parametrize("lost", [[150], [10, 11], [0], [299]])
+def test_ivt_never_labels_a_lost_sample_fixation_or_saccade(lost):
+    # a lost sample has no position, so no speed: its neighbours must not lend it one
+    s = step_recording([(100, 100), (100, 100)], fix_ms=300, rate_hz=500)
+    x = s.x.copy()
+    x[lost] = np.nan
+    seg = segment("ivt", Samples.from_arrays(s.t_ms, x, s.y), pixels_per_degree=30.0)
+    assert not np.isin(seg.labels[lost], [EventLabel.FIXATION, EventLabel.SACCADE]).any()
+    # shorter than a blink: unclassified, and the fixation around it is still one fixation
+    assert (seg.labels[lost] == EventLabel.UNCLASSIFIED).all()
+    assert len(seg.fixations) == 1
+
+
+def test_run_means_are_exact_on_constant_runs_and_nan_on_lost_ones():
+    from gaze_capture.detection._common import RunMeans
+
+    n = 1_000_000
+    x = np.where(np.arange(n) < n // 2, 140.0, 250.0)
+    x[10:20] = np.nan
+    s = Samples.from_arrays(np.arange(n, dtype=float), x, np.full(n, 300.0))
+    mx, my = RunMeans(s).means(np.array([3, 10, n - 93]), np.array([10, 20, n]))
+    assert mx[0] == 140.0 and mx[2] == 250.0 and my[2] == 300.0  # exact, not merely close
+    assert np.isnan(mx[1]) and np.isnan(my[1])

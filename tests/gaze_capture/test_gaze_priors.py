@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from gaze_capture import EmptyInputError, View, aggregate_priors, fixation_prior, pool_prior, sentence_priors
+from gaze_capture import (
+    EmptyInputError,
+    ParameterError,
+    View,
+    aggregate_priors,
+    fixation_prior,
+    pool_prior,
+    sentence_priors,
+)
 from gaze_capture.priors import sigma_image_px
 
 
@@ -118,3 +126,38 @@ def test_pool_prior_letterbox_padding():
     assert np.allclose(grid, [[0.5, 0.0], [0.5, 0.0]], atol=1e-6)
     with pytest.raises(Exception, match="exclude"):
         pool_prior(p, (2, 2), pad_to_square=True, center_crop=True)
+
+
+def test_downsampled_prior_holds_the_gaussians_at_block_centres_and_pools_like_the_full_one():
+    from gaze_capture import prior_downsample
+
+    rng = np.random.default_rng(0)
+    h = w = 2000
+    x, y = rng.uniform(0, w, 200), rng.uniform(0, h, 200)
+    d = rng.lognormal(np.log(250), 0.45, 200)
+    f = prior_downsample((h, w))
+    assert f == 4
+    small = fixation_prior(x, y, d, image_shape=(h, w), sigma_px=45.0, downsample=f)
+    assert small.shape == (500, 500) and float(small.sum()) == pytest.approx(1.0, abs=1e-5)
+    # block (i, j) holds the Gaussians' value at image point ((j + 0.5) f, (i + 0.5) f)
+    assert np.allclose(small, brute_prior(x / f, y / f, d, (500, 500), 45.0 / f), atol=1e-7)
+    full = fixation_prior(x, y, d, image_shape=(h, w), sigma_px=45.0)
+    for kw in ({}, {"center_crop": True}):
+        a, b = pool_prior(full, (37, 37), **kw), pool_prior(small, (37, 37), **kw)
+        assert np.abs(a - b).sum() < 0.01
+
+
+def test_downsampled_prior_keeps_the_region_and_rejects_bad_factors():
+    p = fixation_prior(
+        [10, 70],
+        [10, 30],
+        [100, 100],
+        image_shape=(40, 80),
+        sigma_px=8.0,
+        region=(40, 0, 80, 40),
+        downsample=4,
+    )
+    assert p.shape == (10, 20) and p[:, :10].sum() == 0 and p[:, 10:].sum() == pytest.approx(1.0, abs=1e-5)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ParameterError, match="downsample"):
+            fixation_prior([1.0], [1.0], [1.0], image_shape=(8, 8), sigma_px=1.0, downsample=bad)

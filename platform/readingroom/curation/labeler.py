@@ -11,6 +11,13 @@ an observation is a *mention*. A mention is:
   "versus", ...) or one follows it ("... cannot be excluded", "... is suspected");
 - positive otherwise.
 
+Scopes: a negation that opens a list reaches every item of it, past adjectives of uncertainty that
+qualify an item ("No focal consolidation, suspicious opacity, pleural effusion, or pneumothorax": all
+absent), when the list is coordinated by "or"/"nor" or the adjective sits in the negated phrase itself; a
+negated suggestion negates what it would suggest ("no pleural line to suggest pneumothorax"); a cue before
+a parenthesis reaches into it, a cue inside a closed parenthesis does not reach past it; "no (interval)
+change in", "no increase in" negate a change, not the finding.
+
 Per observation, positive wins over uncertain, uncertain over negative (the CheXpert aggregation). "No
 Finding" is positive when no observation other than Support Devices is positive or uncertain.
 """
@@ -81,15 +88,28 @@ _PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Fracture": ((r"fractur\w*",), ()),
     "Support Devices": (
         (
-            r"(endotracheal|tracheostomy|nasogastric|orogastric|feeding|chest|et|ng|og) tubes?",
+            r"(endotracheal|tracheostomy|nasogastric|orogastric|feeding|chest|et|ng|og|shunt) (tubes?|tubing)",
             r"catheters?",
+            r"(pacemaker|pacer|pacing|a?icd|defibrillator|stimulator|ekg|ecg|cardiac monitor(ing)?|"
+            r"monitor(ing)?|telemetry|epicardial|transvenous) (leads?|wires?)",
             r"pacemaker",
+            r"\ba?icd\b",
             r"picc",
             r"central (venous )?line",
             r"\bstents?\b",
             r"(sternotomy|surgical) (wires|clips)",
             r"defibrillator",
-            r"\bport-?a-?cath\b",
+            r"\b(nerve |cord |brain |phrenic |vagal |vagus )?stimulators?\b",
+            r"\b(vp|va|ventriculoperitoneal|ventriculoatrial) shunts?\b",
+            r"\b(embolization |endovascular )?coils?\b",
+            r"(intra-?aortic )?balloon pump|\biabp\b",
+            r"(ventricular )?assist device|\b[lr]vad\b|\becmo\b",
+            r"\bcannula(s|e)?\b",
+            r"\bport-?a-?cath\b|\bmediport\b|\b(chest|power|infusion|venous) port\b",
+            r"\b(pigtail |surgical |mediastinal )?drains?\b",
+            r"(prosthetic|mechanical|bioprosthetic) (aortic |mitral |tricuspid |pulmonary )?valves?|"
+            r"valve (replacement|prosthesis)",
+            r"loop recorder",
             r"swan[- ]ganz",
         ),
         (),
@@ -98,11 +118,27 @@ _PHRASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 _NEGATION_BEFORE = (r"\bno\b", r"\bnot\b", r"\bwithout\b", r"negative for", r"free of", r"absence of",
                     r"resolution of", r"resolved", r"\bclear of\b", r"\bneither\b", r"\bnor\b",
-                    r"rather than", r"removal of")  # fmt: skip
+                    r"rather than", r"removal of",
+                    # "no pleural line to suggest ...", "nothing to indicate ...": the negation takes the
+                    # suggestion with it, so it ends where the suggestion ends
+                    r"\b(no|not|without|nothing)\b(\W+\w+){0,5}?\W+(to suggest|suggest(s|ing|ive)( of)?|"
+                    r"to indicate|indicat(es|ing|ive)( of)?)\b")  # fmt: skip
 _UNCERTAIN_BEFORE = (r"\bmay\b", r"\bmight\b", r"\bcould\b", r"possib\w*", r"probabl\w*", r"\blikely\b",
                      r"suspic\w*", r"question\w*", r"concern(ing)? for", r"can ?not (be )?(exclude|rule)\w*",
                      r"differential", r"\bversus\b", r"\bvs\b", r"suggest\w*", r"represent\w*", r"reflect\w*",
                      r"consider\w*", r"equivocal", r"borderline", r"worrisome")  # fmt: skip
+# uncertainty cues that qualify a noun inside a list rather than the statement ("no ..., suspicious opacity")
+_ATTRIBUTIVE = re.compile(
+    r"possible|probable|suspicious|questionable|equivocal|borderline|likely|worrisome", re.IGNORECASE
+)
+_OR_LIST = re.compile(r"\b(or|nor)\b", re.IGNORECASE)
+_PARENTHETICAL = re.compile(r"\([^()]*\)")
+# "no interval change in X", "no increase in X": the negation is of a change, X itself is present
+_PSEUDO_NEGATION = re.compile(
+    r"\bno (significant |appreciable |substantial |interval |definite )*"
+    r"(change|increase|decrease|progression|worsening|improvement)s?( in| of)?\b",
+    re.IGNORECASE,
+)
 _NEGATION_AFTER = (r"^\W*(is|are|has|have) (now )?(not (seen|present|identified|visible)|absent|resolved|"
                    r"cleared|gone)",)  # fmt: skip
 _UNCERTAIN_AFTER = (r"^\W*(can ?not|could not|not) be (excluded|ruled out)", r"^\W*(is|are) (not )?excluded",
@@ -136,8 +172,35 @@ def _last_cue(text: str, patterns: list[re.Pattern]) -> int:
     return max((m.end() for p in patterns for m in p.finditer(text)), default=-1)
 
 
+def _cues(text: str, patterns: list[re.Pattern]) -> list[re.Match]:
+    return [m for p in patterns for m in p.finditer(text)]
+
+
+def _in_negated_list(before: str, after: str, neg: int) -> bool:
+    """Whether the uncertainty cues between the negation (ending at ``neg``) and the mention only qualify
+    items of the list the negation opens: "No focal consolidation, suspicious opacity, pleural effusion, or
+    pneumothorax". They must all be adjectives, and either sit in the negated noun phrase itself ("no
+    suspicious nodule") or the list must be coordinated by "or"/"nor" ("No pneumothorax, possible small
+    effusion" keeps its own uncertain statement)."""
+    span = before[neg:]
+    cues = _cues(span, _UNC_BEFORE)
+    if not all(_ATTRIBUTIVE.fullmatch(m.group(0)) for m in cues):
+        return False
+    if "," not in span[: max(m.start() for m in cues)]:
+        return True
+    return bool(_OR_LIST.search(span) or _OR_LIST.search(after))
+
+
+def _blank(match: re.Match) -> str:
+    """Spaces in place of a match, so that offsets in the clause stay as they were."""
+    return " " * len(match.group(0))
+
+
 def _state(clause: str, start: int, end: int) -> str:
-    before, after = clause[:start], clause[end:]
+    # a parenthetical that closes before the mention is an aside: its cues do not reach past it, while a
+    # cue before an open parenthesis reaches into it; "no change in" negates no finding
+    before = _PSEUDO_NEGATION.sub(_blank, _PARENTHETICAL.sub(_blank, clause[:start]))
+    after = clause[end:]
     if any(p.search(after) for p in _UNC_AFTER):
         return UNCERTAIN
     if any(p.search(after) for p in _NEG_AFTER):
@@ -145,6 +208,8 @@ def _state(clause: str, start: int, end: int) -> str:
     neg, unc = _last_cue(before, _NEG_BEFORE), _last_cue(before, _UNC_BEFORE)
     if neg < 0 and unc < 0:
         return PRESENT
+    if unc > neg >= 0 and _in_negated_list(before, after, neg):
+        return ABSENT
     return UNCERTAIN if unc > neg else ABSENT
 
 

@@ -65,3 +65,132 @@ def test_report_sections():
         "indication": "Cough.", "history": "Smoker.", "findings": "Small effusion.", "impression": "Effusion."
     }  # fmt: skip
     assert report_sections("Heart normal.")["findings"] == "Heart normal."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Right lower lobe pneumonia. Possible left basilar pneumonia.",
+        "Possible left basilar pneumonia. Right lower lobe pneumonia.",
+        "No pneumonia on the left; right lower lobe pneumonia, possibly with early pneumonia at the left base.",
+    ],
+)
+def test_a_present_mention_outranks_an_uncertain_one_in_either_order(text):
+    states = {m.state for m in report_mentions(text) if m.observation == "Pneumonia"}
+    assert {"present", "uncertain"} <= states  # the sentence set really has both
+    assert report_label(text)["Pneumonia"] == "present"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No effusion on the right. Possible small left effusion.",
+        "Possible small left effusion. No right effusion.",
+    ],
+)
+def test_an_uncertain_mention_outranks_an_absent_one(text):
+    assert report_label(text)["Pleural Effusion"] == "uncertain"
+
+
+def test_a_negation_that_opens_a_list_reaches_every_item():
+    text = "No focal consolidation, suspicious opacity, pleural effusion, or pneumothorax."
+    got = report_label(text)
+    for obs in ("Consolidation", "Lung Opacity", "Pleural Effusion", "Pneumothorax"):
+        assert got[obs] == "absent", obs
+    assert got["No Finding"] == "present"
+    got = report_label("No pneumothorax, pleural effusion, nor questionable nodule.")
+    assert (got["Pneumothorax"], got["Pleural Effusion"], got["Lung Lesion"]) == ("absent",) * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "observation", "state"),
+    [
+        ("There is no pleural line to suggest pneumothorax.", "Pneumothorax", "absent"),
+        ("No findings suggestive of pneumonia.", "Pneumonia", "absent"),
+        ("Nothing to indicate edema.", "Edema", "absent"),
+        # an uncertainty cue that is not part of the negated list keeps its own scope
+        ("No pneumothorax, possible small left effusion.", "Pleural Effusion", "uncertain"),
+        ("No pneumothorax or effusion, could represent atelectasis or pneumonia.", "Pneumonia", "uncertain"),
+        ("Findings suggest pneumonia.", "Pneumonia", "uncertain"),
+        # parentheses: a cue before them reaches inside; a cue inside does not reach past them
+        ("No acute process (pneumonia, edema, or effusion).", "Edema", "absent"),
+        ("Stable cardiomegaly (no pleural effusion) and mild pulmonary edema.", "Edema", "present"),
+        ("Stable cardiomegaly (no pleural effusion) and mild pulmonary edema.", "Pleural Effusion", "absent"),
+        ("Possible pneumonia (no pneumothorax) at the right base.", "Pneumothorax", "absent"),
+        ("Possible pneumonia (no pneumothorax) at the right base.", "Pneumonia", "uncertain"),
+    ],
+)
+def test_negation_and_uncertainty_scopes(text, observation, state):
+    assert report_label(text)[observation] == state
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Left chest wall pacemaker with leads in the right atrium and right ventricle.",
+        "Dual-chamber pacemaker leads are unchanged.",
+        "ICD lead terminates in the right ventricle.",
+        "Left-sided AICD in place.",
+        "Vagal nerve stimulator overlies the left neck.",
+        "Spinal cord stimulator leads project over the thoracic spine.",
+        "VP shunt tubing courses along the right chest wall.",
+        "Ventriculoperitoneal shunt catheter is seen.",
+        "ECG leads overlie the chest.",
+        "Monitoring leads project over the chest.",
+        "Telemetry leads are noted.",
+        "Embolization coils in the left upper quadrant.",
+        "Intra-aortic balloon pump tip at the level of the aortic knob.",
+        "Left ventricular assist device in place.",
+        "Right internal jugular cannula.",
+        "Mediport in the right chest wall.",
+        "Right pigtail drain at the base.",
+        "Prosthetic aortic valve.",
+        "Loop recorder over the left chest.",
+    ],
+)
+def test_device_vocabulary(text):
+    got = report_label(text)
+    assert got["Support Devices"] == "present", text
+    assert got["No Finding"] == "present", text
+
+
+def test_device_words_in_other_senses_are_not_devices():
+    for text in ("This leads to the conclusion that the lungs are clear.", "Coiled bowel loops below."):
+        assert report_label(text)["Support Devices"] == "not_mentioned", text
+    assert report_label("No pacemaker leads.")["Support Devices"] == "absent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Possible early pneumonia, edema, or small pleural effusion.",
+            {"Pneumonia": "uncertain", "Edema": "uncertain", "Pleural Effusion": "uncertain"},
+        ),
+        (
+            "Findings may represent atelectasis (or consolidation) and mild edema.",
+            {"Atelectasis": "uncertain", "Consolidation": "uncertain", "Edema": "uncertain"},
+        ),
+        (
+            "Right basilar opacity (possibly atelectasis) without pneumothorax.",
+            {"Lung Opacity": "present", "Atelectasis": "uncertain", "Pneumothorax": "absent"},
+        ),
+    ],
+)
+def test_uncertainty_scopes_over_lists_and_parentheses(text, expected):
+    got = report_label(text)
+    assert {obs: got[obs] for obs in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "observation", "state"),
+    [
+        ("No interval change in the moderate left pleural effusion.", "Pleural Effusion", "present"),
+        ("No significant change in bilateral opacities.", "Lung Opacity", "present"),
+        ("No increase in the size of the right pneumothorax.", "Pneumothorax", "present"),
+        ("No change, no pneumothorax.", "Pneumothorax", "absent"),
+        ("No new consolidation.", "Consolidation", "absent"),
+    ],
+)
+def test_no_change_is_not_a_negation_of_what_follows(text, observation, state):
+    assert report_label(text)[observation] == state
