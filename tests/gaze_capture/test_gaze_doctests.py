@@ -11,6 +11,7 @@ MODULES = [
     "gaze_capture.clock",
     "gaze_capture.detection._registry",
     "gaze_capture.detection.adaptive",
+    "gaze_capture.detection.avt",
     "gaze_capture.detection.idt",
     "gaze_capture.detection.ivt",
     "gaze_capture.evaluation",

@@ -7,7 +7,11 @@ import pytest
 from tests.doctest_runner import REPO_ROOT, modules_with_examples, run_doctests
 
 MODULES = [
+    "readingroom.analytics.accuracy",
+    "readingroom.analytics.agreement",
+    "readingroom.analytics.paired",
     "readingroom.core.security",
+    "readingroom.curation.exports.transcripts",
     "readingroom.curation.splits",
     "readingroom.studies.dicomio.deid",
     "readingroom.studies.prepare",

@@ -16,6 +16,7 @@ from readingroom import urls
 from readingroom.core.services import user_create
 from readingroom.curation.services import cohort_create, dataset_create, dataset_version_freeze
 from readingroom.studies.dicomweb import series_uid_of
+from readingroom.studies.dicomweb import urls as dicomweb_urls
 from readingroom.studies.ingest import import_job_create
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +60,20 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("studies/<int:study_id>/labels/", "patch"): CURATORS,
     ("studies/<int:study_id>/report/", "put"): CURATORS,
     ("dicomweb/studies", "get"): SIGNED_IN,  # a reader's answer lists only their studies
-    ("dicomweb/studies/<str:study_uid>/series", "get"): STUDY_VIEWERS,
-    ("dicomweb/studies/<str:study_uid>/series/<str:series_uid>/instances", "get"): STUDY_VIEWERS,
-    ("dicomweb/" + urls._INSTANCE, "get"): STUDY_VIEWERS,
-    ("dicomweb/" + urls._INSTANCE + "/metadata", "get"): STUDY_VIEWERS,
-    ("dicomweb/" + urls._INSTANCE + "/frames/<str:frames>", "get"): STUDY_VIEWERS,
-    ("dicomweb/" + urls._INSTANCE + "/rendered", "get"): STUDY_VIEWERS,
+    ("dicomweb/series", "get"): SIGNED_IN,
+    ("dicomweb/instances", "get"): SIGNED_IN,
+    (dicomweb_urls._STUDY, "get"): STUDY_VIEWERS,
+    (dicomweb_urls._STUDY + "/series", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._STUDY + "/instances", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._STUDY + "/metadata", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._SERIES, "get"): STUDY_VIEWERS,
+    (dicomweb_urls._SERIES + "/instances", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._SERIES + "/metadata", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._INSTANCE, "get"): STUDY_VIEWERS,
+    (dicomweb_urls._INSTANCE + "/metadata", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._INSTANCE + "/frames/<str:frames>", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._INSTANCE + "/frames/<int:frame>/rendered", "get"): STUDY_VIEWERS,
+    (dicomweb_urls._INSTANCE + "/rendered", "get"): STUDY_VIEWERS,
     ("schema/", "get"): EVERYONE,
     ("docs/", "get"): EVERYONE,
 }
@@ -111,6 +120,7 @@ def world(reading_session, assignment, image, reader, other_reader):
         "series_uid": series_uid_of(image),
         "sop_uid": image.sop_uid,
         "frames": "1",
+        "frame": 1,
     }
     return users, values
 
