@@ -42,3 +42,19 @@ def user_can_view_study(*, user: User, study_id: int) -> bool:
     if user_sees_all_studies(user=user):
         return True
     return Assignment.objects.filter(reader=user, study_id=study_id).exists()
+
+
+def session_for_sender(*, session_id: int, user: User | None, capture_token: str) -> ReadingSession:
+    """The session, for its own reader or a holder of its capture token (a bridge); refused otherwise."""
+    import secrets
+
+    session = ReadingSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(f"reading session {session_id} does not exist")
+    if capture_token and secrets.compare_digest(capture_token, session.capture_token):
+        return session
+    if user is not None and user.is_authenticated:
+        if session.reader_id == user.pk:
+            return session
+        raise Forbidden(f"reading session {session_id} belongs to another reader")
+    raise Forbidden("not authenticated: log in, or send the session's capture token (X-Capture-Token)")
