@@ -43,7 +43,7 @@ def simulate_validation(
     dwell_ms: float = 1500.0,
     latency_ms: float = 250.0,
     start_ms: float = 0.0,
-    offset_deg: tuple[float, float] = (0.0, 0.0),
+    offset_deg: tuple[float, float] = (0.0, 0.0),  # degrees' worth of pixels at the screen centre
     precision_rms_deg: float = 0.03,
     data_loss: float = 0.0,
     seed: int | None = 0,
