@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
@@ -79,3 +80,26 @@ def start_study(lead, study_id: int) -> dict:
 
 def worklist(user, project_id: int) -> list[dict]:
     return [a for a in api_for(user).get("/api/worklist/").json() if a["project_id"] == project_id]
+
+
+def fixation_samples(points, *, rate_hz=250.0, dwell_ms=300.0, seed=0):
+    """Screen samples dwelling ``dwell_ms`` on each point with 0.3 px noise, 40 ms saccades between."""
+    rng = np.random.default_rng(seed)
+    dt = 1000.0 / rate_hz
+    t, x, y = [], [], []
+    now = 0.0
+    previous = points[0]
+    for px, py in points:
+        for k in range(int(40 / dt)):  # saccade: linear sweep from the previous point
+            a = (k + 1) / int(40 / dt)
+            (
+                t.append(now),
+                x.append(previous[0] + a * (px - previous[0])),
+                y.append(previous[1] + a * (py - previous[1])),
+            )
+            now += dt
+        for _ in range(int(dwell_ms / dt)):
+            t.append(now), x.append(px + rng.normal(0, 0.3)), y.append(py + rng.normal(0, 0.3))
+            now += dt
+        previous = (px, py)
+    return np.array(t), np.array(x), np.array(y)
