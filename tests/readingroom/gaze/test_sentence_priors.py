@@ -28,7 +28,9 @@ def test_per_sentence_priors_follow_the_fixations_in_each_span(reader, reading_s
     settings.GAZE_SENTENCE_LEAD_MS = 0.0
     session_id = reading_session.pk
     # The page's clock reads 3000 ms now: the gaze and the sentences below lie in the last 3 s of the session.
-    clock_sample_record(session_id=session_id, stream="page", t_client_ms=3000.0, t_server_ms=time.time() * 1000)
+    clock_sample_record(
+        session_id=session_id, stream="page", t_client_ms=3000.0, t_server_ms=time.time() * 1000
+    )
     # The 48x64 image is drawn 4x enlarged at screen (100, 100)-(292, 356).
     view_event_store(session_id=session_id, message={
         "stream": "page", "seq": 0, "t": 0.0, "image_id": image.pk, "image_region": [0, 0, 48, 64],
