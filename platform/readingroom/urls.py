@@ -35,6 +35,7 @@ api = [
     path("reader-studies/<int:study_id>/start/", study_views.ReaderStudyStartView.as_view()),
     path("reader-studies/<int:study_id>/close/", study_views.ReaderStudyCloseView.as_view()),
     path("reader-studies/<int:study_id>/progress/", study_views.ReaderStudyProgressView.as_view()),
+    path("reader-studies/<int:study_id>/readings/", study_views.ReaderStudyReadingsView.as_view()),
     path("assignments/<int:assignment_id>/reassign/", study_views.AssignmentReassignView.as_view()),
     path("users/", study_views.UserListView.as_view()),
     path(

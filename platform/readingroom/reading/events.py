@@ -35,7 +35,7 @@ def results_push(*, session_id: int) -> bool:
     layer = get_channel_layer()
     if session is None or layer is None:
         return False
-    message = {"type": "results", "session_id": session_id, **session_results(session=session)}
+    message = session_results(session=session)
     try:
         async_to_sync(layer.group_send)(
             session_group(session_id), {"type": RESULTS_EVENT, "message": message}

@@ -66,10 +66,6 @@ class ReadingProject(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
-    @property
-    def is_reader_study(self) -> bool:
-        return self.arms.exists()
-
     def __str__(self) -> str:
         return self.name
 

@@ -1,4 +1,5 @@
-"""The results panel of a submitted session: gaze analysis and the model's prediction, as one payload."""
+"""The results of a session: gaze analysis and the model's prediction, as one payload (also the WebSocket's
+``results`` message, see :mod:`readingroom.reading.events`)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ def session_results(*, session: ReadingSession) -> dict[str, Any]:
     The prediction is masked (``status: "hidden"`` with the reason) where the session's arm does not show
     it to the reader now (see :mod:`readingroom.reading.arms`).
     """
+    payload = _analysis_payload(session)
+    payload["arm_mode"] = session_arm_mode(session)
+    payload["phase"] = session.phase
+    payload["prediction"] = _prediction_payload(session)
+    return {"type": "results", "session_id": session.pk, **payload}
+
+
+def _analysis_payload(session: ReadingSession) -> dict[str, Any]:
     analysis = GazeAnalysis.objects.filter(session=session).select_related("image").first()
-    prediction = Prediction.objects.filter(session=session).first()
     if analysis is None:
         status = "pending" if session.status == ReadingSession.Status.SUBMITTED else "not_submitted"
         payload: dict[str, Any] = {"status": status, "error": None, "fixation_count": None,
@@ -39,27 +47,27 @@ def session_results(*, session: ReadingSession) -> dict[str, Any]:
             "sample_count": analysis.sample_count,
             "heatmap": heatmap,
         }
-    payload["arm_mode"] = session_arm_mode(session)
-    payload["phase"] = session.phase
-    if not predictions_visible(session):
-        payload["prediction"] = {"status": "hidden", "message": predictions_hidden_reason(session),
-                                 "probabilities": None, "findings": None, "attention_url": None,
-                                 "agreement": None}  # fmt: skip
-    elif prediction is None:
-        payload["prediction"] = {"status": "pending", "message": "", "probabilities": None, "findings": None,
-                                 "attention_url": None, "agreement": None}  # fmt: skip
-    else:
-        payload["prediction"] = {
-            "status": prediction.status,
-            "message": prediction.message,
-            "probabilities": prediction.probabilities,
-            "findings": prediction.findings or None,
-            "attention_url": (
-                reverse("session-attention", args=[session.pk]) if prediction.attention_file else None
-            ),
-            "agreement": _agreement(session, prediction.probabilities),
-        }
     return payload
+
+
+def _prediction_payload(session: ReadingSession) -> dict[str, Any]:
+    if not predictions_visible(session):
+        return {"status": "hidden", "message": predictions_hidden_reason(session), "probabilities": None,
+                "findings": None, "attention_url": None, "agreement": None}  # fmt: skip
+    prediction = Prediction.objects.filter(session=session).first()
+    if prediction is None:
+        return {"status": "pending", "message": "", "probabilities": None, "findings": None,
+                "attention_url": None, "agreement": None}  # fmt: skip
+    return {
+        "status": prediction.status,
+        "message": prediction.message,
+        "probabilities": prediction.probabilities,
+        "findings": prediction.findings or None,
+        "attention_url": (
+            reverse("session-attention", args=[session.pk]) if prediction.attention_file else None
+        ),
+        "agreement": _agreement(session, prediction.probabilities),
+    }
 
 
 def _agreement(session: ReadingSession, probabilities: dict[str, float] | None) -> dict[str, Any] | None:

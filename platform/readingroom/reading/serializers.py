@@ -201,6 +201,10 @@ class PredictionOutput(serializers.Serializer):
 
 
 class ResultsOutput(serializers.Serializer):
+    """A session's results; also the WebSocket message ``{"type": "results"}`` pushed when the worker finishes."""
+
+    type = serializers.ChoiceField(choices=["results"])
+    session_id = serializers.IntegerField()
     status = serializers.CharField()
     error = serializers.CharField(allow_null=True)
     fixation_count = serializers.IntegerField(allow_null=True)
@@ -209,10 +213,3 @@ class ResultsOutput(serializers.Serializer):
     prediction = PredictionOutput()
     arm_mode = serializers.ChoiceField(choices=StudyArm.Mode.choices, allow_null=True)
     phase = serializers.ChoiceField(choices=ReadingSession.Phase.choices)
-
-
-class ResultsEventOutput(ResultsOutput):
-    """The WebSocket message ``{"type": "results"}`` pushed when the worker finishes (same fields)."""
-
-    type = serializers.ChoiceField(choices=["results"])
-    session_id = serializers.IntegerField()

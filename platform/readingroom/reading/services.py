@@ -44,7 +44,7 @@ def project_assign(*, project: ReadingProject, reader: User, studies: list[Study
     assignments = []
     for order, study in enumerate(studies):
         assignment, _ = Assignment.objects.get_or_create(
-            project=project, reader=reader, study=study, defaults={"order": order}
+            project=project, reader=reader, study=study, arm=None, defaults={"order": order}
         )
         assignments.append(assignment)
     return assignments

@@ -147,3 +147,34 @@ def study_progress(*, project: ReadingProject, now: datetime | None = None) -> l
             "arms": arm_rows,
         })  # fmt: skip
     return out
+
+
+def study_readings(*, project: ReadingProject) -> list[dict]:
+    """Every submitted read of a study, for its lead: reader, arm, case, the first and the final labels,
+    and the model's probabilities (the lead is not blinded)."""
+    from readingroom.modeling.models import Prediction
+
+    sessions = (
+        ReadingSession.objects.filter(assignment__project=project, status=ReadingSession.Status.SUBMITTED)
+        .select_related("reader", "assignment__arm", "report")
+        .prefetch_related("report__versions")
+        .order_by("reader__username", "assignment__order")
+    )
+    predictions = dict(
+        Prediction.objects.filter(session__in=sessions, status=Prediction.Status.DONE).values_list(
+            "session_id", "probabilities"
+        )
+    )
+    rows = []
+    for session in sessions:
+        versions = sorted(session.report.versions.all(), key=lambda v: v.number)
+        arm = session.assignment.arm
+        rows.append({
+            "session_id": session.pk, "reader_id": session.reader_id, "username": session.reader.username,
+            "arm_id": arm.pk if arm else None, "arm": arm.name if arm else "", "mode": arm.mode if arm else None,
+            "study_id": session.assignment.study_id, "submitted_at": session.submitted_at,
+            "first_labels": versions[0].labels if versions else session.report.labels,
+            "final_labels": session.report.labels, "versions": len(versions),
+            "probabilities": predictions.get(session.pk),
+        })  # fmt: skip
+    return rows

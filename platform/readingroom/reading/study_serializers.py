@@ -105,3 +105,20 @@ class UserSummaryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField())
+
+
+class StudyReadingOutput(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    reader_id = serializers.IntegerField()
+    username = serializers.CharField()
+    arm_id = serializers.IntegerField(allow_null=True)
+    arm = serializers.CharField()
+    mode = serializers.ChoiceField(choices=StudyArm.Mode.choices, allow_null=True)
+    study_id = serializers.IntegerField(help_text="the case (an imaging study)")
+    submitted_at = serializers.DateTimeField()
+    first_labels = serializers.DictField(child=serializers.CharField(), help_text="the first read's labels")
+    final_labels = serializers.DictField(
+        child=serializers.CharField(), help_text="after second read/amendments"
+    )
+    versions = serializers.IntegerField()
+    probabilities = serializers.DictField(child=serializers.FloatField(), allow_null=True)

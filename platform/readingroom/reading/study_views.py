@@ -18,6 +18,7 @@ from readingroom.reading.study_serializers import (
     ReassignInput,
     ReassignOutput,
     StudyCreateInput,
+    StudyReadingOutput,
     StudyUpdateInput,
     UserSummaryOutput,
 )
@@ -85,6 +86,14 @@ class ReaderStudyProgressView(APIView):
         require_role(request, *LEADS)
         project = study_selectors.study_get(project_id=study_id)
         return Response(ReaderProgressOutput(study_selectors.study_progress(project=project), many=True).data)
+
+
+class ReaderStudyReadingsView(APIView):
+    @extend_schema(responses=StudyReadingOutput(many=True))
+    def get(self, request: Request, study_id: int) -> Response:
+        require_role(request, *LEADS)
+        project = study_selectors.study_get(project_id=study_id)
+        return Response(StudyReadingOutput(study_selectors.study_readings(project=project), many=True).data)
 
 
 class AssignmentReassignView(APIView):

@@ -86,6 +86,10 @@ def test_second_read_shows_the_model_after_the_first_read_and_keeps_both_reads(l
     )
     assert report["locked"] is True and report["version"] == 2
     assert ReadingSession.objects.get(pk=session_id).status == "submitted"
+    (reading,) = api_for(lead).get(f"/api/reader-studies/{study['id']}/readings/").json()
+    assert reading["first_labels"]["No Finding"] == "present" and reading["versions"] == 2
+    assert reading["final_labels"]["Pleural Effusion"] == "present" and reading["mode"] == "second_read"
+    assert api_for(readers[0]).get(f"/api/reader-studies/{study['id']}/readings/").status_code == 403
     again = client.post(f"/api/sessions/{session_id}/second-read/", revised, format="json")
     assert again.status_code == 409 and "already submitted" in again.json()["detail"]
 
