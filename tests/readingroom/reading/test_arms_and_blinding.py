@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from readingroom.core.models import AuditEvent
 from readingroom.modeling.models import Prediction
 from readingroom.reading.models import ReadingSession
 from tests.readingroom.reading.conftest import REPORT, api_for, create_study, labels, start_study, worklist
@@ -111,6 +112,8 @@ def test_a_reader_never_sees_another_readers_session_or_the_reference_standard(
         assert "another reader" in response.json()["detail"]
     owner_case = worklist(owner, study["id"])[0]
     assert spy.post(f"/api/assignments/{owner_case['id']}/start/", {}, format="json").status_code == 403
+    refusal = AuditEvent.objects.get(action="session.start.refused", actor=other)
+    assert refusal.target == f"assignment:{owner_case['id']}" and "another reader" in refusal.detail["reason"]
     amend = spy.post(
         f"/api/sessions/{session_id}/report/amendments/", {**REPORT, "reason": "x"}, format="json"
     )
