@@ -162,6 +162,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ArmModeEnum": "readingroom.reading.models.StudyArm.Mode",
         "TrackingStateEnum": "readingroom.gaze.quality.TRACKING_STATES",
+        "LabelValueEnum": "readingroom.reading.models.LABEL_VALUES",
     },
 }
 
