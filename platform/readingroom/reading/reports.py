@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from gaze_capture.formats.reflacx import Word
 from gaze_capture.transcripts import sentence_spans
@@ -194,6 +194,27 @@ def submit_refusal_check(*, session: ReadingSession, reader: User) -> None:
             f"reading session {session.pk} was already submitted (at {when}); a submitted report is locked: "
             f"amend it with POST /api/sessions/{session.pk}/report/amendments/ giving a reason"
         )
+
+
+@contextmanager
+def submit_once(
+    *, session: ReadingSession, reader: User, action: str, content: dict[str, Any], phase: str
+) -> Iterator[None]:
+    """A transaction for a submit that re-reads the session under a row lock and stores at most one report.
+
+    Two tabs submitting together (or a page holding a stale copy of the session) get the same 409 as a
+    second submit, audited with what they sent, instead of a database error.
+    """
+    with audited_refusal(actor=reader, action=action, target=f"session:{session.pk}", content=content):
+        try:
+            with transaction.atomic():
+                fresh = ReadingSession.objects.select_for_update().get(pk=session.pk)
+                if fresh.status != ReadingSession.Status.OPEN or fresh.phase != phase:
+                    submit_refusal_check(session=fresh, reader=reader)
+                    raise Conflict(f"reading session {session.pk} has moved on ({fresh.phase}); reload it")
+                yield
+        except IntegrityError as exc:
+            raise Conflict(f"reading session {session.pk} was already submitted by another request") from exc
 
 
 def report_edit_refuse(*, session: ReadingSession, reader: User, content: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from readingroom.reading.reports import (
     audited_refusal,
     report_sentences,
     report_version_record,
+    submit_once,
     submit_refusal_check,
 )
 from readingroom.reading.study_reading import (
@@ -138,11 +139,13 @@ def report_submit(
         tracking_required_check(session=session)
     if is_first_of_two_reads(session):
         return first_read_submit(session=session, reader=reader, findings=findings, impression=impression,
-                                 labels=cleaned, sentences=spans)  # fmt: skip
+                                 labels=cleaned, sentences=spans, content=content)  # fmt: skip
     from readingroom.gaze.services import analysis_queue
     from readingroom.modeling.services import prediction_queue
 
-    with transaction.atomic():
+    with submit_once(
+        session=session, reader=reader, action="report.submit", content=content, phase=session.phase
+    ):
         report = Report.objects.create(
             session=session, findings=findings, impression=impression, labels=cleaned
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from readingroom.core.exceptions import Conflict, Forbidden, InvalidInput
@@ -19,6 +18,7 @@ from readingroom.reading.reports import (
     audited_refusal,
     report_sentences,
     report_version_record,
+    submit_once,
 )
 from readingroom.reading.study_selectors import reader_availability
 
@@ -68,11 +68,12 @@ def tracking_required_check(*, session: ReadingSession) -> None:
 
 def first_read_submit(
     *, session: ReadingSession, reader: User, findings: str, impression: str, labels: dict[str, str],
-    sentences: list[dict[str, Any]],
+    sentences: list[dict[str, Any]], content: dict[str, Any],
 ) -> Report:  # fmt: skip
     """The first read of a second-read arm: kept as version 1; the session stays open for the second read,
     and the model's predictions become visible (pushed on the session's socket once committed)."""
-    with transaction.atomic():
+    with submit_once(session=session, reader=reader, action="report.submit", content=content,
+                     phase=ReadingSession.Phase.FIRST_READ):  # fmt: skip
         report = Report.objects.create(
             session=session, findings=findings, impression=impression, labels=labels
         )
@@ -117,8 +118,9 @@ def second_read_submit(
         spans = report_sentences(session=session, findings=findings, impression=impression,
                                  sentences=sentences, stream=sentence_stream)  # fmt: skip
         tracking_required_check(session=session)
-    with transaction.atomic():
-        report = session.report
+    with submit_once(session=session, reader=reader, action="report.second_read", content=content,
+                     phase=ReadingSession.Phase.SECOND_READ):  # fmt: skip
+        report = Report.objects.get(session=session)
         report.findings, report.impression, report.labels = findings, impression, cleaned
         report.save(update_fields=["findings", "impression", "labels"])
         version = report_version_record(report=report, kind=ReportVersion.Kind.SECOND_READ, author=reader,

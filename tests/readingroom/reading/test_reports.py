@@ -138,3 +138,18 @@ def test_dictation_transcripts_from_a_bridge_give_the_sentence_spans(reader, oth
     assert [(s["text"], s["source"]) for s in version["sentences"]] == [
         ("Heart size normal.", "dictation"), ("Lungs clear.", "dictation")]  # fmt: skip
     assert version["sentences"][0]["start_ms"] == pytest.approx(1000 + offset)
+
+
+def test_a_submit_racing_another_tab_gets_a_conflict_not_an_error(reader, reading_session):
+    from readingroom.reading.models import ReadingSession
+    from readingroom.reading.services import report_submit
+
+    other_tab = ReadingSession.objects.get(pk=reading_session.pk)  # loaded before the first submit
+    report_submit(session=reading_session, reader=reader, **REPORT)
+    with pytest.raises(Exception) as caught:
+        report_submit(session=other_tab, reader=reader, **{**REPORT, "findings": "From the other tab."})
+    assert getattr(caught.value, "status_code", None) == 409 and "already submitted" in str(caught.value)
+    assert (
+        AuditEvent.objects.get(action="report.submit.refused").detail["content"]["findings"]
+        == "From the other tab."
+    )
