@@ -13,16 +13,16 @@ from readingroom.reading.arms import predictions_hidden_reason, predictions_visi
 from readingroom.reading.models import OBSERVATIONS, ReadingSession, Report
 
 
-def session_results(*, session: ReadingSession) -> dict[str, Any]:
+def session_results(*, session: ReadingSession, masked: bool = True) -> dict[str, Any]:
     """Status of the session's analysis and prediction, with URLs of the heatmap and attention map.
 
     The prediction is masked (``status: "hidden"`` with the reason) where the session's arm does not show
-    it to the reader now (see :mod:`readingroom.reading.arms`).
+    it to the reader now (see :mod:`readingroom.reading.arms`); ``masked=False`` is for a study lead.
     """
     payload = _analysis_payload(session)
     payload["arm_mode"] = session_arm_mode(session)
     payload["phase"] = session.phase
-    payload["prediction"] = _prediction_payload(session)
+    payload["prediction"] = _prediction_payload(session, masked=masked)
     return {"type": "results", "session_id": session.pk, **payload}
 
 
@@ -50,8 +50,8 @@ def _analysis_payload(session: ReadingSession) -> dict[str, Any]:
     return payload
 
 
-def _prediction_payload(session: ReadingSession) -> dict[str, Any]:
-    if not predictions_visible(session):
+def _prediction_payload(session: ReadingSession, *, masked: bool) -> dict[str, Any]:
+    if masked and not predictions_visible(session):
         return {"status": "hidden", "message": predictions_hidden_reason(session), "probabilities": None,
                 "findings": None, "attention_url": None, "agreement": None}  # fmt: skip
     prediction = Prediction.objects.filter(session=session).first()

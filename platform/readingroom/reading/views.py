@@ -148,10 +148,12 @@ class TranscriptView(APIView):
 
 
 class ResultsView(APIView):
+    """The session's results: its reader sees them masked by the arm; a lead or admin sees them whole."""
+
     @extend_schema(responses=ResultsOutput)
     def get(self, request: Request, session_id: int) -> Response:
-        session = selectors.session_for_reader(session_id=session_id, reader=request.user)
-        return Response(session_results(session=session))
+        session, masked = selectors.session_for_viewer(session_id=session_id, user=request.user)
+        return Response(session_results(session=session, masked=masked))
 
 
 def _media_file(relative: str, content_type: str) -> FileResponse:
@@ -161,7 +163,7 @@ def _media_file(relative: str, content_type: str) -> FileResponse:
 class HeatmapView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="RGBA heatmap PNG")})
     def get(self, request: Request, session_id: int) -> FileResponse:
-        session = selectors.session_for_reader(session_id=session_id, reader=request.user)
+        session, _ = selectors.session_for_viewer(session_id=session_id, user=request.user)
         analysis = GazeAnalysis.objects.filter(session=session).first()
         return _media_file(analysis.heatmap_file if analysis else "", "image/png")
 
@@ -169,8 +171,8 @@ class HeatmapView(APIView):
 class AttentionView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(description="RGBA attention PNG")})
     def get(self, request: Request, session_id: int) -> FileResponse:
-        session = selectors.session_for_reader(session_id=session_id, reader=request.user)
-        if not predictions_visible(session):
+        session, masked = selectors.session_for_viewer(session_id=session_id, user=request.user)
+        if masked and not predictions_visible(session):
             raise Forbidden(predictions_hidden_reason(session))
         prediction = Prediction.objects.filter(session=session).first()
         return _media_file(prediction.attention_file if prediction else "", "image/png")

@@ -40,6 +40,23 @@ def test_unaided_arm_never_shows_the_model(lead, readers, frozen_version):
     assert "unaided" in results["prediction"]["message"]
     attention = client.get(f"/api/sessions/{session_id}/attention.png")
     assert attention.status_code == 403 and "unaided" in attention.json()["detail"]
+    # The study's lead is not blinded: the same results, unmasked.
+    for_lead = api_for(lead).get(f"/api/sessions/{session_id}/results/").json()
+    assert (
+        for_lead["prediction"]["status"] == "done" and for_lead["prediction"]["probabilities"]["Edema"] == 0.9
+    )
+
+
+def test_a_lead_who_reads_in_a_study_is_blinded_like_any_reader(lead, frozen_version):
+    lead.roles = ["lead", "reader"]
+    lead.save()
+    study = _one_arm_study(lead, [lead], frozen_version, "unaided")
+    session_id = _start(lead, study)["session_id"]
+    Prediction.objects.create(
+        session_id=session_id, status="done", probabilities=dict.fromkeys(labels(), 0.9)
+    )
+    results = api_for(lead).get(f"/api/sessions/{session_id}/results/").json()
+    assert results["prediction"]["status"] == "hidden"
 
 
 def test_ai_assisted_arm_computes_and_shows_the_prediction_from_the_start(lead, readers, frozen_version):
