@@ -8,7 +8,8 @@ import pytest
 from readingroom.core.models import AuditEvent
 from readingroom.core.services import user_create
 from readingroom.gaze.models import GazeChunk
-from readingroom.gaze.services import gaze_batch_store
+from readingroom.core.exceptions import Conflict
+from readingroom.gaze.services import capture_session_authorise, gaze_batch_store
 from readingroom.reading.models import ReadingSession
 from tests.readingroom.reading.conftest import REPORT, api_for
 
@@ -41,6 +42,10 @@ def test_a_stale_page_after_reassignment_is_told_and_loses_nothing(
     assert AuditEvent.objects.filter(action="session.start.refused", actor=reader).exists()
     with pytest.raises(Exception, match="closed"):
         gaze_batch_store(session_id=reading_session.pk, message={**batch, "seq": 1})
+    with pytest.raises(
+        Conflict, match="closed: the case was reassigned to another reader"
+    ):  # the page's socket
+        capture_session_authorise(session_id=reading_session.pk, user=reader, token_session_id=None)
 
     new = api_for(other_reader)
     assert [a["id"] for a in new.get("/api/worklist/").json()] == [assignment.pk]
