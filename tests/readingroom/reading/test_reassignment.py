@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from readingroom.core.exceptions import Conflict
 from readingroom.core.models import AuditEvent
 from readingroom.core.services import user_create
 from readingroom.gaze.models import GazeChunk
-from readingroom.core.exceptions import Conflict
 from readingroom.gaze.services import capture_session_authorise, gaze_batch_store
 from readingroom.reading.models import ReadingSession
 from tests.readingroom.reading.conftest import REPORT, api_for
