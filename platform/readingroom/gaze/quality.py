@@ -69,24 +69,63 @@ def _samples(raw: Any) -> gc.Samples:
         raise InvalidInput(f"samples: {exc}") from exc
 
 
+def _stored_gaze(
+    session: ReadingSession, targets: list[Target], stream: str
+) -> tuple[gc.Samples, list[Target]]:
+    """The session's stored gaze (all streams, on the session clock) and the targets moved onto that clock
+    from ``stream``'s clock: for a tracker whose samples reach the server through the bridge, not the page."""
+    from readingroom.gaze.analysis import session_gaze
+
+    known = (session.clock_offsets or {}).get(stream) if stream else None
+    if known is None:
+        raise InvalidInput(
+            "without samples, give the stream whose clock the target times are on (one that has pinged), so that "
+            "they can be matched with the gaze stored for this session"
+        )
+    offset = float(known["offset_ms"])
+    gaze = session_gaze(session=session)
+    if gaze is None:
+        raise InvalidInput("no gaze has been stored for this session yet; send samples with the check")
+    moved = [Target(t.x, t.y, t.t_on_ms + offset, t.t_off_ms + offset) for t in targets]
+    return gaze.samples, moved
+
+
+def _check_input(
+    session: ReadingSession, targets: Any, samples: Any, stream: str
+) -> tuple[gc.Samples, list[Target]]:
+    cleaned = _targets(targets)
+    if samples is None:
+        return _stored_gaze(session, cleaned, stream)
+    return _samples(samples), cleaned
+
+
 def _open_session(session: ReadingSession) -> None:
     if session.status != ReadingSession.Status.OPEN:
         raise Conflict(f"reading session {session.pk} is closed; calibrate in the session of the next case")
 
 
 def tracker_check_store(
-    *, session: ReadingSession, kind: str, targets: Any, samples: Any, device: str = "", stream: str = ""
+    *,
+    session: ReadingSession,
+    kind: str,
+    targets: Any,
+    samples: Any = None,
+    device: str = "",
+    stream: str = "",
 ) -> TrackerCheck:
     """Compute and store a calibration or validation from its targets and samples (same sender clock).
 
-    Accuracy and precision are in degrees of visual angle for the session's screen geometry.
+    Without ``samples``, the gaze already stored for the session is used (a tracker streaming through the
+    bridge), and the target times are taken on ``stream``'s clock. Accuracy and precision are in degrees of
+    visual angle for the session's screen geometry.
     """
     if kind not in (TrackerCheck.Kind.CALIBRATION, TrackerCheck.Kind.VALIDATION):
         raise InvalidInput(f"kind must be calibration or validation, got {kind!r}")
     _open_session(session)
     limits = _limits()
+    gaze, shown = _check_input(session, targets, samples, stream)
     try:
-        result = validate(_samples(samples), _targets(targets), geometry=screen_geometry(session=session))
+        result = validate(gaze, shown, geometry=screen_geometry(session=session))
     except gc.GazeCaptureError as exc:
         raise InvalidInput(f"{kind}: {exc}") from exc
     passed = result.passed(
@@ -106,13 +145,12 @@ def tracker_check_store(
 
 
 def drift_check_store(
-    *, session: ReadingSession, target: Any, samples: Any, device: str = "", stream: str = ""
+    *, session: ReadingSession, target: Any, samples: Any = None, device: str = "", stream: str = ""
 ) -> TrackerCheck:
-    """Compute and store a one-target drift check (between cases)."""
+    """Compute and store a one-target drift check (between cases); samples as for :func:`tracker_check_store`."""
     _open_session(session)
     limits = _limits()
-    (tgt,) = _targets([target])
-    s = _samples(samples)
+    s, (tgt,) = _check_input(session, [target], samples, stream)
     result = drift_check(
         s, tgt, geometry=screen_geometry(session=session), max_offset_deg=limits["max_drift_deg"]
     )

@@ -25,16 +25,24 @@ class SamplesInput(serializers.Serializer):
 class TrackerCheckInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[TrackerCheck.Kind.CALIBRATION, TrackerCheck.Kind.VALIDATION])
     device = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
-    stream = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
+    stream = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=64,
+        help_text="the sender stream whose clock the target times are on",
+    )  # fmt: skip
     targets = TargetInput(many=True)
-    samples = SamplesInput()
+    samples = SamplesInput(
+        required=False,
+        help_text="the samples recorded while the targets were shown (same clock as the targets); omit them when "
+        "the tracker streams through the bridge: the session's stored gaze is used, with the target times on "
+        "`stream`'s clock",
+    )
 
 
 class DriftCheckInput(serializers.Serializer):
     device = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
     stream = serializers.CharField(required=False, default="", allow_blank=True, max_length=64)
     target = TargetInput()
-    samples = SamplesInput()
+    samples = SamplesInput(required=False, help_text="as for a validation")
 
 
 class TargetQualityOutput(serializers.Serializer):

@@ -119,3 +119,33 @@ def test_malformed_checks_name_the_problem(reader, reading_session):
     assert "no samples" in client.post(url, elsewhere, format="json").json()["detail"]
     ragged = {**body, "samples": {**body["samples"], "x": body["samples"]["x"][:-1]}}
     assert client.post(url, ragged, format="json").status_code == 400
+
+
+def test_a_bridged_tracker_is_validated_from_the_gaze_stored_for_the_session(reader, reading_session):
+    """The page shows the targets (its clock); the samples reached the server through the bridge (another
+    clock); the server matches them on the session clock."""
+    import time
+
+    from readingroom.gaze.services import clock_sample_record, gaze_batch_store
+
+    now = time.time() * 1000
+    clock_sample_record(session_id=reading_session.pk, stream="page", t_client_ms=50_000.0, t_server_ms=now)
+    clock_sample_record(session_id=reading_session.pk, stream="bridge", t_client_ms=9_000.0, t_server_ms=now)
+    samples, targets = simulate_validation(nine_point_targets(GEOMETRY), geometry=GEOMETRY, start_ms=9_000.0)
+    gaze_batch_store(session_id=reading_session.pk, message={
+        "stream": "bridge", "seq": 0, "device": "gazepoint",
+        "samples": {"t": samples.t_ms.tolist(), "x": samples.x.tolist(), "y": samples.y.tolist()}})  # fmt: skip
+    on_page = [{"x": t.x, "y": t.y, "t_on_ms": t.t_on_ms + 41_000.0, "t_off_ms": t.t_off_ms + 41_000.0}
+               for t in targets]  # fmt: skip
+    client = api_for(reader)
+    url = f"/api/sessions/{reading_session.pk}/tracker-checks/"
+    check = client.post(
+        url, {"kind": "validation", "stream": "page", "targets": on_page}, format="json"
+    ).json()
+    assert (
+        check["passed"] is True
+        and check["accuracy_deg"] < 0.1
+        and check["sample_count"] == 9 * (1500 - 300) // 4
+    )
+    unknown = client.post(url, {"kind": "validation", "targets": on_page}, format="json")
+    assert unknown.status_code == 400 and "has pinged" in unknown.json()["detail"]
