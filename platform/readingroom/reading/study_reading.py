@@ -19,6 +19,7 @@ from readingroom.reading.reports import (
     report_sentences,
     report_version_record,
     submit_once,
+    submit_refusal_check,
 )
 from readingroom.reading.study_selectors import reader_availability
 
@@ -93,7 +94,6 @@ def second_read_submit(
 ) -> ReportVersion:  # fmt: skip
     """The second read, with the predictions seen: a new version of the report; the session is submitted."""
     from readingroom.gaze.services import analysis_queue
-    from readingroom.reading.reports import submit_refusal_check
     from readingroom.reading.services import labels_clean
 
     content = {"findings": findings, "impression": impression, "labels": labels}
