@@ -29,7 +29,7 @@ from readingroom.core.exceptions import ReadingRoomError
 from readingroom.gaze import services as gaze_services
 from readingroom.gaze.batches import parse_gaze_batch, parse_stream
 from readingroom.gaze.ingest import chunk_writer
-from readingroom.reading.events import session_group
+from readingroom.reading.events import results_relay_ensure, session_group
 
 CLOSE_FORBIDDEN = 4403
 
@@ -56,6 +56,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
         """Receive the session's results events (only an authorised socket of the session joins)."""
         if self.channel_layer is not None:
             await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
+            results_relay_ensure(self.channel_layer)
 
     async def disconnect(self, code: int) -> None:
         if self.session_id is not None and self.channel_layer is not None:

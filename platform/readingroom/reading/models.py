@@ -274,3 +274,18 @@ class ViewEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "stream", "seq"], name="one_view_event_per_stream_seq")
         ]
+
+
+class ResultsEvent(models.Model):
+    """A session's results changed, waiting for the web process to push them to the session's sockets.
+
+    Used only with the single-process (in-memory) channel layer of the embedded mode, where the worker, a
+    separate process, cannot reach the web process's channel layer: the web process relays these rows (see
+    :mod:`readingroom.reading.events`). With Redis the worker sends on the channel layer directly.
+    """
+
+    session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -117,3 +117,35 @@ def test_an_unaided_session_gets_its_gaze_results_but_never_the_model(
     for message in (pushed, analysed):
         assert message["prediction"]["status"] == "hidden" and message["prediction"]["probabilities"] is None
     assert analysed["status"] == "done" and analysed["error"] == "no gaze was recorded"
+
+
+def test_results_written_by_another_process_reach_the_socket_in_the_embedded_mode(
+    lead, readers, frozen_version
+):
+    """Embedded mode: the worker is another process, its in-memory channel layer is not the web process's;
+    it leaves a ResultsEvent row that the web process relays to the session's sockets."""
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    from readingroom.reading.models import ResultsEvent
+
+    if not isinstance(get_channel_layer(), InMemoryChannelLayer):
+        pytest.skip(
+            "with Redis (REDIS_URL) every process sends on the shared channel layer; no relay is used"
+        )
+    session = _session_in_arm("unaided", lead, readers, frozen_version)
+    headers = _headers(readers[0])
+
+    async def scenario():
+        owner = WebsocketCommunicator(application, f"/ws/gaze/{session.pk}/", headers=headers)
+        assert (await owner.connect())[0]
+        await database_sync_to_async(ResultsEvent.objects.create)(
+            session_id=session.pk
+        )  # as the worker would
+        pushed = await owner.receive_json_from(timeout=30)
+        await owner.disconnect()
+        return pushed
+
+    pushed = asyncio.run(scenario())
+    assert pushed["type"] == "results" and pushed["session_id"] == session.pk
+    assert pushed["prediction"]["status"] == "hidden"
+    assert not ResultsEvent.objects.exists()  # relayed once
