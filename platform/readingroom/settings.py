@@ -159,6 +159,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Studies, reading sessions, gaze and model predictions.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ArmModeEnum": "readingroom.reading.models.StudyArm.Mode",
+        "TrackingStateEnum": "readingroom.gaze.quality.TRACKING_STATES",
+        "LabelValueEnum": "readingroom.reading.models.LABEL_VALUES",
+    },
 }
 
 LANGUAGE_CODE = "en-us"
@@ -223,6 +228,13 @@ GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
 # and on the simulated reader it stays ahead of I-VT's fixed 30 deg/s, which takes the noise for saccades
 # (benchmarks/README.md, "Detection across trackers"). "ivt", "idt" and "adaptive" remain selectable.
 GAZE_FIXATION_DETECTOR = env_str("GAZE_FIXATION_DETECTOR", "avt")
+# Tracker quality limits: a validation with a larger mean accuracy (degrees) or data loss (%), or a drift
+# check with a larger offset (degrees), calls for recalibration (enforced on submit in studies that require it).
+GAZE_VALIDATION_MAX_ACCURACY_DEG = env_float("GAZE_VALIDATION_MAX_ACCURACY_DEG", 1.5)
+GAZE_VALIDATION_MAX_DATA_LOSS_PCT = env_float("GAZE_VALIDATION_MAX_DATA_LOSS_PCT", 20.0)
+GAZE_DRIFT_MAX_OFFSET_DEG = env_float("GAZE_DRIFT_MAX_OFFSET_DEG", 1.5)
+# Readers look before they type or speak: a sentence's gaze window starts this long before its span (ms).
+GAZE_SENTENCE_LEAD_MS = env_float("GAZE_SENTENCE_LEAD_MS", 1000.0)
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
 
 # --- studies: ingest and de-identification --------------------------------------------------------------

@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from readingroom import spa
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
+from readingroom.gaze import views as gaze_views
+from readingroom.reading import study_views
 from readingroom.reading import views as reading_views
 from readingroom.studies import views as studies_views
 from readingroom.studies.dicomweb import urls as dicomweb_urls
@@ -21,6 +23,20 @@ api = [
     path("assignments/<int:assignment_id>/start/", reading_views.SessionStartView.as_view()),
     path("sessions/<int:session_id>/report/", reading_views.ReportView.as_view()),
     path("sessions/<int:session_id>/results/", reading_views.ResultsView.as_view()),
+    path("sessions/<int:session_id>/report/amendments/", reading_views.AmendmentView.as_view()),
+    path("sessions/<int:session_id>/second-read/", reading_views.SecondReadView.as_view()),
+    path("sessions/<int:session_id>/transcripts/", reading_views.TranscriptView.as_view()),
+    path("sessions/<int:session_id>/tracker-checks/", gaze_views.TrackerCheckView.as_view()),
+    path("sessions/<int:session_id>/drift-checks/", gaze_views.DriftCheckView.as_view()),
+    path("sessions/<int:session_id>/tracking/", gaze_views.TrackingStatusView.as_view()),
+    path("reader-studies/", study_views.ReaderStudyListView.as_view()),
+    path("reader-studies/<int:study_id>/", study_views.ReaderStudyDetailView.as_view()),
+    path("reader-studies/<int:study_id>/start/", study_views.ReaderStudyStartView.as_view()),
+    path("reader-studies/<int:study_id>/close/", study_views.ReaderStudyCloseView.as_view()),
+    path("reader-studies/<int:study_id>/progress/", study_views.ReaderStudyProgressView.as_view()),
+    path("reader-studies/<int:study_id>/readings/", study_views.ReaderStudyReadingsView.as_view()),
+    path("assignments/<int:assignment_id>/reassign/", study_views.AssignmentReassignView.as_view()),
+    path("users/", study_views.UserListView.as_view()),
     path(
         "sessions/<int:session_id>/heatmap.png", reading_views.HeatmapView.as_view(), name="session-heatmap"
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,3 +20,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["Retry-After"] = str(exc.retry_after_s)
         return response
     return drf_exception_handler(exc, context)
+
+
+class ErrorOutput(serializers.Serializer):
+    """The body of every refusal: ``{"detail": "what is wrong"}``."""
+
+    detail = serializers.CharField()

@@ -18,7 +18,9 @@ import gaze_capture as gc
 from readingroom.core.files import media_write
 from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
+from readingroom.gaze.sentences import sentence_priors_store
 from readingroom.gaze.services import session_image
+from readingroom.reading.events import results_push_on_commit
 from readingroom.reading.models import ReadingSession
 
 
@@ -137,6 +139,8 @@ def analysis_run(*, session_id: int) -> GazeAnalysis | None:
         analysis.error = f"{type(exc).__name__}: {exc}"
         analysis.save(update_fields=["status", "error", "updated_at"])
         raise
+    finally:
+        results_push_on_commit(session_id=session.pk)  # the reader's page updates without polling
 
 
 def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
@@ -175,6 +179,12 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
         heat_name = f"gaze/session-{session.pk}/heatmap.png"
         media_write(prior_name, npy_bytes(prior))
         media_write(heat_name, heatmap_png(prior))
+        sentence_priors_store(
+            session=session, image=image, x_img=fx_img[on_this_image], y_img=fy_img[on_this_image],
+            onset_ms=fixations.onset_ms[on_this_image], offset_ms=fixations.offset_ms[on_this_image],
+            view_index=f_view[on_this_image], views=gaze.views,
+            sigma_px_of_view=[geometry.pixels_per_degree * _image_px_per_screen_px(v) for v in gaze.views],
+        )  # fmt: skip
 
     view_image = np.array(gaze.view_image_ids, dtype=np.int64)
     rows = [

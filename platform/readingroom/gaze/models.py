@@ -79,3 +79,62 @@ class Fixation(models.Model):
     class Meta:
         ordering = ["session", "index"]
         constraints = [models.UniqueConstraint(fields=["session", "index"], name="one_fixation_per_index")]
+
+
+class TrackerCheck(models.Model):
+    """A calibration, validation or drift check of a session's tracker, computed on the server.
+
+    The figures come from :func:`gaze_capture.quality.validate` (calibration and validation) and
+    :func:`gaze_capture.quality.drift_check` (drift) applied to the target times and gaze samples the client
+    sent, never from numbers the client computed. ``targets`` holds the per-target figures
+    (``x``, ``y`` in screen px; ``accuracy_deg``, ``precision_rms_deg``, ``precision_sd_deg``,
+    ``data_loss_pct``, ``n_samples``); ``limits`` the thresholds in force when it was judged.
+    """
+
+    class Kind(models.TextChoices):
+        CALIBRATION = "calibration"
+        VALIDATION = "validation"
+        DRIFT = "drift"
+
+    session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="tracker_checks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    device = models.CharField(max_length=64, blank=True)
+    stream = models.CharField(max_length=64, blank=True)
+    targets = models.JSONField(default=list)
+    accuracy_deg = models.FloatField(null=True, help_text="mean accuracy (drift: the offset), degrees")
+    max_accuracy_deg = models.FloatField(null=True)
+    precision_rms_deg = models.FloatField(null=True, help_text="RMS sample-to-sample, degrees")
+    precision_sd_deg = models.FloatField(null=True)
+    data_loss_pct = models.FloatField(null=True)
+    offset_px = models.JSONField(null=True, blank=True, help_text="drift: [dx, dy] gaze minus target, px")
+    sample_count = models.PositiveIntegerField(default=0)
+    passed = models.BooleanField()
+    limits = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class SentencePrior(models.Model):
+    """The gaze prior of one report sentence: fixations weighted by their overlap with its time span.
+
+    ``prior_file`` is a float32 .npy of the image's shape summing to 1 (empty when no fixation on the image
+    overlapped the span). ``version`` is the number of the report version the sentence belongs to.
+    """
+
+    session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="sentence_priors")
+    version = models.PositiveIntegerField()
+    index = models.PositiveIntegerField()
+    text = models.TextField()
+    source = models.CharField(max_length=16)
+    start_ms = models.FloatField()
+    end_ms = models.FloatField()
+    image = models.ForeignKey(Image, null=True, blank=True, on_delete=models.SET_NULL)
+    prior_file = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["session", "version", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "version", "index"], name="one_sentence_prior")
+        ]

@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 
 def _require_open(session_id: int) -> None:
     # Read afresh for every batch: a session submitted from another tab must stop taking gaze at once.
-    if not ReadingSession.objects.filter(pk=session_id, status=ReadingSession.Status.OPEN).exists():
-        raise Conflict(f"reading session {session_id} is closed; no more gaze is accepted")
+    row = ReadingSession.objects.filter(pk=session_id).values_list("status", "closed_reason").first()
+    if row is None or row[0] != ReadingSession.Status.OPEN:
+        why = f": {row[1]}" if row and row[1] else ""
+        raise Conflict(f"reading session {session_id} is closed{why}; no more gaze is accepted")
 
 
 def gaze_batch_store(*, session_id: int, message: dict[str, Any]) -> int:

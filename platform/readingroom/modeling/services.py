@@ -242,8 +242,18 @@ def prediction_run(*, session_id: int) -> Prediction | None:
     """Run the active model on the session's image; None if the session is gone.
 
     Without a registered model the prediction says so plainly (status ``no_model``). A model that fails on
-    the image leaves status ``failed`` with the reason.
+    the image leaves status ``failed`` with the reason. The outcome is pushed to the session's sockets
+    (as far as the session's arm lets its reader see it) once committed.
     """
+    from readingroom.reading.events import results_push_on_commit
+
+    prediction = _prediction_compute(session_id=session_id)
+    if prediction is not None:
+        results_push_on_commit(session_id=session_id)
+    return prediction
+
+
+def _prediction_compute(*, session_id: int) -> Prediction | None:
     from cogaze import CogazeError
 
     session = ReadingSession.objects.filter(pk=session_id).first()

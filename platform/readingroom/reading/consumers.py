@@ -7,6 +7,8 @@ Protocol (JSON text frames):
 - ``{"type": "ping", "t_client", "stream"}`` -> ``{"type": "pong", "t_client", "t_server"}``
 Every message may carry ``"stream"``: the sender's random id for this run of it (a page load, a bridge
 process). Seq numbers count per stream, and each stream's clock offset is estimated from its pings.
+- server push: ``{"type": "results", "session_id", ...}`` when the worker finishes the gaze analysis or
+  the prediction, or a submit changes what the reader may see (see ``reading.events``)
 - anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}`` (with ``"kind": "view"`` for a
   view event); the socket stays open.
 An acknowledgement is sent only after the batch is committed (batches of all connections are committed
@@ -27,6 +29,7 @@ from readingroom.core.exceptions import ReadingRoomError
 from readingroom.gaze import services as gaze_services
 from readingroom.gaze.batches import parse_gaze_batch, parse_stream
 from readingroom.gaze.ingest import chunk_writer
+from readingroom.reading.events import results_relay_ensure, session_group
 
 CLOSE_FORBIDDEN = 4403
 
@@ -46,6 +49,22 @@ class GazeConsumer(AsyncWebsocketConsumer):
         except ReadingRoomError as exc:
             await self._send({"type": "error", "seq": None, "reason": str(exc)})
             await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self._join_results_group()
+
+    async def _join_results_group(self) -> None:
+        """Receive the session's results events (only an authorised socket of the session joins)."""
+        if self.channel_layer is not None:
+            await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
+            results_relay_ensure(self.channel_layer)
+
+    async def disconnect(self, code: int) -> None:
+        if self.session_id is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(session_group(self.session_id), self.channel_name)
+
+    async def session_results(self, event: dict[str, Any]) -> None:
+        """Route a ``session.results`` event (built and masked by ``reading.events``) to the client."""
+        await self._send(event["message"])
 
     async def _send(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":")))

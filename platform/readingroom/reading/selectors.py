@@ -42,3 +42,39 @@ def user_can_view_study(*, user: User, study_id: int) -> bool:
     if user_sees_all_studies(user=user):
         return True
     return Assignment.objects.filter(reader=user, study_id=study_id).exists()
+
+
+def session_for_sender(*, session_id: int, user: User | None, capture_token: str) -> ReadingSession:
+    """The session, for its own reader or a holder of its capture token (a bridge); refused otherwise."""
+    import secrets
+
+    session = ReadingSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(f"reading session {session_id} does not exist")
+    if capture_token and secrets.compare_digest(capture_token, session.capture_token):
+        return session
+    if user is not None and user.is_authenticated:
+        if session.reader_id == user.pk:
+            return session
+        raise Forbidden(f"reading session {session_id} belongs to another reader")
+    raise Forbidden("not authenticated: log in, or send the session's capture token (X-Capture-Token)")
+
+
+# Roles that see every session's results unmasked (a study's lead is not blinded).
+RESULT_VIEWER_ROLES: tuple[str, ...] = ("lead", "admin")
+
+
+def session_for_viewer(*, session_id: int, user: User) -> tuple[ReadingSession, bool]:
+    """A session whose results ``user`` may see, and whether the arm's masking applies.
+
+    The session's own reader sees it masked by the arm (even if they are also a lead); a lead or an
+    administrator sees any session unmasked; anyone else is refused.
+    """
+    session = ReadingSession.objects.select_related("assignment__arm").filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(f"reading session {session_id} does not exist")
+    if session.reader_id == user.pk:
+        return session, True
+    if any(user.has_role(role) for role in RESULT_VIEWER_ROLES):
+        return session, False
+    raise Forbidden(f"reading session {session_id} belongs to another reader")

@@ -7,9 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from readingroom.core.exceptions import Conflict, Forbidden, InvalidInput, NotFound
+from readingroom.core.exceptions import InvalidInput, NotFound
 from readingroom.core.models import User
 from readingroom.core.services import audit_record
+from readingroom.reading.arms import predictions_before_submit
+from readingroom.reading.events import results_push_on_commit
 from readingroom.reading.models import (
     LABEL_VALUES,
     OBSERVATIONS,
@@ -17,6 +19,21 @@ from readingroom.reading.models import (
     ReadingProject,
     ReadingSession,
     Report,
+    ReportVersion,
+)
+from readingroom.reading.reports import (
+    audited_refusal,
+    report_sentences,
+    report_version_record,
+    submit_once,
+    submit_refusal_check,
+)
+from readingroom.reading.study_reading import (
+    first_read_submit,
+    is_first_of_two_reads,
+    session_start_check,
+    session_started,
+    tracking_required_check,
 )
 from readingroom.studies.models import Study
 
@@ -28,7 +45,7 @@ def project_assign(*, project: ReadingProject, reader: User, studies: list[Study
     assignments = []
     for order, study in enumerate(studies):
         assignment, _ = Assignment.objects.get_or_create(
-            project=project, reader=reader, study=study, defaults={"order": order}
+            project=project, reader=reader, study=study, arm=None, defaults={"order": order}
         )
         assignments.append(assignment)
     return assignments
@@ -56,10 +73,10 @@ def session_start(
     assignment = Assignment.objects.filter(pk=assignment_id).first()
     if assignment is None:
         raise NotFound(f"assignment {assignment_id} does not exist")
-    if assignment.reader_id != reader.pk:
-        raise Forbidden(f"assignment {assignment_id} is on another reader's worklist")
-    if assignment.status == Assignment.Status.DONE:
-        raise Conflict(f"assignment {assignment_id} has already been read")
+    with audited_refusal(
+        actor=reader, action="session.start", target=f"assignment:{assignment_id}", content={}
+    ):
+        session_start_check(assignment=assignment, reader=reader)
     screen_geometry = _clean_screen(screen)
     with transaction.atomic():
         session = assignment.sessions.filter(status=ReadingSession.Status.OPEN).first()
@@ -68,6 +85,7 @@ def session_start(
                 assignment=assignment, reader=reader, screen=screen_geometry
             )
             audit_record(actor=reader, action="session.start", target=f"session:{session.pk}")
+            session_started(session=session)
         elif screen_geometry:
             session.screen = screen_geometry
             session.save(update_fields=["screen"])
@@ -77,7 +95,7 @@ def session_start(
     return session
 
 
-def _clean_labels(labels: Any) -> dict[str, str]:
+def labels_clean(labels: Any) -> dict[str, str]:
     if not isinstance(labels, dict):
         raise InvalidInput("labels must be an object mapping each observation to a value")
     unknown = sorted(set(labels) - set(OBSERVATIONS))
@@ -93,22 +111,46 @@ def _clean_labels(labels: Any) -> dict[str, str]:
 
 
 def report_submit(
-    *, session: ReadingSession, reader: User, findings: str, impression: str, labels: dict[str, str]
+    *,
+    session: ReadingSession,
+    reader: User,
+    findings: str,
+    impression: str,
+    labels: dict[str, str],
+    sentences: list[dict[str, Any]] | None = None,
+    sentence_stream: str = "",
 ) -> Report:
-    """Store the reader's report, close the session and queue the gaze analysis and the model's prediction."""
-    if session.reader_id != reader.pk:
-        raise Forbidden(f"reading session {session.pk} belongs to another reader")
-    if session.status != ReadingSession.Status.OPEN:
-        raise Conflict(f"reading session {session.pk} was already submitted")
-    cleaned = _clean_labels(labels)
-    if not findings.strip() and not impression.strip():
-        raise InvalidInput("findings or impression must not be empty")
+    """Store the reader's report, close the session and queue the gaze analysis and the model's prediction.
+
+    Refusals (another reader's session, a second submit, a closed session, bad labels or spans, a due
+    recalibration) are audited with what was sent. In a second-read arm this is the first read: see
+    :func:`readingroom.reading.study_reading.first_read_submit`.
+    """
+    content = {"findings": findings, "impression": impression, "labels": labels}
+    with audited_refusal(
+        actor=reader, action="report.submit", target=f"session:{session.pk}", content=content
+    ):
+        submit_refusal_check(session=session, reader=reader)
+        cleaned = labels_clean(labels)
+        if not findings.strip() and not impression.strip():
+            raise InvalidInput("findings or impression must not be empty")
+        spans = report_sentences(session=session, findings=findings, impression=impression,
+                                 sentences=sentences, stream=sentence_stream)  # fmt: skip
+        tracking_required_check(session=session)
+    if is_first_of_two_reads(session):
+        return first_read_submit(session=session, reader=reader, findings=findings, impression=impression,
+                                 labels=cleaned, sentences=spans, content=content)  # fmt: skip
     from readingroom.gaze.services import analysis_queue
     from readingroom.modeling.services import prediction_queue
 
-    with transaction.atomic():
+    with submit_once(
+        session=session, reader=reader, action="report.submit", content=content, phase=session.phase
+    ):
         report = Report.objects.create(
             session=session, findings=findings, impression=impression, labels=cleaned
+        )
+        report_version_record(
+            report=report, kind=ReportVersion.Kind.FIRST_READ, author=reader, sentences=spans
         )
         session.status = ReadingSession.Status.SUBMITTED
         session.submitted_at = timezone.now()
@@ -116,5 +158,7 @@ def report_submit(
         Assignment.objects.filter(pk=session.assignment_id).update(status=Assignment.Status.DONE)
         audit_record(actor=reader, action="report.submit", target=f"session:{session.pk}")
         analysis_queue(session=session)
-        prediction_queue(session=session)
+        if not predictions_before_submit(session):
+            prediction_queue(session=session)
+        results_push_on_commit(session_id=session.pk)
     return report

@@ -10,6 +10,7 @@ from readingroom.celery import app as celery_app
 from readingroom.gaze.services import gaze_batch_store, view_event_store
 from readingroom.modeling.services import NO_MODEL_MESSAGE
 from readingroom.reading.models import OBSERVATIONS, Assignment, ReadingSession
+from tests.readingroom.reading.conftest import fixation_samples
 
 pytestmark = pytest.mark.django_db
 
@@ -100,29 +101,6 @@ def test_report_validation_names_the_field(api, reading_session):
     assert reading_session.status == ReadingSession.Status.OPEN
 
 
-def _fixation_samples(points, *, rate_hz=250.0, dwell_ms=300.0, seed=0):
-    """Screen samples dwelling ``dwell_ms`` on each point with 0.3 px noise, 40 ms saccades between."""
-    rng = np.random.default_rng(seed)
-    dt = 1000.0 / rate_hz
-    t, x, y = [], [], []
-    now = 0.0
-    previous = points[0]
-    for px, py in points:
-        for k in range(int(40 / dt)):  # saccade: linear sweep from the previous point
-            a = (k + 1) / int(40 / dt)
-            (
-                t.append(now),
-                x.append(previous[0] + a * (px - previous[0])),
-                y.append(previous[1] + a * (py - previous[1])),
-            )
-            now += dt
-        for _ in range(int(dwell_ms / dt)):
-            t.append(now), x.append(px + rng.normal(0, 0.3)), y.append(py + rng.normal(0, 0.3))
-            now += dt
-        previous = (px, py)
-    return np.array(t), np.array(x), np.array(y)
-
-
 def test_submit_runs_gaze_analysis_and_prediction(api, reading_session, image, eager_tasks, settings,
                                                   django_capture_on_commit_callbacks):  # fmt: skip
     # The 48x64 image is drawn 4x enlarged at screen (100, 100)-(292, 356).
@@ -130,7 +108,7 @@ def test_submit_runs_gaze_analysis_and_prediction(api, reading_session, image, e
             "screen_rect": [100, 100, 292, 356], "zoom": 4.0}  # fmt: skip
     view_event_store(session_id=reading_session.pk, message=view)
     points = [(140.0, 140.0), (250.0, 300.0), (140.0, 140.0), (2000.0, 900.0)]  # the last is off the image
-    t, x, y = _fixation_samples(points)
+    t, x, y = fixation_samples(points)
     for seq, chunk in enumerate(np.array_split(np.arange(t.size), 5)):
         message = {"seq": seq, "device": "test",
                    "samples": {"t": t[chunk].tolist(), "x": x[chunk].tolist(), "y": y[chunk].tolist()}}  # fmt: skip

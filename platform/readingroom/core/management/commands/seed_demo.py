@@ -1,4 +1,5 @@
-"""``manage.py seed_demo``: demo users, real demo radiographs and a demo reading project.
+"""``manage.py seed_demo``: demo users, real demo radiographs, a demo reading project and a demo two-arm
+reader study (``readingroom.reading.demo``).
 
 Idempotent: run it again and nothing is duplicated. The radiographs come from the ``pydicom-data`` package
 (a real chest PA, MONOCHROME1) and, where present, from ``../shared/data/cxr_dicom_samples``.
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.core.services import user_create
+from readingroom.reading.demo import demo_study_ensure
 from readingroom.reading.models import ReadingProject
 from readingroom.reading.services import project_assign
 from readingroom.studies.services import image_import_dicom
@@ -70,6 +72,8 @@ class Command(BaseCommand):
         )
         for username in ("reader1", "reader2", "lead"):
             project_assign(project=project, reader=users[username], studies=studies)
+        if studies:
+            demo_study_ensure(lead=users["lead"], readers=[users["reader1"], users["reader2"]])
         self.stdout.write(f"demo: {len(users)} users, {len(studies)} studies on the demo worklists")
         for username, password, _, _ in DEMO_USERS:
             self.stdout.write(f"  login {username} / {password}")
