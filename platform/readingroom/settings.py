@@ -114,12 +114,21 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-# Persistent connections: the gaze WebSocket stores a batch per message, and a new PostgreSQL connection
-# per message would cost more than the insert itself.
-# Under pytest, connections opened by worker threads would outlive the test database and block its teardown.
-_db = dj_database_url.parse(
-    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if TESTING else 60), conn_health_checks=True
-)
+# No persistent connections (CONN_MAX_AGE 0): under ASGI a request may run in a new thread, and a connection
+# kept by a thread that is gone is never closed (daphne leaked them until PostgreSQL refused everyone).
+# On PostgreSQL, server processes (daphne, workers) borrow connections from a bounded pool instead, so a
+# connection per request costs nothing and no process holds more than DB_POOL_MAX_SIZE.
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Named for the program (daphne, celery, manage.py), so pg_stat_activity shows who holds what.
+    _program = (
+        Path(sys.argv[0]).parent.name if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name
+    )
+    _db["OPTIONS"] = {"application_name": f"readingroom-{_program}"[:63]}
+    # Not in the pytest process itself: pytest-django creates and drops the test database around it.
+    if DB_POOL_MAX_SIZE > 0 and not TESTING:
+        _db["OPTIONS"]["pool"] = {"min_size": 0, "max_size": DB_POOL_MAX_SIZE, "timeout": 30.0}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker process read while one writes; IMMEDIATE avoids
     # "database is locked" upgrades inside transactions.
