@@ -14,15 +14,16 @@ Metadata CSVs: a generic CSV has a ``file`` column (relative to the CSV) and opt
 from __future__ import annotations
 
 import csv
+import logging
+import multiprocessing
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from readingroom.core.exceptions import InvalidInput, NotFound, ReadingRoomError
@@ -35,6 +36,7 @@ from readingroom.studies.services import image_commit_prepared
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
+log = logging.getLogger(__name__)
 
 
 def _csv_items(csv_path: Path) -> Iterator[IngestItem]:
@@ -213,6 +215,22 @@ def import_job_run(
         raise NotFound(f"import job {job_id} does not exist")
     workers = max(1, workers or settings.INGEST_WORKERS)
     job.status, job.started_at, job.finished_at = ImportJob.Status.RUNNING, timezone.now(), None
+    try:
+        return _run(job, workers=workers, progress=progress)
+    except Exception as exc:
+        # A job never stays "running" after its run ended: the reason is on the job (a rerun resumes it).
+        job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+        job.message = f"the import stopped: {type(exc).__name__}: {exc}"
+        try:
+            job.save()
+        except DatabaseError:  # the database itself failed: the reaper finds the job later
+            log.exception("import job %s: its failure could not be recorded", job.pk)
+        raise
+
+
+def _run(
+    job: ImportJob, *, workers: int, progress: Callable[[ImportJob, str, str], None] | None
+) -> ImportJob:
     done = set(job.processed_keys)
     with tempfile.TemporaryDirectory(prefix="ingest-") as scratch:
         found = ingest_items(job.sources, scratch=Path(scratch), layout=job.options.get("layout", ""))
@@ -242,6 +260,18 @@ def import_job_run(
     return job
 
 
+def _executor(workers: int) -> Executor:
+    """Processes that prepare images; threads in a daemonic process, which may not start children.
+
+    A Celery prefork worker's pool processes are daemonic; there, parallelism across jobs comes from the
+    worker's own processes, and the decoders release the GIL for much of their work.
+    """
+    if multiprocessing.current_process().daemon:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+    # fork: the children inherit the configured settings and never touch the database
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
 def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, options: dict) -> None:
     def metadata(item: IngestItem) -> dict | None:
         return item.metadata if item.path.suffix.lower() in BITMAP_SUFFIXES else None
@@ -260,8 +290,7 @@ def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, o
                 continue
             _commit(recorder, item, prepared, options)
         return
-    # fork: the children inherit the configured settings and never touch the database
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+    with _executor(workers) as pool:
         futures = {pool.submit(image_prepare, path=i.path, metadata=metadata(i)): i for i in todo}
         for future in as_completed(futures):
             item = futures[future]
