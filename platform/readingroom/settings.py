@@ -204,6 +204,23 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- reliability: late acknowledgement, the outbox and the reaper ---------------------------------------
+# A task whose worker process dies (kill -9, out of memory) goes back to the queue instead of being lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # Redis hands an unacknowledged message to another worker after this long (a whole worker killed
+    # mid-task); longer than any task that acknowledges late may run (training acknowledges early).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Analyses and predictions pending or running longer than this are enqueued again (the reaper, run by beat
+# and when a worker starts); after READING_TASK_MAX_ATTEMPTS enqueues they fail with the reason.
+READING_TASK_STUCK_AFTER_S = env_int("READING_TASK_STUCK_AFTER_S", 600)
+READING_TASK_MAX_ATTEMPTS = env_int("READING_TASK_MAX_ATTEMPTS", 5)
+OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 7)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-drain": {"task": "readingroom.core.outbox_drain", "schedule": 30.0},
+    "recover-submitted": {"task": "readingroom.reading.recover_submitted", "schedule": 120.0},
+}
+
 # --- Channels -------------------------------------------------------------------------------------------
 if REDIS_URL:
     CHANNEL_LAYERS = {

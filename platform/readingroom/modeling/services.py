@@ -208,14 +208,17 @@ def model_version_evaluate(
     return summary
 
 
+PREDICT_TASK = "readingroom.modeling.predict_session"
+
+
 def prediction_queue(*, session: ReadingSession) -> Prediction:
-    """Create the pending prediction and enqueue the worker task once the transaction commits."""
-    from readingroom.modeling.tasks import predict_session
+    """Create the pending prediction and enqueue the worker task through the outbox (sent once committed)."""
+    from readingroom.core.outbox import outbox_enqueue
 
     prediction, _ = Prediction.objects.update_or_create(
         session=session, defaults={"status": Prediction.Status.PENDING, "message": ""}
     )
-    transaction.on_commit(lambda: predict_session.delay(session.pk))
+    outbox_enqueue(task=PREDICT_TASK, args=[session.pk])
     return prediction
 
 
@@ -243,7 +246,8 @@ def prediction_run(*, session_id: int) -> Prediction | None:
     """Run the active model on the session's image; None if the session is gone.
 
     Without a registered model the prediction says so plainly (status ``no_model``). A model that fails on
-    the image leaves status ``failed`` with the reason.
+    the image leaves status ``failed`` with the reason. Idempotent: only a pending prediction is computed
+    (a message delivered twice finds it finished).
     """
     from cogaze import CogazeError
 
@@ -251,6 +255,8 @@ def prediction_run(*, session_id: int) -> Prediction | None:
     if session is None:
         return None
     prediction, _ = Prediction.objects.get_or_create(session=session)
+    if prediction.status != Prediction.Status.PENDING:
+        return prediction
     prediction.image = image = session_image(session=session)
     prediction.model_version = model_version = active_model_version()
     if model_version is None or image is None:
