@@ -1,11 +1,15 @@
-"""Fault tests through real processes: a worker killed mid-task, the broker down at submit.
+"""Fault tests through real processes: a worker killed mid-task, the broker down at submit, Redis restarted
+while gaze streams.
 
-Each test runs its own daphne and Celery workers against a throwaway Redis broker on a free port (never the
-machine's shared Redis), so that it can stop, restart and kill them. Needs ``redis-server`` (skips without).
+Each test runs its own daphne and Celery workers against a throwaway Redis (broker and channel layer) on a
+free port, never the machine's shared Redis, so that it can stop, restart and kill them. Needs
+``redis-server`` (skips without).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import websockets
 from django.db import transaction
 
-from readingroom.gaze.models import GazeAnalysis
+from readingroom.gaze.models import GazeAnalysis, GazeChunk
 from readingroom.modeling.models import Prediction
 from readingroom.reading.models import ReadingProject, ReadingSession
 from tests.e2e.http import Browserless
@@ -31,11 +36,14 @@ class FaultStack:
     """daphne on a throwaway broker; tests start (and kill) the workers themselves."""
 
     url: str
+    ws_url: str
     broker: RedisServer
     logs: Path
 
     def env(self, **overrides: str) -> dict[str, str]:
-        return stack_env(CELERY_BROKER_URL=f"{self.broker.url}/0", **overrides)
+        return stack_env(
+            CELERY_BROKER_URL=f"{self.broker.url}/0", REDIS_URL=f"{self.broker.url}/1", **overrides
+        )
 
     def worker(self, name: str, **env: str):
         return start_worker(self.logs / f"{name}.log", pool="prefork", env=self.env(**env))
@@ -46,7 +54,9 @@ def fault_stack(tmp_path) -> Iterator[FaultStack]:
     broker = RedisServer(tmp_path)
     broker.start()
     port = free_port()
-    stack = FaultStack(url=f"http://127.0.0.1:{port}", broker=broker, logs=tmp_path)
+    stack = FaultStack(
+        url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}", broker=broker, logs=tmp_path
+    )
     server = start_daphne(tmp_path / "daphne.log", port=port, env=stack.env())
     try:
         yield stack
@@ -80,9 +90,14 @@ def session_with_gaze(tmp_path) -> ReadingSession:
     return session
 
 
-def _submit(stack: FaultStack, session: ReadingSession) -> int:
+def _client(stack: FaultStack) -> Browserless:
     client = Browserless(stack.url)
     client.login(READER, PASSWORD)
+    return client
+
+
+def _submit(stack: FaultStack, session: ReadingSession) -> int:
+    client = _client(stack)
     body = {"findings": "Clear lungs.", "impression": "Normal.", "labels": {}}
     return client.request("POST", f"/api/sessions/{session.pk}/report/", body)[0]
 
@@ -145,3 +160,54 @@ def test_report_submitted_while_the_broker_is_down_is_processed_once_it_is_back(
         stop(worker)
     assert analysis.status == "done" and analysis.fixation_count == 2, analysis.error
     assert prediction.status == "no_model"
+
+
+def _batch(seq: int) -> dict:
+    t = [10_000.0 + seq * 100.0 + 2.0 * i for i in range(50)]
+    return {"type": "gaze_batch", "stream": "restart", "seq": seq, "device": "sim",
+            "samples": {"t": t, "x": [50.0] * 50, "y": [60.0] * 50}}  # fmt: skip
+
+
+async def _stream_through_a_restart(url: str, headers: dict, n: int, restart_after: int, restart) -> set[int]:
+    """Send batches one at a time, each until acknowledged, reconnecting when the server drops the socket
+    (as the frontend and the bridge do); Redis is restarted once ``restart_after`` batches are acknowledged."""
+    acked: set[int] = set()
+    seq, reconnects = 0, 0
+    while seq < n:
+        try:
+            async with websockets.connect(url, additional_headers=headers) as ws:
+                while seq < n:
+                    if seq == restart_after and not restart.done:
+                        restart()
+                    await ws.send(json.dumps(_batch(seq)))
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+                    assert reply.get("type") == "ack" and reply["seq"] == seq, reply
+                    acked.add(seq)
+                    seq += 1
+        except (websockets.ConnectionClosed, OSError, TimeoutError):
+            reconnects += 1
+            assert reconnects <= 20, "the server never took the stream back after Redis restarted"
+            await asyncio.sleep(0.2)
+    return acked
+
+
+class _Restart:
+    def __init__(self, broker: RedisServer):
+        self.broker, self.done = broker, False
+
+    def __call__(self) -> None:
+        self.broker.restart()
+        self.done = True
+
+
+def test_redis_restarted_while_gaze_streams_loses_and_duplicates_nothing(fault_stack, session_with_gaze):
+    session = session_with_gaze
+    client = _client(fault_stack)
+    url = f"{fault_stack.ws_url}/ws/gaze/{session.pk}/"
+    headers = {"Cookie": client.cookie_header(), "Origin": "http://127.0.0.1"}
+    acked = asyncio.run(_stream_through_a_restart(url, headers, 30, 10, _Restart(fault_stack.broker)))
+    assert acked == set(range(30))
+
+    chunks = GazeChunk.objects.filter(session=session, stream="restart")
+    assert sorted(chunks.values_list("seq", flat=True)) == list(range(30))  # each batch stored once
+    assert sum(chunks.values_list("n_samples", flat=True)) == 30 * 50

@@ -75,3 +75,12 @@ def test_a_message_delivered_twice_does_not_redo_a_finished_analysis(submitted):
     GazeAnalysis.objects.filter(pk=first.pk).update(error="kept")
     again = analysis_run(session_id=submitted.pk)
     assert again.status == "done" and again.error == "kept"
+
+
+def test_beat_and_worker_start_run_tasks_that_exist(settings):
+    from readingroom.celery import RECOVERY_TASKS, app
+
+    app.loader.import_default_modules()
+    names = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert sorted(names) == sorted(RECOVERY_TASKS)
+    assert all(name in app.tasks for name in names)
