@@ -264,16 +264,16 @@ def prediction_run(*, session_id: int) -> Prediction | None:
         prediction.message = NO_MODEL_MESSAGE if model_version is None else "The study has no image."
         prediction.save()
         return prediction
+    attention_name = f"predictions/session-{session.pk}/attention.png"
     try:
         output = image_predict(image=image, model_version=model_version)
-    except (CogazeError, NotFound, OSError) as exc:
+        media_write(f"predictions/session-{session.pk}/attention.npy", npy_bytes(output.attention))
+        media_write(attention_name, heatmap_png(output.attention))
+    except (CogazeError, NotFound, OSError) as exc:  # OSError: also a full disk while writing its output
         prediction.status = Prediction.Status.FAILED
         prediction.message = f"Model {model_version} could not run: {exc}"
         prediction.save()
         return prediction
-    attention_name = f"predictions/session-{session.pk}/attention.png"
-    media_write(f"predictions/session-{session.pk}/attention.npy", npy_bytes(output.attention))
-    media_write(attention_name, heatmap_png(output.attention))
     prediction.status = Prediction.Status.DONE
     prediction.message = f"Model {model_version}. {model_version.description}".strip()
     prediction.probabilities = output.probabilities
