@@ -114,12 +114,21 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-# Persistent connections: the gaze WebSocket stores a batch per message, and a new PostgreSQL connection
-# per message would cost more than the insert itself.
-# Under pytest, connections opened by worker threads would outlive the test database and block its teardown.
-_db = dj_database_url.parse(
-    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if TESTING else 60), conn_health_checks=True
-)
+# No persistent connections (CONN_MAX_AGE 0): under ASGI a request may run in a new thread, and a connection
+# kept by a thread that is gone is never closed (daphne leaked them until PostgreSQL refused everyone).
+# On PostgreSQL, server processes (daphne, workers) borrow connections from a bounded pool instead, so a
+# connection per request costs nothing and no process holds more than DB_POOL_MAX_SIZE.
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Named for the program (daphne, celery, manage.py), so pg_stat_activity shows who holds what.
+    _program = (
+        Path(sys.argv[0]).parent.name if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name
+    )
+    _db["OPTIONS"] = {"application_name": f"readingroom-{_program}"[:63]}
+    # Not in the pytest process itself: pytest-django creates and drops the test database around it.
+    if DB_POOL_MAX_SIZE > 0 and not TESTING:
+        _db["OPTIONS"]["pool"] = {"min_size": 0, "max_size": DB_POOL_MAX_SIZE, "timeout": 30.0}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker process read while one writes; IMMEDIATE avoids
     # "database is locked" upgrades inside transactions.
@@ -199,6 +208,23 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- reliability: late acknowledgement, the outbox and the reaper ---------------------------------------
+# A task whose worker process dies (kill -9, out of memory) goes back to the queue instead of being lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # Redis hands an unacknowledged message to another worker after this long (a whole worker killed
+    # mid-task); longer than any task that acknowledges late may run (training acknowledges early).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Analyses and predictions pending or running longer than this are enqueued again (the reaper, run by beat
+# and when a worker starts); after READING_TASK_MAX_ATTEMPTS enqueues they fail with the reason.
+READING_TASK_STUCK_AFTER_S = env_int("READING_TASK_STUCK_AFTER_S", 600)
+READING_TASK_MAX_ATTEMPTS = env_int("READING_TASK_MAX_ATTEMPTS", 5)
+OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 7)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-drain": {"task": "readingroom.core.outbox_drain", "schedule": 30.0},
+    "recover-submitted": {"task": "readingroom.reading.recover_submitted", "schedule": 120.0},
+}
 
 # --- Channels -------------------------------------------------------------------------------------------
 if REDIS_URL:

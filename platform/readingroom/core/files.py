@@ -16,12 +16,20 @@ def media_path(relative: str) -> Path:
 
 
 def media_write(relative: str, data: bytes) -> Path:
-    """Write ``data`` to MEDIA_ROOT/relative through a temporary file and an atomic rename."""
+    """Write ``data`` to MEDIA_ROOT/relative through a temporary file and an atomic rename.
+
+    On an OSError (a full disk) the temporary file is removed and the error raised: the target is either
+    the old file or the new one, whole.
+    """
     path = media_path(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
     return path
 
 

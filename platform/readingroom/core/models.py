@@ -73,3 +73,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.target}"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to send, written in the same transaction as the change that needs it.
+
+    Sent right after the commit and, if the broker did not answer then, by the periodic drain: a committed
+    change is never left without its task. Tasks sent through the outbox must be idempotent (a message may
+    be sent more than once).
+    """
+
+    task = models.CharField(max_length=200, help_text="the Celery task's name")
+    args = models.JSONField(default=list, blank=True)
+    key = models.CharField(max_length=255, db_index=True, help_text="task and arguments, to count resends")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'sent' if self.sent_at else 'waiting'})"

@@ -124,12 +124,16 @@ def gaze_prior(
 def analysis_run(*, session_id: int) -> GazeAnalysis | None:
     """Detect fixations and build the gaze prior of a submitted session. None if the session is gone.
 
-    Failures are stored on the analysis with their reason (and re-raised for the worker's log).
+    Failures are stored on the analysis with their reason (and re-raised for the worker's log). Idempotent:
+    an analysis already done or failed is returned as it is (a message delivered twice), and one pending
+    or running is computed again from the stored gaze (a worker lost mid-way).
     """
     session = ReadingSession.objects.select_related("assignment__study").filter(pk=session_id).first()
     if session is None:
         return None
     analysis, _ = GazeAnalysis.objects.get_or_create(session=session)
+    if analysis.status in {GazeAnalysis.Status.DONE, GazeAnalysis.Status.FAILED}:
+        return analysis
     analysis.status = GazeAnalysis.Status.RUNNING
     analysis.save(update_fields=["status", "updated_at"])
     try:
@@ -203,6 +207,8 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
         for i in range(len(fixations))
     ]
     with transaction.atomic():
+        # Two runs of one analysis (a redelivered message) write one after the other, never interleaved.
+        GazeAnalysis.objects.select_for_update().filter(pk=analysis.pk).first()
         Fixation.objects.filter(session=session).delete()
         Fixation.objects.bulk_create(rows, batch_size=1000)
         n = len(samples.t_ms)

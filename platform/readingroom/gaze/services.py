@@ -100,14 +100,17 @@ def clock_sample_record(*, session_id: int, stream: str, t_client_ms: float, t_s
         return best
 
 
+ANALYSE_TASK = "readingroom.gaze.analyse_session"
+
+
 def analysis_queue(*, session: ReadingSession) -> GazeAnalysis:
-    """Create the pending analysis and enqueue the worker task once the transaction commits."""
-    from readingroom.gaze.tasks import analyse_session
+    """Create the pending analysis and enqueue the worker task through the outbox (sent once committed)."""
+    from readingroom.core.outbox import outbox_enqueue
 
     analysis, _ = GazeAnalysis.objects.update_or_create(
         session=session, defaults={"status": GazeAnalysis.Status.PENDING, "error": ""}
     )
-    transaction.on_commit(lambda: analyse_session.delay(session.pk))
+    outbox_enqueue(task=ANALYSE_TASK, args=[session.pk])
     return analysis
 
 

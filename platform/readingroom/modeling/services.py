@@ -208,14 +208,17 @@ def model_version_evaluate(
     return summary
 
 
+PREDICT_TASK = "readingroom.modeling.predict_session"
+
+
 def prediction_queue(*, session: ReadingSession) -> Prediction:
-    """Create the pending prediction and enqueue the worker task once the transaction commits."""
-    from readingroom.modeling.tasks import predict_session
+    """Create the pending prediction and enqueue the worker task through the outbox (sent once committed)."""
+    from readingroom.core.outbox import outbox_enqueue
 
     prediction, _ = Prediction.objects.update_or_create(
         session=session, defaults={"status": Prediction.Status.PENDING, "message": ""}
     )
-    transaction.on_commit(lambda: predict_session.delay(session.pk))
+    outbox_enqueue(task=PREDICT_TASK, args=[session.pk])
     return prediction
 
 
@@ -243,7 +246,8 @@ def prediction_run(*, session_id: int) -> Prediction | None:
 
     Without a registered model the prediction says so plainly (status ``no_model``). A model that fails on
     the image leaves status ``failed`` with the reason. The outcome is pushed to the session's sockets
-    (as far as the session's arm lets its reader see it) once committed.
+    (as far as the session's arm lets its reader see it) once committed. Idempotent: only a pending
+    prediction is computed (a message delivered twice finds it finished).
     """
     from readingroom.reading.events import results_push_on_commit
 
@@ -260,6 +264,8 @@ def _prediction_compute(*, session_id: int) -> Prediction | None:
     if session is None:
         return None
     prediction, _ = Prediction.objects.get_or_create(session=session)
+    if prediction.status != Prediction.Status.PENDING:
+        return prediction
     prediction.image = image = session_image(session=session)
     prediction.model_version = model_version = active_model_version()
     if model_version is None or image is None:
@@ -267,16 +273,16 @@ def _prediction_compute(*, session_id: int) -> Prediction | None:
         prediction.message = NO_MODEL_MESSAGE if model_version is None else "The study has no image."
         prediction.save()
         return prediction
+    attention_name = f"predictions/session-{session.pk}/attention.png"
     try:
         output = image_predict(image=image, model_version=model_version)
-    except (CogazeError, NotFound, OSError) as exc:
+        media_write(f"predictions/session-{session.pk}/attention.npy", npy_bytes(output.attention))
+        media_write(attention_name, heatmap_png(output.attention))
+    except (CogazeError, NotFound, OSError) as exc:  # OSError: also a full disk while writing its output
         prediction.status = Prediction.Status.FAILED
         prediction.message = f"Model {model_version} could not run: {exc}"
         prediction.save()
         return prediction
-    attention_name = f"predictions/session-{session.pk}/attention.png"
-    media_write(f"predictions/session-{session.pk}/attention.npy", npy_bytes(output.attention))
-    media_write(attention_name, heatmap_png(output.attention))
     prediction.status = Prediction.Status.DONE
     prediction.message = f"Model {model_version}. {model_version.description}".strip()
     prediction.probabilities = output.probabilities

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import multiprocessing
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from readingroom.core.exceptions import InvalidInput, NotFound, ReadingRoomError
@@ -36,6 +37,7 @@ from readingroom.studies.services import image_commit_prepared
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
+log = logging.getLogger(__name__)
 
 
 def _csv_text(csv_path: Path) -> str:
@@ -269,9 +271,12 @@ def import_job_run(
         return _import_job_run(job_id=job_id, workers=workers, progress=progress)
     except Exception as exc:
         message = f"stopped by an unexpected error: {type(exc).__name__}: {exc}"[:2000]
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(), message=message
-        )
+        try:
+            ImportJob.objects.filter(pk=job_id).update(
+                status=ImportJob.Status.FAILED, finished_at=timezone.now(), message=message
+            )
+        except DatabaseError:  # the database itself failed: the reaper finds the job later
+            log.exception("import job %s: its failure could not be recorded", job_id)
         raise
 
 
@@ -324,6 +329,18 @@ def _import_job_run(
     return job
 
 
+def _executor(workers: int) -> Executor:
+    """Processes that prepare images; threads in a daemonic process, which may not start children.
+
+    A Celery prefork worker's pool processes are daemonic; there, parallelism across jobs comes from the
+    worker's own processes, and the decoders release the GIL for much of their work.
+    """
+    if multiprocessing.current_process().daemon:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+    # fork: the children inherit the configured settings and never touch the database
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
 def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, options: dict) -> None:
     def metadata(item: IngestItem) -> dict | None:
         return item.metadata if item.path.suffix.lower() in BITMAP_SUFFIXES else None
@@ -342,8 +359,7 @@ def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, o
                 continue
             _commit(recorder, item, prepared, options)
         return
-    # fork: the children inherit the configured settings and never touch the database
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+    with _executor(workers) as pool:
         futures = {pool.submit(image_prepare, path=i.path, metadata=metadata(i)): i for i in todo}
         for future in as_completed(futures):
             item = futures[future]

@@ -121,3 +121,16 @@ def test_demo_start_replaces_a_run_left_unfinished_by_a_stopped_worker(django_ca
 def test_demo_start_does_nothing_once_a_model_exists(trained_version):
     call_command("train_model", "--name", "cogaze-demo", "--queue", "--if-no-model")
     assert not TrainingRun.objects.filter(name="cogaze-demo").exists()
+
+
+def test_disk_full_fails_the_prediction_with_the_reason(trained_version, reading_session, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    prediction = prediction_run(session_id=reading_session.pk)
+    assert prediction.status == Prediction.Status.FAILED  # not left pending for the reaper to retry for good
+    assert "No space left on device" in prediction.message

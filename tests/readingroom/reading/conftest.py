@@ -1,11 +1,16 @@
-"""Shared set-up of the reader-study tests: leads, readers, a frozen dataset version, HTTP clients."""
+"""Shared set-up of the reading tests: leads, readers, a frozen dataset version, HTTP clients; Celery tasks
+run in this process."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
+from readingroom.celery import app as celery_app
 from readingroom.core.services import user_create
 from readingroom.reading.models import OBSERVATIONS
 from tests.readingroom.conftest import write_dicom
@@ -103,3 +108,13 @@ def fixation_samples(points, *, rate_hz=250.0, dwell_ms=300.0, seed=0):
             now += dt
         previous = (px, py)
     return np.array(t), np.array(x), np.array(y)
+
+
+@contextmanager
+def eager_tasks() -> Iterator[None]:
+    """Tasks published in the block run here, at once (as a worker would run them)."""
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = False

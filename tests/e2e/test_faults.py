@@ -1,0 +1,213 @@
+"""Fault tests through real processes: a worker killed mid-task, the broker down at submit, Redis restarted
+while gaze streams.
+
+Each test runs its own daphne and Celery workers against a throwaway Redis (broker and channel layer) on a
+free port, never the machine's shared Redis, so that it can stop, restart and kill them. Needs
+``redis-server`` (skips without).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import websockets
+from django.db import transaction
+
+from readingroom.gaze.models import GazeAnalysis, GazeChunk
+from readingroom.modeling.models import Prediction
+from readingroom.reading.models import ReadingProject, ReadingSession
+from tests.e2e.http import Browserless
+from tests.e2e.processes import RedisServer, free_port, kill_hard, stack_env, start_daphne, start_worker, stop
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+READER, PASSWORD = "fault-reader", "fault-reader-pass"
+
+
+@dataclass
+class FaultStack:
+    """daphne on a throwaway broker; tests start (and kill) the workers themselves."""
+
+    url: str
+    ws_url: str
+    broker: RedisServer
+    logs: Path
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return stack_env(
+            CELERY_BROKER_URL=f"{self.broker.url}/0", REDIS_URL=f"{self.broker.url}/1", **overrides
+        )
+
+    def worker(self, name: str, **env: str):
+        return start_worker(self.logs / f"{name}.log", pool="prefork", env=self.env(**env))
+
+
+@pytest.fixture
+def fault_stack(tmp_path) -> Iterator[FaultStack]:
+    broker = RedisServer(tmp_path)
+    broker.start()
+    port = free_port()
+    stack = FaultStack(
+        url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}", broker=broker, logs=tmp_path
+    )
+    server = start_daphne(tmp_path / "daphne.log", port=port, env=stack.env())
+    try:
+        yield stack
+    finally:
+        stop(server)
+        broker.stop()
+
+
+@pytest.fixture
+def session_with_gaze(tmp_path) -> ReadingSession:
+    """A reader's open session with a view and two seconds of fixations on the image."""
+    from readingroom.core.services import user_create
+    from readingroom.gaze.services import gaze_batch_store, view_event_store
+    from readingroom.reading.services import project_assign, session_start
+    from readingroom.studies.services import image_import_dicom
+    from tests.readingroom.conftest import write_dicom
+
+    reader = user_create(username=READER, password=PASSWORD, roles=["reader"])
+    image = image_import_dicom(path=write_dicom(tmp_path / "case.dcm", rows=200, columns=160)).image
+    assignment = project_assign(project=ReadingProject.objects.create(name="faults"), reader=reader,
+                                studies=[image.study])[0]  # fmt: skip
+    session = session_start(assignment_id=assignment.pk, reader=reader)
+    view_event_store(session_id=session.pk, message={
+        "seq": 0, "t": 0.0, "image_id": image.pk, "image_region": [0, 0, 160, 200], "screen_rect": [0, 0, 320, 400]})  # fmt: skip
+    t = np.arange(1000) * 2.0
+    x = np.where(t < 1000, 80.0, 240.0)
+    for seq in range(10):
+        s = slice(seq * 100, (seq + 1) * 100)
+        gaze_batch_store(session_id=session.pk, message={
+            "seq": seq, "device": "fault-sim", "samples": {"t": t[s].tolist(), "x": x[s].tolist(), "y": [100.0] * 100}})  # fmt: skip
+    return session
+
+
+def _client(stack: FaultStack) -> Browserless:
+    client = Browserless(stack.url)
+    client.login(READER, PASSWORD)
+    return client
+
+
+def _submit(stack: FaultStack, session: ReadingSession) -> int:
+    client = _client(stack)
+    body = {"findings": "Clear lungs.", "impression": "Normal.", "labels": {}}
+    return client.request("POST", f"/api/sessions/{session.pk}/report/", body)[0]
+
+
+def _processed(session: ReadingSession, timeout: float = 120.0) -> tuple[GazeAnalysis, Prediction]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        analysis = GazeAnalysis.objects.get(session=session)
+        prediction = Prediction.objects.get(session=session)
+        if analysis.status in {"done", "failed"} and prediction.status != "pending":
+            return analysis, prediction
+        time.sleep(0.3)
+    raise AssertionError(f"session {session.pk}: analysis {analysis.status}, prediction {prediction.status}")
+
+
+def _wait_for_text(log: Path, text: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not in {log.name}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def test_worker_killed_mid_analysis_leaves_work_the_next_worker_finishes(fault_stack, session_with_gaze):
+    session = session_with_gaze
+    assert _submit(fault_stack, session) == 201
+    # Hold the analysis row so the first worker cannot finish it, then kill -9 that worker mid-task.
+    with transaction.atomic():
+        GazeAnalysis.objects.select_for_update().get(session=session)
+        first = fault_stack.worker("worker-1")
+        _wait_for_text(fault_stack.logs / "worker-1.log", "readingroom.gaze.analyse_session[")
+        kill_hard(first)
+    assert "succeeded" not in (fault_stack.logs / "worker-1.log").read_text()
+    assert GazeAnalysis.objects.get(session=session).status in {"pending", "running"}
+
+    second = fault_stack.worker("worker-2", READING_TASK_STUCK_AFTER_S="0")
+    try:
+        analysis, prediction = _processed(session)
+    finally:
+        stop(second)
+    assert analysis.status == "done", analysis.error
+    assert analysis.sample_count == 1000 and analysis.fixation_count == 2
+    assert prediction.status == "no_model"
+
+
+def test_report_submitted_while_the_broker_is_down_is_processed_once_it_is_back(
+    fault_stack, session_with_gaze
+):
+    session = session_with_gaze
+    fault_stack.broker.stop()
+    assert _submit(fault_stack, session) == 201  # committed, so it succeeded
+    assert _submit(fault_stack, session) == 409  # a retry finds it submitted
+    assert GazeAnalysis.objects.get(session=session).status == "pending"
+
+    fault_stack.broker.start()  # back, on the same port; a worker starting drains the outbox
+    worker = fault_stack.worker("worker")
+    try:
+        analysis, prediction = _processed(session)
+    finally:
+        stop(worker)
+    assert analysis.status == "done" and analysis.fixation_count == 2, analysis.error
+    assert prediction.status == "no_model"
+
+
+def _batch(seq: int) -> dict:
+    t = [10_000.0 + seq * 100.0 + 2.0 * i for i in range(50)]
+    return {"type": "gaze_batch", "stream": "restart", "seq": seq, "device": "sim",
+            "samples": {"t": t, "x": [50.0] * 50, "y": [60.0] * 50}}  # fmt: skip
+
+
+async def _stream_through_a_restart(url: str, headers: dict, n: int, restart_after: int, restart) -> set[int]:
+    """Send batches one at a time, each until acknowledged, reconnecting when the server drops the socket
+    (as the frontend and the bridge do); Redis is restarted once ``restart_after`` batches are acknowledged."""
+    acked: set[int] = set()
+    seq, reconnects = 0, 0
+    while seq < n:
+        try:
+            async with websockets.connect(url, additional_headers=headers) as ws:
+                while seq < n:
+                    if seq == restart_after and not restart.done:
+                        restart()
+                    await ws.send(json.dumps(_batch(seq)))
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+                    assert reply.get("type") == "ack" and reply["seq"] == seq, reply
+                    acked.add(seq)
+                    seq += 1
+        except (websockets.ConnectionClosed, OSError, TimeoutError):
+            reconnects += 1
+            assert reconnects <= 20, "the server never took the stream back after Redis restarted"
+            await asyncio.sleep(0.2)
+    return acked
+
+
+class _Restart:
+    def __init__(self, broker: RedisServer):
+        self.broker, self.done = broker, False
+
+    def __call__(self) -> None:
+        self.broker.restart()
+        self.done = True
+
+
+def test_redis_restarted_while_gaze_streams_loses_and_duplicates_nothing(fault_stack, session_with_gaze):
+    session = session_with_gaze
+    client = _client(fault_stack)
+    url = f"{fault_stack.ws_url}/ws/gaze/{session.pk}/"
+    headers = {"Cookie": client.cookie_header(), "Origin": "http://127.0.0.1"}
+    acked = asyncio.run(_stream_through_a_restart(url, headers, 30, 10, _Restart(fault_stack.broker)))
+    assert acked == set(range(30))
+
+    chunks = GazeChunk.objects.filter(session=session, stream="restart")
+    assert sorted(chunks.values_list("seq", flat=True)) == list(range(30))  # each batch stored once
+    assert sum(chunks.values_list("n_samples", flat=True)) == 30 * 50
