@@ -217,6 +217,11 @@ READING_DEFAULT_SCREEN = {
     "distance_mm": env_float("READING_VIEWING_DISTANCE_MM", 650.0),
 }
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
+# Gaze WebSocket limits: larger messages get an error (daphne itself closes sockets over 1 MiB); each
+# session may send this many bytes per second (plus 512 per message) with this burst, see gaze.ratelimit.
+GAZE_MAX_MESSAGE_BYTES = env_int("GAZE_MAX_MESSAGE_BYTES", 256 * 1024)
+GAZE_RATE_LIMIT_BYTES_PER_S = env_int("GAZE_RATE_LIMIT_BYTES_PER_S", 1024 * 1024)
+GAZE_RATE_LIMIT_BURST_BYTES = env_int("GAZE_RATE_LIMIT_BURST_BYTES", 8 * 1024 * 1024)
 # A gaze_capture detector name. Radiographs are static images, where I-VT agrees best with the human coders
 # of the Lund 2013 data (fixation kappa 0.82 / 0.74 on its image stimuli, against 0.76 / 0.68 for the
 # adaptive detector, see benchmarks/README.md) and stays robust on noisy low-rate trackers, whose jitter
