@@ -37,12 +37,15 @@ class TokenBucket:
         return missing / self.rate if self.rate > 0 else float("inf")
 
 
-_session_buckets: weakref.WeakValueDictionary[int, TokenBucket] = weakref.WeakValueDictionary()
+_session_buckets: weakref.WeakValueDictionary[tuple[int, float, float], TokenBucket] = (
+    weakref.WeakValueDictionary()
+)
 
 
 def session_bucket(*, session_id: int, rate: float, burst: float) -> TokenBucket:
     """The bucket of a session in this process (kept while a socket of the session holds it)."""
-    bucket = _session_buckets.get(session_id)
+    key = (session_id, float(rate), float(burst))
+    bucket = _session_buckets.get(key)
     if bucket is None:
-        bucket = _session_buckets[session_id] = TokenBucket(rate=rate, burst=burst)
+        bucket = _session_buckets[key] = TokenBucket(rate=rate, burst=burst)
     return bucket

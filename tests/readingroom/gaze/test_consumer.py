@@ -65,7 +65,9 @@ def test_bad_schema_gets_an_error_and_the_socket_stays_usable(reading_session, r
 
 def test_unauthenticated_socket_is_rejected_with_a_reason(reading_session):
     async def scenario():
-        ws = await _connect(f"/ws/gaze/{reading_session.pk}/", [(b"origin", b"http://localhost")])
+        ws = await _connect(
+            f"/ws/gaze/{reading_session.pk}/", [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+        )
         message = await ws.receive_json_from(timeout=5)
         closed = await ws.receive_output(timeout=5)
         return message, closed
@@ -159,4 +161,4 @@ def test_cookie_socket_needs_an_allowed_origin(reading_session, reader):
 
     assert run(attempt(cookie)) is False  # no Origin, no token
     assert run(attempt([*cookie, (b"origin", b"http://evil.example")])) is False
-    assert run(attempt([*cookie, (b"origin", b"http://localhost")])) is True
+    assert run(attempt([*cookie, (b"origin", b"http://localhost"), (b"host", b"localhost")])) is True
