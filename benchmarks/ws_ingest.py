@@ -183,16 +183,39 @@ async def _flooder(url: str, stream: str, stop: asyncio.Event, counts: dict[str,
         receiver.cancel()
 
 
-async def _flood_level(base: str, reader, flooders, stream: str, seconds: float):
+async def _flood_all(urls: list[str], stream: str, seconds: float) -> dict[str, int]:
     counts = {"sent": 0, "acks": 0, "refused": 0}
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(_flooder(f"{base}/ws/gaze/{sid}/?token={token}", f"{stream}-f", stop, counts))
-             for sid, token in flooders]  # fmt: skip
-    latencies: list[float] = []
-    sid, token = reader
-    await _reader(f"{base}/ws/gaze/{sid}/?token={token}", "json", stream, seconds, 50.0, 1000.0, latencies)
+    tasks = [asyncio.create_task(_flooder(url, stream, stop, counts)) for url in urls]
+    await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
+    return counts
+
+
+def _flood_process(urls: list[str], stream: str, seconds: float, results) -> None:
+    results.put(asyncio.run(_flood_all(urls, stream, seconds)))
+
+
+def _flood_level(base: str, reader, flooders, stream: str, seconds: float):
+    """The reader in this process, the flooders in another (so that they do not slow the reader's client)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    urls = [f"{base}/ws/gaze/{sid}/?token={token}" for sid, token in flooders]
+    process = context.Process(target=_flood_process, args=(urls, f"{stream}-f", seconds + 1.0, results))
+    if flooders:
+        process.start()
+        time.sleep(1.0)  # the flood is under way before the reader starts
+    latencies: list[float] = []
+    sid, token = reader
+    url = f"{base}/ws/gaze/{sid}/?token={token}"
+    asyncio.run(_reader(url, "json", stream, seconds, 50.0, 1000.0, latencies))
+    counts = {"sent": 0, "acks": 0, "refused": 0}
+    if flooders:
+        counts = results.get(timeout=300)
+        process.join(timeout=60)
     return latencies, counts
 
 
@@ -200,8 +223,8 @@ def _flood_main(args, base: str, sessions) -> None:
     rows = []
     for run in range(1, args.runs + 1):
         for n in (0, args.flood):
-            latencies, counts = asyncio.run(
-                _flood_level(base, sessions[0], sessions[1 : 1 + n], f"flood-{run}-{n}", args.seconds)
+            latencies, counts = _flood_level(
+                base, sessions[0], sessions[1 : 1 + n], f"flood-{run}-{n}", args.seconds
             )
             rows.append(
                 (run, n, _percentile(latencies, 50), _percentile(latencies, 99), max(latencies), counts)

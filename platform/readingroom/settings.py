@@ -219,9 +219,12 @@ READING_DEFAULT_SCREEN = {
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
 # Gaze WebSocket limits: larger messages get an error (daphne itself closes sockets over 1 MiB); each
 # session may send this many bytes per second (plus 512 per message) with this burst, see gaze.ratelimit.
+# 256 KiB/s is about 7 times what a 1000 Hz tracker sends as JSON; the burst holds about a minute of it.
+# A socket that goes on sending after this many refusals in a row is closed (4429): it ignores the replies.
 GAZE_MAX_MESSAGE_BYTES = env_int("GAZE_MAX_MESSAGE_BYTES", 256 * 1024)
-GAZE_RATE_LIMIT_BYTES_PER_S = env_int("GAZE_RATE_LIMIT_BYTES_PER_S", 1024 * 1024)
-GAZE_RATE_LIMIT_BURST_BYTES = env_int("GAZE_RATE_LIMIT_BURST_BYTES", 8 * 1024 * 1024)
+GAZE_RATE_LIMIT_BYTES_PER_S = env_int("GAZE_RATE_LIMIT_BYTES_PER_S", 256 * 1024)
+GAZE_RATE_LIMIT_BURST_BYTES = env_int("GAZE_RATE_LIMIT_BURST_BYTES", 2 * 1024 * 1024)
+GAZE_RATE_LIMIT_CLOSE_AFTER = env_int("GAZE_RATE_LIMIT_CLOSE_AFTER", 64)
 # A gaze_capture detector name. Radiographs are static images, where I-VT agrees best with the human coders
 # of the Lund 2013 data (fixation kappa 0.82 / 0.74 on its image stimuli, against 0.76 / 0.68 for the
 # adaptive detector, see benchmarks/README.md) and stays robust on noisy low-rate trackers, whose jitter

@@ -30,7 +30,7 @@ from readingroom.gaze.models import GazeChunk
 from readingroom.reading.models import ReadingSession
 
 MAX_BATCHES_PER_COMMIT = 500
-MAX_SAMPLES_PER_COMMIT = 100_000
+MAX_SAMPLES_PER_COMMIT = 20_000  # 20 readers x 1000 Hz x 50 ms batches is 1,000
 
 
 @dataclass

@@ -9,10 +9,11 @@ Every message may carry ``"stream"``: the sender's random id for this run of it 
 process). Seq numbers count per stream, and each stream's clock offset is estimated from its pings.
 - anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}`` (with ``"kind": "view"`` for a
   view event); the socket stays open. A message over ``GAZE_MAX_MESSAGE_BYTES`` or over the session's rate
-  budget is refused before it is decoded (``seq`` null; ``retry_after_ms`` for the rate limit).
+  budget is refused before it is decoded (``seq`` null; ``retry_after_ms`` for the rate limit); a socket
+  that goes on sending after ``GAZE_RATE_LIMIT_CLOSE_AFTER`` refusals in a row is closed with 4429.
 An acknowledgement is sent only after the batch is committed (batches of all connections are committed
 together, see ``gaze.ingest``); a resent batch is acknowledged again and stored once. When the database is
-unreachable the socket is closed with 1013 (try again later): the sender reconnects and resends.
+unreachable the socket is closed with 4503 (try again later): the sender reconnects and resends.
 
 The capture path never touches the channel layer (Redis in production): a Redis restart cannot drop a gaze
 socket, and no gaze message waits for it.
@@ -45,8 +46,10 @@ from readingroom.gaze.wire import frame_decode, frame_size, reply_encode
 
 log = logging.getLogger(__name__)
 
+# Application close codes (daphne sends only 1000 and 3000-4999), after the HTTP statuses they stand for.
 CLOSE_FORBIDDEN = 4403
-CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_RATE_LIMIT_IGNORED = 4429
+CLOSE_TRY_AGAIN_LATER = 4503
 
 
 class GazeConsumer(AsyncWebsocketConsumer):
@@ -56,6 +59,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
 
     session_id: int | None = None
     budget: TokenBucket | None = None
+    refused_in_a_row = 0
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch closes stale database connections before every message, through the one
@@ -104,6 +108,13 @@ class GazeConsumer(AsyncWebsocketConsumer):
             return
         wait_s = self.budget.take(size + MESSAGE_OVERHEAD_BYTES)
         if wait_s > 0:
+            self.refused_in_a_row += 1
+            if self.refused_in_a_row > settings.GAZE_RATE_LIMIT_CLOSE_AFTER:
+                # A sender that ignores the refusals would keep the server busy reading what it then drops.
+                log.warning("gaze session %s: closing a socket that ignores the rate limit", self.session_id)
+                await self.close(code=CLOSE_RATE_LIMIT_IGNORED, reason="rate limit ignored")
+                self.session_id = None  # read nothing more from it
+                return
             retry_ms = max(1, int(wait_s * 1000.0 + 0.999))
             reason = (
                 f"rate limit: this session may send {settings.GAZE_RATE_LIMIT_BYTES_PER_S} bytes/s "
@@ -112,6 +123,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
             error = {"type": "error", "seq": None, "reason": reason, "retry_after_ms": retry_ms}
             await self._reply(error, binary=binary)
             return
+        self.refused_in_a_row = 0
         try:
             frame = frame_decode(text_data, bytes_data)
         except InvalidInput as exc:
@@ -144,7 +156,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
         except (OperationalError, InterfaceError) as exc:
             # The database is unreachable: nothing was stored. Closing makes the sender reconnect and resend
             # what it keeps unacknowledged; an error reply would make it drop the batch.
-            log.warning("gaze session %s: database unavailable (%s); closing with 1013", self.session_id, exc)
+            log.warning("gaze session %s: database unavailable (%s); closing with 4503", self.session_id, exc)
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def _pong(self, message: dict[str, Any], *, binary: bool) -> None:

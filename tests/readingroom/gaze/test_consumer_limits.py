@@ -102,3 +102,23 @@ def test_messagepack_frames_with_binary_arrays_are_stored_and_answered_in_kind(r
     chunk = GazeChunk.objects.get(seq=0)
     data = np.frombuffer(bytes(chunk.data), "<f8").reshape(4, -1)
     assert np.array_equal(data[0], t) and data[3].tolist() == [1.0] * 3 + [0.0] + [1.0] * 46
+
+
+def test_a_socket_that_ignores_the_rate_limit_is_closed(reading_session, reader, settings):
+    message = json.dumps(batch(0, 0.0, n=50))
+    settings.GAZE_RATE_LIMIT_BYTES_PER_S = 1
+    settings.GAZE_RATE_LIMIT_BURST_BYTES = len(message) + 600  # one message
+    settings.GAZE_RATE_LIMIT_CLOSE_AFTER = 2
+    headers = cookie_headers(reader)
+
+    async def scenario():
+        ws = await connect(f"/ws/gaze/{reading_session.pk}/", headers)
+        replies = [await reply_to(ws, message.replace('"seq": 0', f'"seq": {k}')) for k in range(3)]
+        await ws.send_to(text_data=message)
+        closed = await ws.receive_output(timeout=10)
+        return replies, closed
+
+    replies, closed = run(scenario())
+    assert replies[0] == {"type": "ack", "seq": 0}
+    assert all(r["type"] == "error" and "rate limit" in r["reason"] for r in replies[1:])
+    assert closed["type"] == "websocket.close" and closed["code"] == 4429

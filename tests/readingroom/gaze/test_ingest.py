@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from django.db import DataError
+from django.db import DataError, OperationalError
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.gaze import ingest
@@ -60,6 +60,24 @@ def test_no_ack_when_the_commit_fails(reading_session, reader, monkeypatch):
     reply = run(scenario())
     assert reply["type"] == "error" and reply["seq"] == 4 and "disk says no" in reply["reason"]
     assert not GazeChunk.objects.exists()
+
+
+def test_an_unreachable_database_closes_the_socket_so_the_sender_resends(
+    reading_session, reader, monkeypatch
+):
+    def unreachable(items):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ingest, "chunks_store", unreachable)
+    headers = cookie_headers(reader)
+
+    async def scenario():
+        ws = await connect(f"/ws/gaze/{reading_session.pk}/", headers)
+        await ws.send_to(text_data=json.dumps(batch(4, 0.0)))
+        return await ws.receive_output(timeout=10)
+
+    closed = run(scenario())
+    assert closed == {"type": "websocket.close", "code": 4503}  # no ack, no error: keep it and resend
 
 
 def test_the_ack_is_sent_after_the_commit_returns(reading_session, reader, monkeypatch):
