@@ -161,10 +161,12 @@ async def _run_level(base: str, sessions, fmt: str, stream: str, seconds: float,
     return sum(sent), elapsed, latencies
 
 
-async def _flooder(url: str, stream: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
+async def _flooder(
+    url: str, stream: str, stop: asyncio.Event, counts: dict[str, int], n_samples: int
+) -> None:
     import websockets
 
-    template = json.loads(_batch_frame("json", stream, 0, 0.0, 5000, 1000.0))
+    template = json.loads(_batch_frame("json", stream, 0, 0.0, n_samples, 1000.0))
     head, tail = json.dumps({**template, "seq": -1}).split("-1", 1)  # the seq is spliced in per message
     async with websockets.connect(url, max_queue=None, max_size=None) as ws:
 
@@ -183,28 +185,30 @@ async def _flooder(url: str, stream: str, stop: asyncio.Event, counts: dict[str,
         receiver.cancel()
 
 
-async def _flood_all(urls: list[str], stream: str, seconds: float) -> dict[str, int]:
+async def _flood_all(urls: list[str], stream: str, seconds: float, n_samples: int) -> dict[str, int]:
     counts = {"sent": 0, "acks": 0, "refused": 0}
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(_flooder(url, stream, stop, counts)) for url in urls]
+    tasks = [asyncio.create_task(_flooder(url, stream, stop, counts, n_samples)) for url in urls]
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     return counts
 
 
-def _flood_process(urls: list[str], stream: str, seconds: float, results) -> None:
-    results.put(asyncio.run(_flood_all(urls, stream, seconds)))
+def _flood_process(urls: list[str], stream: str, seconds: float, n_samples: int, results) -> None:
+    results.put(asyncio.run(_flood_all(urls, stream, seconds, n_samples)))
 
 
-def _flood_level(base: str, reader, flooders, stream: str, seconds: float):
+def _flood_level(base: str, reader, flooders, stream: str, seconds: float, n_samples: int):
     """The reader in this process, the flooders in another (so that they do not slow the reader's client)."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     urls = [f"{base}/ws/gaze/{sid}/?token={token}" for sid, token in flooders]
-    process = context.Process(target=_flood_process, args=(urls, f"{stream}-f", seconds + 1.0, results))
+    process = context.Process(
+        target=_flood_process, args=(urls, f"{stream}-f", seconds + 1.0, n_samples, results)
+    )
     if flooders:
         process.start()
         time.sleep(1.0)  # the flood is under way before the reader starts
@@ -224,13 +228,15 @@ def _flood_main(args, base: str, sessions) -> None:
     for run in range(1, args.runs + 1):
         for n in (0, args.flood):
             latencies, counts = _flood_level(
-                base, sessions[0], sessions[1 : 1 + n], f"flood-{run}-{n}", args.seconds
+                base, sessions[0], sessions[1 : 1 + n], f"flood-{run}-{n}", args.seconds, args.flood_samples
             )
             rows.append(
                 (run, n, _percentile(latencies, 50), _percentile(latencies, 99), max(latencies), counts)
             )
-    print(f"One reader (1000 Hz, JSON, 50 ms batches, {args.seconds:.0f} s) beside sockets flooding 5000-sample "
-          "batches (about 190 kB each) without waiting for acks; one daphne process, PostgreSQL")  # fmt: skip
+    size = len(_batch_frame("json", "flood-1-8-f", 0, 0.0, args.flood_samples, 1000.0)) / 1000
+    print(f"One reader (1000 Hz, JSON, 50 ms batches, {args.seconds:.0f} s) beside sockets flooding "
+          f"{args.flood_samples}-sample batches ({size:.0f} kB each) without waiting for acks; one daphne "
+          f"process, PostgreSQL; server code from {args.server_root}")  # fmt: skip
     print()
     print(
         "| run | flooding sockets | reader ack p50 ms | p99 ms | max ms | flood messages sent | acked | refused |"
@@ -267,6 +273,9 @@ def main() -> None:
     parser.add_argument("--batch-ms", type=float, default=50.0)
     parser.add_argument("--rate-hz", type=float, default=1000.0)
     parser.add_argument("--flood", type=int, default=0, help="run the starvation scenario with this many")
+    parser.add_argument("--flood-samples", type=int, default=5000, help="samples per flooding message")
+    parser.add_argument("--server-root", type=Path, default=ROOT,
+                        help="checkout whose server code daphne runs (e.g. an older commit, as a peer)")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readingroom_bench"))  # fmt: skip
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"))
@@ -278,7 +287,10 @@ def main() -> None:
     port = _free_port()
     log = open(Path(env["VAR_DIR"]) / "daphne.log", "w")  # noqa: SIM115
     server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "readingroom.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)  # fmt: skip
+                               "--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288",
+                               "readingroom.asgi:application"], cwd=args.server_root, stdout=log, stderr=log,
+                              env={**env, "PYTHONPATH": os.pathsep.join([str(args.server_root / "platform"),
+                                                                         str(args.server_root)])})  # fmt: skip
     rows = []
     try:
         for _ in range(100):

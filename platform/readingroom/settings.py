@@ -217,8 +217,9 @@ READING_DEFAULT_SCREEN = {
     "distance_mm": env_float("READING_VIEWING_DISTANCE_MM", 650.0),
 }
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
-# Gaze WebSocket limits: larger messages get an error (daphne itself closes sockets over 1 MiB); each
-# session may send this many bytes per second (plus 512 per message) with this burst, see gaze.ratelimit.
+# Gaze WebSocket limits: larger messages get an error (daphne, run with --websocket-max-message-size 524288,
+# closes sockets that send over 512 KiB); each session may send this many bytes per second (plus 512 per
+# message) with this burst, see gaze.ratelimit.
 # 256 KiB/s is about 7 times what a 1000 Hz tracker sends as JSON; the burst holds about a minute of it.
 # A socket that goes on sending after this many refusals in a row is closed (4429): it ignores the replies.
 GAZE_MAX_MESSAGE_BYTES = env_int("GAZE_MAX_MESSAGE_BYTES", 256 * 1024)

@@ -21,6 +21,8 @@ import pytest
 from django.db import connection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# As in production (docker-compose.yml): a WebSocket message over 512 KiB closes the socket before it is read.
+DAPHNE_LIMITS = ["--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288"]
 
 
 @dataclass
@@ -122,7 +124,7 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator
     server_log = logs / "daphne.log"
     server_out = server_log.open("w")
     server = subprocess.Popen(
-        [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "readingroom.asgi:application"],
+        [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_LIMITS, "readingroom.asgi:application"],
         cwd=REPO_ROOT, env=env, stdout=server_out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
