@@ -236,7 +236,7 @@ def _flood_main(args, base: str, sessions) -> None:
     size = len(_batch_frame("json", "flood-1-8-f", 0, 0.0, args.flood_samples, 1000.0)) / 1000
     print(f"One reader (1000 Hz, JSON, 50 ms batches, {args.seconds:.0f} s) beside sockets flooding "
           f"{args.flood_samples}-sample batches ({size:.0f} kB each) without waiting for acks; one daphne "
-          f"process, PostgreSQL; server code from {args.server_root}")  # fmt: skip
+          "process, PostgreSQL")  # fmt: skip
     print()
     print(
         "| run | flooding sockets | reader ack p50 ms | p99 ms | max ms | flood messages sent | acked | refused |"
@@ -274,8 +274,11 @@ def main() -> None:
     parser.add_argument("--rate-hz", type=float, default=1000.0)
     parser.add_argument("--flood", type=int, default=0, help="run the starvation scenario with this many")
     parser.add_argument("--flood-samples", type=int, default=5000, help="samples per flooding message")
-    parser.add_argument("--server-root", type=Path, default=ROOT,
-                        help="checkout whose server code daphne runs (e.g. an older commit, as a peer)")  # fmt: skip
+    parser.add_argument(
+        "--server-root", type=Path, default=ROOT, help="checkout whose server code daphne runs"
+    )
+    parser.add_argument("--peer-root", type=Path, default=None,
+                        help="another checkout (e.g. an older commit) run beside it as a peer, JSON frames")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readingroom_bench"))  # fmt: skip
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"))
@@ -284,40 +287,50 @@ def main() -> None:
     env = _prepare_environment(args)
     _create_database(args.database_url)
     sessions = _setup_sessions(max(args.readers) + args.flood)
-    port = _free_port()
-    log = open(Path(env["VAR_DIR"]) / "daphne.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288",
-                               "readingroom.asgi:application"], cwd=args.server_root, stdout=log, stderr=log,
-                              env={**env, "PYTHONPATH": os.pathsep.join([str(args.server_root / "platform"),
-                                                                         str(args.server_root)])})  # fmt: skip
+    servers = {"": _start_server(args.server_root, env)}
+    if args.peer_root is not None:  # the same levels against another checkout's server, interleaved
+        servers[" (peer)"] = _start_server(args.peer_root, env)
     rows = []
     try:
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+        for port, _, _ in servers.values():
+            for _ in range(100):
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.1)
         if args.flood:
-            _flood_main(args, f"ws://127.0.0.1:{port}", sessions)
+            _flood_main(args, f"ws://127.0.0.1:{servers[''][0]}", sessions)
             return
         for run in range(1, args.runs + 1):
             for n in args.readers:
-                for fmt in args.formats:  # interleaved: both formats see the same load on the machine
-                    stream = f"bench-{run}-{n}-{fmt}"
-                    sent, elapsed, latencies = asyncio.run(_run_level(
-                        f"ws://127.0.0.1:{port}", sessions[:n], fmt, stream, args.seconds, args.batch_ms,
-                        args.rate_hz))  # fmt: skip
-                    stored = _stored_samples([sid for sid, _ in sessions[:n]], stream)
-                    rows.append((run, n, fmt, sent, stored, sent - stored, stored / elapsed,
-                                 _percentile(latencies, 50), _percentile(latencies, 99), max(latencies)))  # fmt: skip
-                    print(f"run {run}, {n} readers, {fmt}: p99 {rows[-1][8]:.1f} ms, lost {sent - stored}",
-                          file=sys.stderr, flush=True)  # fmt: skip
+                for label, (port, _, _) in servers.items():
+                    for fmt in ["json"] if label else args.formats:  # interleaved: all see the same load
+                        stream = f"bench-{run}-{n}-{fmt}{label.strip(' ()')}"
+                        sent, elapsed, latencies = asyncio.run(_run_level(
+                            f"ws://127.0.0.1:{port}", sessions[:n], fmt, stream, args.seconds, args.batch_ms,
+                            args.rate_hz))  # fmt: skip
+                        stored = _stored_samples([sid for sid, _ in sessions[:n]], stream)
+                        rows.append((run, n, fmt + label, sent, stored, sent - stored, stored / elapsed,
+                                     _percentile(latencies, 50), _percentile(latencies, 99), max(latencies)))  # fmt: skip
+                        print(f"run {run}, {n} readers, {fmt}{label}: p99 {rows[-1][8]:.1f} ms, lost {sent - stored}",
+                              file=sys.stderr, flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+        for _, server, log in servers.values():
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
     _print_tables(args, rows)
+
+
+def _start_server(root: Path, env: dict[str, str]):
+    """daphne running ``root``'s code on a free port: (port, process, log file)."""
+    port = _free_port()
+    log = open(Path(env["VAR_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                               "--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288",
+                               "readingroom.asgi:application"], cwd=root, stdout=log, stderr=log,
+                              env={**env, "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])})  # fmt: skip
+    return port, server, log
 
 
 def _print_tables(args, rows) -> None:
@@ -337,7 +350,7 @@ def _print_tables(args, rows) -> None:
     )
     print("|---:|---|---:|---:|---:|---:|---:|")
     for n in args.readers:
-        for fmt in args.formats:
+        for fmt in dict.fromkeys(r[2] for r in rows):
             mine = [r for r in rows if r[1] == n and r[2] == fmt]
             p99s = [r[8] for r in mine]
             print(f"| {n} | {fmt} | {len(mine)} | {sum(r[5] for r in mine)} | {statistics.median(p99s):.1f} "

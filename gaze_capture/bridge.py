@@ -14,7 +14,7 @@ Protocol (the platform's ``ws(s)://host/ws/gaze/<session_id>/?token=<token>``):
 - with ``binary=True`` (``--binary``) batches go as MessagePack binary frames whose sample arrays are
   little-endian float64 byte strings (``valid`` one byte per sample); the server answers them in kind.
 - an error with ``retry_after_ms`` (the server's rate limit; its ``seq`` is null) means "resend later": the
-  batches in flight are sent again after that delay.
+  bridge sends nothing for that long, then sends the batches in flight again.
 
 Every batch stays in the pending buffer until it is acknowledged (or rejected with an error); after a
 reconnect all pending batches are sent again, in order, before new ones. The server stores by ``seq``, so a
@@ -279,7 +279,8 @@ class Bridge:
             if self._resend_at is not None and time.monotonic() >= self._resend_at:
                 self._resend_at = None
                 sent.clear()  # the server dropped some unread (rate limit): send what is in flight again
-            for seq, text in list(self.pending.items()):
+            throttled = self._resend_at is not None  # send nothing until the server's retry time
+            for seq, text in [] if throttled else list(self.pending.items()):
                 if len(sent) >= self.max_in_flight:
                     break  # wait for acks rather than flood a slow server
                 if seq not in sent:

@@ -104,24 +104,16 @@ class GazeConsumer(AsyncWebsocketConsumer):
             reason = (
                 f"message of {size} bytes is larger than the limit of {limit} bytes; send smaller batches"
             )
-            await self._reply({"type": "error", "seq": None, "reason": reason}, binary=binary)
+            await self._refuse(reason, binary=binary)
             return
         wait_s = self.budget.take(size + MESSAGE_OVERHEAD_BYTES)
         if wait_s > 0:
-            self.refused_in_a_row += 1
-            if self.refused_in_a_row > settings.GAZE_RATE_LIMIT_CLOSE_AFTER:
-                # A sender that ignores the refusals would keep the server busy reading what it then drops.
-                log.warning("gaze session %s: closing a socket that ignores the rate limit", self.session_id)
-                await self.close(code=CLOSE_RATE_LIMIT_IGNORED, reason="rate limit ignored")
-                self.session_id = None  # read nothing more from it
-                return
             retry_ms = max(1, int(wait_s * 1000.0 + 0.999))
             reason = (
                 f"rate limit: this session may send {settings.GAZE_RATE_LIMIT_BYTES_PER_S} bytes/s "
                 f"(burst {settings.GAZE_RATE_LIMIT_BURST_BYTES}); message dropped, resend in {retry_ms} ms"
             )
-            error = {"type": "error", "seq": None, "reason": reason, "retry_after_ms": retry_ms}
-            await self._reply(error, binary=binary)
+            await self._refuse(reason, binary=binary, retry_after_ms=retry_ms)
             return
         self.refused_in_a_row = 0
         try:
@@ -130,6 +122,17 @@ class GazeConsumer(AsyncWebsocketConsumer):
             await self._reply({"type": "error", "seq": None, "reason": str(exc)}, binary=binary)
             return
         await self._handle(frame.message, binary=frame.binary)
+
+    async def _refuse(self, reason: str, *, binary: bool, **extra: Any) -> None:
+        """Refuse a message unread; close a socket that keeps sending what is refused."""
+        self.refused_in_a_row += 1
+        if self.refused_in_a_row > settings.GAZE_RATE_LIMIT_CLOSE_AFTER:
+            # A sender that ignores the refusals would keep the server busy reading what it then drops.
+            log.warning("gaze session %s: closing a socket that ignores its refusals", self.session_id)
+            await self.close(code=CLOSE_RATE_LIMIT_IGNORED, reason="rate limit ignored")
+            self.session_id = None  # read nothing more from it
+            return
+        await self._reply({"type": "error", "seq": None, "reason": reason, **extra}, binary=binary)
 
     async def _handle(self, message: dict[str, Any], *, binary: bool) -> None:
         kind = message.get("type")
