@@ -9,7 +9,6 @@ sender resend what it kept during a network outage at once.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable
 
 MESSAGE_OVERHEAD_BYTES = 512
@@ -36,14 +35,21 @@ class TokenBucket:
         missing = amount - self.tokens
         return missing / self.rate if self.rate > 0 else float("inf")
 
+    def full(self) -> bool:
+        """True when the bucket has refilled to its burst (it is then as good as a new one)."""
+        return self.tokens + (self.clock() - self.updated) * self.rate >= self.burst
 
-_session_buckets: weakref.WeakValueDictionary[tuple[int, float, float], TokenBucket] = (
-    weakref.WeakValueDictionary()
-)
+
+_session_buckets: dict[tuple[int, float, float], TokenBucket] = {}
 
 
 def session_bucket(*, session_id: int, rate: float, burst: float) -> TokenBucket:
-    """The bucket of a session in this process (kept while a socket of the session holds it)."""
+    """The bucket of a session in this process.
+
+    Kept after its sockets close until it has refilled, so that reconnecting never restores a budget.
+    """
+    for key in [key for key, bucket in _session_buckets.items() if bucket.full()]:
+        del _session_buckets[key]
     key = (session_id, float(rate), float(burst))
     bucket = _session_buckets.get(key)
     if bucket is None:

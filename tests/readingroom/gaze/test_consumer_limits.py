@@ -8,11 +8,18 @@ import msgpack
 import numpy as np
 import pytest
 
+from readingroom.gaze import ratelimit
 from readingroom.gaze.models import GazeChunk
 from readingroom.gaze.ratelimit import TokenBucket
 from tests.readingroom.gaze.wsutil import batch, connect, cookie_headers, reply_to, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets(monkeypatch):
+    """Budgets outlive sockets by design; each test starts without those of earlier tests."""
+    monkeypatch.setattr(ratelimit, "_session_buckets", {})
 
 
 def test_an_oversized_message_is_refused_before_it_is_read(reading_session, reader, settings):
@@ -122,3 +129,22 @@ def test_a_socket_that_ignores_the_rate_limit_is_closed(reading_session, reader,
     assert replies[0] == {"type": "ack", "seq": 0}
     assert all(r["type"] == "error" and "rate limit" in r["reason"] for r in replies[1:])
     assert closed["type"] == "websocket.close" and closed["code"] == 4429
+
+
+def test_reconnecting_does_not_refill_the_budget(reading_session, reader, settings):
+    message = json.dumps(batch(0, 0.0, n=50))
+    settings.GAZE_RATE_LIMIT_BYTES_PER_S = 1
+    settings.GAZE_RATE_LIMIT_BURST_BYTES = len(message) + 600  # one message
+    headers = cookie_headers(reader)
+
+    async def scenario():
+        replies = []
+        for k in range(2):
+            ws = await connect(f"/ws/gaze/{reading_session.pk}/", headers)
+            replies.append(await reply_to(ws, message.replace('"seq": 0', f'"seq": {k}')))
+            await ws.disconnect()
+        return replies
+
+    first, second = run(scenario())
+    assert first == {"type": "ack", "seq": 0}
+    assert second["type"] == "error" and "rate limit" in second["reason"]
