@@ -221,11 +221,10 @@ GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
 # closes sockets that send over 512 KiB); each session may send this many bytes per second (plus 512 per
 # message) with this burst, see gaze.ratelimit.
 # 256 KiB/s is about 7 times what a 1000 Hz tracker sends as JSON; the burst holds about a minute of it.
-# A socket that goes on sending after this many refusals in a row is closed (4429): it ignores the replies.
+# A socket that goes on sending what is refused (beyond 2x the burst plus 4x the rate) is closed (4429).
 GAZE_MAX_MESSAGE_BYTES = env_int("GAZE_MAX_MESSAGE_BYTES", 256 * 1024)
 GAZE_RATE_LIMIT_BYTES_PER_S = env_int("GAZE_RATE_LIMIT_BYTES_PER_S", 256 * 1024)
 GAZE_RATE_LIMIT_BURST_BYTES = env_int("GAZE_RATE_LIMIT_BURST_BYTES", 2 * 1024 * 1024)
-GAZE_RATE_LIMIT_CLOSE_AFTER = env_int("GAZE_RATE_LIMIT_CLOSE_AFTER", 64)
 # A gaze_capture detector name. Radiographs are static images, where I-VT agrees best with the human coders
 # of the Lund 2013 data (fixation kappa 0.82 / 0.74 on its image stimuli, against 0.76 / 0.68 for the
 # adaptive detector, see benchmarks/README.md) and stays robust on noisy low-rate trackers, whose jitter

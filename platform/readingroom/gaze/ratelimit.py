@@ -1,9 +1,14 @@
-"""Per-session budgets of the gaze WebSocket: a token bucket of bytes, shared by a session's sockets.
+"""Per-session budgets of the gaze WebSocket: token buckets of bytes, shared by a session's sockets.
 
 Each message costs its size plus :data:`MESSAGE_OVERHEAD_BYTES` (so that a flood of tiny messages is limited
-too) and is charged before it is decoded, so an over-budget sender costs the server almost nothing. The
-budget refills at ``GAZE_RATE_LIMIT_BYTES_PER_S`` up to ``GAZE_RATE_LIMIT_BURST_BYTES``; the burst lets a
-sender resend what it kept during a network outage at once.
+too) and is charged before it is decoded, so an over-budget sender costs the server little. The budget
+refills at ``GAZE_RATE_LIMIT_BYTES_PER_S`` up to ``GAZE_RATE_LIMIT_BURST_BYTES``; the burst lets a sender
+resend what it kept during a network outage at once.
+
+Refused messages (over the budget or the size limit) draw on a second allowance, :data:`REFUSED_RATE_FACTOR`
+times the rate with :data:`REFUSED_BURST_FACTOR` times the burst: enough for a sender's messages in flight
+when the refusals reach it, not for a sender that ignores them, whose socket is then closed (daphne reads
+every frame it is sent before the application can refuse it, so only closing stops the cost).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import time
 from collections.abc import Callable
 
 MESSAGE_OVERHEAD_BYTES = 512
+REFUSED_RATE_FACTOR = 4
+REFUSED_BURST_FACTOR = 2
 
 
 class TokenBucket:
@@ -40,18 +47,31 @@ class TokenBucket:
         return self.tokens + (self.clock() - self.updated) * self.rate >= self.burst
 
 
-_session_buckets: dict[tuple[int, float, float], TokenBucket] = {}
+class SessionBudget:
+    """A session's budget of accepted bytes and its allowance of refused bytes (see the module docstring)."""
+
+    def __init__(self, *, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.accepted = TokenBucket(rate=rate, burst=burst, clock=clock)
+        self.refused = TokenBucket(
+            rate=REFUSED_RATE_FACTOR * rate, burst=REFUSED_BURST_FACTOR * burst, clock=clock
+        )
+
+    def full(self) -> bool:
+        return self.accepted.full() and self.refused.full()
 
 
-def session_bucket(*, session_id: int, rate: float, burst: float) -> TokenBucket:
-    """The bucket of a session in this process.
+_session_budgets: dict[tuple[int, float, float], SessionBudget] = {}
+
+
+def session_budget(*, session_id: int, rate: float, burst: float) -> SessionBudget:
+    """The budget of a session in this process.
 
     Kept after its sockets close until it has refilled, so that reconnecting never restores a budget.
     """
-    for key in [key for key, bucket in _session_buckets.items() if bucket.full()]:
-        del _session_buckets[key]
+    for key in [key for key, budget in _session_budgets.items() if budget.full()]:
+        del _session_budgets[key]
     key = (session_id, float(rate), float(burst))
-    bucket = _session_buckets.get(key)
-    if bucket is None:
-        bucket = _session_buckets[key] = TokenBucket(rate=rate, burst=burst)
-    return bucket
+    budget = _session_budgets.get(key)
+    if budget is None:
+        budget = _session_budgets[key] = SessionBudget(rate=rate, burst=burst)
+    return budget

@@ -10,7 +10,7 @@ process). Seq numbers count per stream, and each stream's clock offset is estima
 - anything invalid -> ``{"type": "error", "seq": seq-or-null, "reason"}`` (with ``"kind": "view"`` for a
   view event); the socket stays open. A message over ``GAZE_MAX_MESSAGE_BYTES`` or over the session's rate
   budget is refused before it is decoded (``seq`` null; ``retry_after_ms`` for the rate limit); a socket
-  that goes on sending after ``GAZE_RATE_LIMIT_CLOSE_AFTER`` refusals in a row is closed with 4429.
+  that goes on sending what is refused beyond the session's allowance (``gaze.ratelimit``) is closed (4429).
 An acknowledgement is sent only after the batch is committed (batches of all connections are committed
 together, see ``gaze.ingest``); a resent batch is acknowledged again and stored once. When the database is
 unreachable the socket is closed with 4503 (try again later): the sender reconnects and resends.
@@ -41,7 +41,7 @@ from readingroom.gaze.batches import (
     parse_stream,
 )
 from readingroom.gaze.ingest import chunk_writer
-from readingroom.gaze.ratelimit import MESSAGE_OVERHEAD_BYTES, TokenBucket, session_bucket
+from readingroom.gaze.ratelimit import MESSAGE_OVERHEAD_BYTES, SessionBudget, session_budget
 from readingroom.gaze.wire import frame_decode, frame_size, reply_encode
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "gaze-capture-uses-no-channel-layer"
 
     session_id: int | None = None
-    budget: TokenBucket | None = None
-    refused_in_a_row = 0
+    budget: SessionBudget | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch closes stale database connections before every message, through the one
@@ -85,7 +84,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
             await self._reply({"type": "error", "seq": None, "reason": str(exc)}, binary=False)
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.budget = session_bucket(
+        self.budget = session_budget(
             session_id=self.session_id,
             rate=settings.GAZE_RATE_LIMIT_BYTES_PER_S,
             burst=settings.GAZE_RATE_LIMIT_BURST_BYTES,
@@ -99,23 +98,23 @@ class GazeConsumer(AsyncWebsocketConsumer):
             return
         binary = text_data is None
         size = frame_size(text_data, bytes_data)
+        cost = size + MESSAGE_OVERHEAD_BYTES
         limit = settings.GAZE_MAX_MESSAGE_BYTES
         if size > limit:
             reason = (
                 f"message of {size} bytes is larger than the limit of {limit} bytes; send smaller batches"
             )
-            await self._refuse(reason, binary=binary)
+            await self._refuse(reason, cost=cost, binary=binary)
             return
-        wait_s = self.budget.take(size + MESSAGE_OVERHEAD_BYTES)
+        wait_s = self.budget.accepted.take(cost)
         if wait_s > 0:
             retry_ms = max(1, int(wait_s * 1000.0 + 0.999))
             reason = (
                 f"rate limit: this session may send {settings.GAZE_RATE_LIMIT_BYTES_PER_S} bytes/s "
                 f"(burst {settings.GAZE_RATE_LIMIT_BURST_BYTES}); message dropped, resend in {retry_ms} ms"
             )
-            await self._refuse(reason, binary=binary, retry_after_ms=retry_ms)
+            await self._refuse(reason, cost=cost, binary=binary, retry_after_ms=retry_ms)
             return
-        self.refused_in_a_row = 0
         try:
             frame = frame_decode(text_data, bytes_data)
         except InvalidInput as exc:
@@ -123,10 +122,9 @@ class GazeConsumer(AsyncWebsocketConsumer):
             return
         await self._handle(frame.message, binary=frame.binary)
 
-    async def _refuse(self, reason: str, *, binary: bool, **extra: Any) -> None:
+    async def _refuse(self, reason: str, *, cost: int, binary: bool, **extra: Any) -> None:
         """Refuse a message unread; close a socket that keeps sending what is refused."""
-        self.refused_in_a_row += 1
-        if self.refused_in_a_row > settings.GAZE_RATE_LIMIT_CLOSE_AFTER:
+        if self.budget is not None and self.budget.refused.take(cost) > 0:
             # A sender that ignores the refusals would keep the server busy reading what it then drops.
             log.warning("gaze session %s: closing a socket that ignores its refusals", self.session_id)
             await self.close(code=CLOSE_RATE_LIMIT_IGNORED, reason="rate limit ignored")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _fresh_budgets(monkeypatch):
     """Budgets outlive sockets by design; each test starts without those of earlier tests."""
-    monkeypatch.setattr(ratelimit, "_session_buckets", {})
+    monkeypatch.setattr(ratelimit, "_session_budgets", {})
 
 
 def test_an_oversized_message_is_refused_before_it_is_read(reading_session, reader, settings):
@@ -114,8 +114,7 @@ def test_messagepack_frames_with_binary_arrays_are_stored_and_answered_in_kind(r
 def test_a_socket_that_ignores_the_rate_limit_is_closed(reading_session, reader, settings):
     message = json.dumps(batch(0, 0.0, n=50))
     settings.GAZE_RATE_LIMIT_BYTES_PER_S = 1
-    settings.GAZE_RATE_LIMIT_BURST_BYTES = len(message) + 600  # one message
-    settings.GAZE_RATE_LIMIT_CLOSE_AFTER = 2
+    settings.GAZE_RATE_LIMIT_BURST_BYTES = len(message) + 600  # one message; two refused ones
     headers = cookie_headers(reader)
 
     async def scenario():
