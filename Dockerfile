@@ -20,4 +20,5 @@ COPY . .
 COPY --from=frontend /src/frontend/dist frontend/dist
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v 0
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "readingroom.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--websocket-max-message-size", "524288", \
+     "--websocket-max-frame-size", "524288", "readingroom.asgi:application"]

@@ -2,9 +2,17 @@
 
 Simulated readers each stream 1000 Hz gaze in batches (real-time paced) over their own WebSocket; the
 script measures samples stored per second, loss (samples sent vs rows stored), and the time from sending a
-batch to receiving its acknowledgement. The load generator runs on the same machine as the server.
+batch to receiving its acknowledgement. The load generator runs on the same machine as the server. Each
+level is run ``--runs`` times in each frame format (JSON text frames as the browser sends them, MessagePack
+binary frames with float64 byte arrays as the bridge sends them with ``--binary``), interleaved, so that
+both formats see the same machine load.
 
-    python benchmarks/ws_ingest.py [--readers 1 5 20] [--seconds 10] [--batch-ms 50]
+    python benchmarks/ws_ingest.py [--readers 20 40] [--runs 5] [--formats json msgpack] [--seconds 10]
+    python benchmarks/ws_ingest.py --flood 8 [--runs 5]   # one reader beside 8 sockets flooding big messages
+
+``--flood N`` measures starvation instead: one JSON reader at 1000 Hz alone, then beside N sockets (each its
+own session) that send the largest batch allowed (5000 samples) back to back without waiting for acks; the
+table compares the reader's acknowledgement times in the same run.
 
 Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL; defaults: a database ``readingroom_bench`` on
 127.0.0.1:5432 as user postgres, Redis db 2 on 127.0.0.1:6379). Prints a markdown table.
@@ -17,6 +25,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,7 +95,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _reader(url: str, seconds: float, batch_ms: float, rate_hz: float, latencies: list[float]) -> int:
+def _batch_frame(fmt: str, stream: str, seq: int, t0: float, per_batch: int, rate_hz: float) -> str | bytes:
+    import msgpack
+    import numpy as np
+
+    t = t0 + np.arange(per_batch) * (1000.0 / rate_hz)
+    if fmt == "msgpack":
+        samples = {"t": t.astype("<f8").tobytes(), "x": np.full(per_batch, 960.5).tobytes(),
+                   "y": np.full(per_batch, 540.25).tobytes()}  # fmt: skip
+        return msgpack.packb({"type": "gaze_batch", "stream": stream, "seq": seq, "device": "bench",
+                              "samples": samples})  # fmt: skip
+    return json.dumps({"type": "gaze_batch", "stream": stream, "seq": seq, "device": "bench",
+                       "samples": {"t": t.tolist(), "x": [960.5] * per_batch, "y": [540.25] * per_batch}})  # fmt: skip
+
+
+async def _reader(url: str, fmt: str, stream: str, seconds: float, batch_ms: float, rate_hz: float,
+                  latencies: list[float]) -> int:  # fmt: skip
+    import msgpack
     import websockets
 
     per_batch = int(rate_hz * batch_ms / 1000)
@@ -94,14 +119,13 @@ async def _reader(url: str, seconds: float, batch_ms: float, rate_hz: float, lat
     sent_at: dict[int, float] = {}
     acked = 0
 
-    async with websockets.connect(
-        url, additional_headers={"Origin": "http://127.0.0.1"}, max_queue=None
-    ) as ws:
+    async with websockets.connect(url, max_queue=None) as ws:  # a bridge-like client: token, no Origin
 
         async def receive():
             nonlocal acked
             while acked < n_batches:
-                reply = json.loads(await ws.recv())
+                raw = await ws.recv()
+                reply = msgpack.unpackb(raw) if isinstance(raw, bytes) else json.loads(raw)
                 if reply.get("type") != "ack":
                     raise RuntimeError(f"server answered {reply}")
                 latencies.append((time.perf_counter() - sent_at[reply["seq"]]) * 1000.0)
@@ -114,22 +138,22 @@ async def _reader(url: str, seconds: float, batch_ms: float, rate_hz: float, lat
             delay = target - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            t0 = seq * batch_ms
-            t = [t0 + k * 1000.0 / rate_hz for k in range(per_batch)]
-            message = {"type": "gaze_batch", "seq": seq, "device": "bench",
-                       "samples": {"t": t, "x": [960.5] * per_batch, "y": [540.25] * per_batch}}  # fmt: skip
+            frame = _batch_frame(fmt, stream, seq, seq * batch_ms, per_batch, rate_hz)
             sent_at[seq] = time.perf_counter()
-            await ws.send(json.dumps(message))
+            await ws.send(frame)
         await asyncio.wait_for(receiver, timeout=120)
     return n_batches * per_batch
 
 
-async def _run_level(base: str, sessions, seconds: float, batch_ms: float, rate_hz: float):
+async def _run_level(base: str, sessions, fmt: str, stream: str, seconds: float, batch_ms: float,
+                     rate_hz: float):  # fmt: skip
     latencies: list[float] = []
     start = time.perf_counter()
     sent = await asyncio.gather(
         *[
-            _reader(f"{base}/ws/gaze/{sid}/?token={token}", seconds, batch_ms, rate_hz, latencies)
+            _reader(
+                f"{base}/ws/gaze/{sid}/?token={token}", fmt, stream, seconds, batch_ms, rate_hz, latencies
+            )
             for sid, token in sessions
         ]  # fmt: skip
     )
@@ -137,12 +161,100 @@ async def _run_level(base: str, sessions, seconds: float, batch_ms: float, rate_
     return sum(sent), elapsed, latencies
 
 
-def _stored_samples(session_ids) -> int:
+async def _flooder(
+    url: str, stream: str, stop: asyncio.Event, counts: dict[str, int], n_samples: int
+) -> None:
+    import websockets
+
+    template = json.loads(_batch_frame("json", stream, 0, 0.0, n_samples, 1000.0))
+    head, tail = json.dumps({**template, "seq": -1}).split("-1", 1)  # the seq is spliced in per message
+    async with websockets.connect(url, max_queue=None, max_size=None) as ws:
+
+        async def drain():
+            async for raw in ws:
+                kind = json.loads(raw).get("type")
+                counts["acks" if kind == "ack" else "refused"] += 1
+
+        receiver = asyncio.create_task(drain())
+        seq = 0
+        while not stop.is_set():
+            await ws.send(f"{head}{seq}{tail}")
+            counts["sent"] += 1
+            seq += 1
+            await asyncio.sleep(0)  # let the reader's coroutines run in this client process too
+        receiver.cancel()
+
+
+async def _flood_all(urls: list[str], stream: str, seconds: float, n_samples: int) -> dict[str, int]:
+    counts = {"sent": 0, "acks": 0, "refused": 0}
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_flooder(url, stream, stop, counts, n_samples)) for url in urls]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return counts
+
+
+def _flood_process(urls: list[str], stream: str, seconds: float, n_samples: int, results) -> None:
+    results.put(asyncio.run(_flood_all(urls, stream, seconds, n_samples)))
+
+
+def _flood_level(base: str, reader, flooders, stream: str, seconds: float, n_samples: int):
+    """The reader in this process, the flooders in another (so that they do not slow the reader's client)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    urls = [f"{base}/ws/gaze/{sid}/?token={token}" for sid, token in flooders]
+    process = context.Process(
+        target=_flood_process, args=(urls, f"{stream}-f", seconds + 1.0, n_samples, results)
+    )
+    if flooders:
+        process.start()
+        time.sleep(1.0)  # the flood is under way before the reader starts
+    latencies: list[float] = []
+    sid, token = reader
+    url = f"{base}/ws/gaze/{sid}/?token={token}"
+    asyncio.run(_reader(url, "json", stream, seconds, 50.0, 1000.0, latencies))
+    counts = {"sent": 0, "acks": 0, "refused": 0}
+    if flooders:
+        counts = results.get(timeout=300)
+        process.join(timeout=60)
+    return latencies, counts
+
+
+def _flood_main(args, base: str, sessions) -> None:
+    rows = []
+    for run in range(1, args.runs + 1):
+        for n in (0, args.flood):
+            latencies, counts = _flood_level(
+                base, sessions[0], sessions[1 : 1 + n], f"flood-{run}-{n}", args.seconds, args.flood_samples
+            )
+            rows.append(
+                (run, n, _percentile(latencies, 50), _percentile(latencies, 99), max(latencies), counts)
+            )
+    size = len(_batch_frame("json", "flood-1-8-f", 0, 0.0, args.flood_samples, 1000.0)) / 1000
+    print(f"One reader (1000 Hz, JSON, 50 ms batches, {args.seconds:.0f} s) beside sockets flooding "
+          f"{args.flood_samples}-sample batches ({size:.0f} kB each) without waiting for acks; one daphne "
+          "process, PostgreSQL")  # fmt: skip
+    print()
+    print(
+        "| run | flooding sockets | reader ack p50 ms | p99 ms | max ms | flood messages sent | acked | refused |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for run, n, p50, p99, worst, c in rows:
+        print(
+            f"| {run} | {n} | {p50:.1f} | {p99:.1f} | {worst:.1f} | {c['sent']} | {c['acks']} | {c['refused']} |"
+        )
+
+
+def _stored_samples(session_ids, stream: str) -> int:
     from django.db.models import Sum
 
     from readingroom.gaze.models import GazeChunk
 
-    return GazeChunk.objects.filter(session_id__in=session_ids).aggregate(n=Sum("n_samples"))["n"] or 0
+    chunks = GazeChunk.objects.filter(session_id__in=session_ids, stream=stream)
+    return chunks.aggregate(n=Sum("n_samples"))["n"] or 0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -154,10 +266,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--readers", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--readers", type=int, nargs="+", default=[20, 40])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--formats", nargs="+", choices=["json", "msgpack"], default=["json", "msgpack"])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch-ms", type=float, default=50.0)
     parser.add_argument("--rate-hz", type=float, default=1000.0)
+    parser.add_argument("--flood", type=int, default=0, help="run the starvation scenario with this many")
+    parser.add_argument("--flood-samples", type=int, default=5000, help="samples per flooding message")
+    parser.add_argument(
+        "--server-root", type=Path, default=ROOT, help="checkout whose server code daphne runs"
+    )
+    parser.add_argument("--peer-root", type=Path, default=None,
+                        help="another checkout (e.g. an older commit) run beside it as a peer, JSON frames")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readingroom_bench"))  # fmt: skip
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"))
@@ -165,44 +286,75 @@ def main() -> None:
 
     env = _prepare_environment(args)
     _create_database(args.database_url)
-    all_sessions = _setup_sessions(sum(args.readers))
-    port = _free_port()
-    log = open(Path(env["VAR_DIR"]) / "daphne.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "readingroom.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=log)  # fmt: skip
+    sessions = _setup_sessions(max(args.readers) + args.flood)
+    servers = {"": _start_server(args.server_root, env)}
+    if args.peer_root is not None:  # the same levels against another checkout's server, interleaved
+        servers[" (peer)"] = _start_server(args.peer_root, env)
+    rows = []
     try:
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        rows = []
-        offset = 0
-        for n in args.readers:
-            sessions = all_sessions[offset : offset + n]
-            offset += n
-            sent, elapsed, latencies = asyncio.run(
-                _run_level(f"ws://127.0.0.1:{port}", sessions, args.seconds, args.batch_ms, args.rate_hz)
-            )
-            stored = _stored_samples([sid for sid, _ in sessions])
-            rows.append((n, n * args.rate_hz, sent, stored, sent - stored, stored / elapsed,
-                         _percentile(latencies, 50), _percentile(latencies, 99), max(latencies)))  # fmt: skip
+        for port, _, _ in servers.values():
+            for _ in range(100):
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.1)
+        if args.flood:
+            _flood_main(args, f"ws://127.0.0.1:{servers[''][0]}", sessions)
+            return
+        for run in range(1, args.runs + 1):
+            for n in args.readers:
+                for label, (port, _, _) in servers.items():
+                    for fmt in ["json"] if label else args.formats:  # interleaved: all see the same load
+                        stream = f"bench-{run}-{n}-{fmt}{label.strip(' ()')}"
+                        sent, elapsed, latencies = asyncio.run(_run_level(
+                            f"ws://127.0.0.1:{port}", sessions[:n], fmt, stream, args.seconds, args.batch_ms,
+                            args.rate_hz))  # fmt: skip
+                        stored = _stored_samples([sid for sid, _ in sessions[:n]], stream)
+                        rows.append((run, n, fmt + label, sent, stored, sent - stored, stored / elapsed,
+                                     _percentile(latencies, 50), _percentile(latencies, 99), max(latencies)))  # fmt: skip
+                        print(f"run {run}, {n} readers, {fmt}{label}: p99 {rows[-1][8]:.1f} ms, lost {sent - stored}",
+                              file=sys.stderr, flush=True)  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+        for _, server, log in servers.values():
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
+    _print_tables(args, rows)
 
+
+def _start_server(root: Path, env: dict[str, str]):
+    """daphne running ``root``'s code on a free port: (port, process, log file)."""
+    port = _free_port()
+    log = open(Path(env["VAR_DIR"]) / f"daphne-{port}.log", "w")  # noqa: SIM115
+    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                               "--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288",
+                               "readingroom.asgi:application"], cwd=root, stdout=log, stderr=log,
+                              env={**env, "PYTHONPATH": os.pathsep.join([str(root / "platform"), str(root)])})  # fmt: skip
+    return port, server, log
+
+
+def _print_tables(args, rows) -> None:
     print(f"WebSocket gaze ingest, one daphne process, PostgreSQL + Redis; {args.rate_hz:.0f} Hz per reader, "
           f"{args.batch_ms:.0f} ms batches, {args.seconds:.0f} s per level; load generator on the same machine")  # fmt: skip
     print()
     print(
-        "| readers | offered samples/s | sent | stored | lost | stored samples/s | ack p50 ms | ack p99 ms | ack max ms |"
+        "| run | readers | frames | sent | stored | lost | stored samples/s | ack p50 ms | ack p99 ms | ack max ms |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for n, offered, sent, stored, lost, rate, p50, p99, worst in rows:
-        print(
-            f"| {n} | {offered:,.0f} | {sent:,} | {stored:,} | {lost} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {worst:.1f} |"
-        )
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for run, n, fmt, sent, stored, lost, rate, p50, p99, worst in rows:
+        print(f"| {run} | {n} | {fmt} | {sent:,} | {stored:,} | {lost} | {rate:,.0f} | {p50:.1f} | {p99:.1f} "
+              f"| {worst:.1f} |")  # fmt: skip
+    print()
+    print(
+        "| readers | frames | runs | lost (all runs) | p99 median ms | p99 worst ms | runs with p99 < 100 ms |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for n in args.readers:
+        for fmt in dict.fromkeys(r[2] for r in rows):
+            mine = [r for r in rows if r[1] == n and r[2] == fmt]
+            p99s = [r[8] for r in mine]
+            print(f"| {n} | {fmt} | {len(mine)} | {sum(r[5] for r in mine)} | {statistics.median(p99s):.1f} "
+                  f"| {max(p99s):.1f} | {sum(p < 100.0 for p in p99s)} of {len(mine)} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ Protocol (the platform's ``ws(s)://host/ws/gaze/<session_id>/?token=<token>``):
   estimated from when batches are read), so the server's offset for the stream maps sample timestamps,
   which stay as the device stamped them, onto the server clock.
 - every message carries the bridge's ``stream`` id (new per process), within which ``seq`` counts.
+- with ``binary=True`` (``--binary``) batches go as MessagePack binary frames whose sample arrays are
+  little-endian float64 byte strings (``valid`` one byte per sample); the server answers them in kind.
+- an error with ``retry_after_ms`` (the server's rate limit; its ``seq`` is null) means "resend later": the
+  bridge sends nothing for that long, then sends the batches in flight again.
 
 Every batch stays in the pending buffer until it is acknowledged (or rejected with an error); after a
 reconnect all pending batches are sent again, in order, before new ones. The server stores by ``seq``, so a
@@ -31,7 +35,7 @@ import sys
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,7 +45,7 @@ from .devices import GazeDevice, open_device
 from .errors import DeviceError, GazeCaptureError, ParameterError
 from .samples import Samples
 
-__all__ = ["Bridge", "BridgeStats", "batch_message", "with_token", "main"]
+__all__ = ["Bridge", "BridgeStats", "batch_message", "batch_message_binary", "with_token", "main"]
 
 log = logging.getLogger("gaze_capture.bridge")
 
@@ -51,6 +55,35 @@ def batch_message(seq: int, device: str, samples: Samples, stream: str = "") -> 
     payload = {"type": "gaze_batch", "stream": stream, "seq": int(seq), "device": device,
                "samples": samples.to_payload()}  # fmt: skip
     return json.dumps(payload, allow_nan=False)
+
+
+def batch_message_binary(seq: int, device: str, samples: Samples, stream: str = "") -> bytes:
+    """The ``gaze_batch`` as a MessagePack binary frame (arrays as little-endian float64 bytes)."""
+    import msgpack  # only senders of binary frames need it
+
+    payload = {"type": "gaze_batch", "stream": stream, "seq": int(seq), "device": device,
+               "samples": {"t": samples.t_ms.astype("<f8").tobytes(), "x": samples.x.astype("<f8").tobytes(),
+                           "y": samples.y.astype("<f8").tobytes(),
+                           "valid": samples.valid.astype("u1").tobytes()}}  # fmt: skip
+    return msgpack.packb(payload)
+
+
+def _decode_reply(raw: str | bytes) -> dict[str, Any] | None:
+    """A server reply (JSON text or MessagePack binary) as a dict; None when it is neither."""
+    try:
+        if isinstance(raw, bytes):
+            import msgpack
+
+            message = msgpack.unpackb(raw)
+        else:
+            message = json.loads(raw)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _host_clock_ms() -> float:
+    return time.time() * 1000.0
 
 
 def with_token(url: str, token: str | None) -> str:
@@ -102,6 +135,11 @@ class Bridge:
         Largest number of unacknowledged batches kept; reading pauses when it is reached.
     max_in_flight : int
         Largest number of batches sent on a connection and not yet acknowledged.
+    binary : bool
+        Send batches as MessagePack binary frames (smaller and cheaper for the server to read than JSON).
+    clock_ms : callable
+        The host's clock in ms (default: ``time.time() * 1000``); the device-to-host lag and the pings'
+        device-clock stamps are read from it.
     """
 
     def __init__(
@@ -117,6 +155,8 @@ class Bridge:
         max_in_flight: int = 32,
         read_timeout_s: float = 0.05,
         ping_interval_s: float = 30.0,
+        binary: bool = False,
+        clock_ms: Callable[[], float] = _host_clock_ms,
     ) -> None:
         self.device = device
         self.url = url
@@ -131,7 +171,10 @@ class Bridge:
         self.max_in_flight = max_in_flight
         self.ping_interval_s = ping_interval_s
         self.read_timeout_s = read_timeout_s
-        self.pending: OrderedDict[int, str] = OrderedDict()
+        self.binary = binary
+        self.clock_ms = clock_ms
+        self._resend_at: float | None = None  # monotonic time after which in-flight batches go again
+        self.pending: OrderedDict[int, str | bytes] = OrderedDict()
         self.stats = BridgeStats()
         self._new = asyncio.Event()
         self._reading_done = False
@@ -162,12 +205,13 @@ class Bridge:
                     if dev.exhausted:
                         break
                     continue
-                lag = time.time() * 1000.0 - float(batch.t_ms[-1])
+                lag = self.clock_ms() - float(batch.t_ms[-1])
                 if self._host_minus_device is None or lag < self._host_minus_device:
                     self._host_minus_device = lag
                 seq = self.next_seq
                 self.next_seq += 1
-                self.pending[seq] = batch_message(seq, self.device_name, batch, self.stream)
+                encode = batch_message_binary if self.binary else batch_message
+                self.pending[seq] = encode(seq, self.device_name, batch, self.stream)
                 self.stats.batches_read += 1
                 self.stats.samples_read += len(batch)
                 self._new.set()
@@ -180,17 +224,20 @@ class Bridge:
 
     async def _receive(self, ws: Any) -> None:
         async for raw in ws:
-            try:
-                msg = json.loads(raw)
-            except json.JSONDecodeError:
-                log.warning("ignoring non-JSON message from server: %r", raw[:200])
+            msg = _decode_reply(raw)
+            if msg is None:
+                log.warning("ignoring an unreadable message from the server: %r", raw[:200])
                 continue
             kind = msg.get("type")
             if kind == "ack":
                 if self.pending.pop(int(msg.get("seq", -1)), None) is not None:
                     self.stats.batches_acked += 1
+            elif kind == "error" and msg.get("retry_after_ms") is not None:
+                log.warning("server asks to resend later: %s", msg.get("reason"))
+                self._resend_at = time.monotonic() + float(msg["retry_after_ms"]) / 1000.0
             elif kind == "error":
-                seq = int(msg.get("seq", -1))
+                seq = msg.get("seq")
+                seq = seq if isinstance(seq, int) else -1
                 if self.pending.pop(seq, None) is not None:
                     self.stats.batches_rejected += 1
                     self.stats.rejections.append((seq, str(msg.get("reason", ""))))
@@ -205,7 +252,7 @@ class Bridge:
         """Now on the device's clock (None until a batch has been read)."""
         if self._host_minus_device is None:
             return None
-        return time.time() * 1000.0 - self._host_minus_device
+        return self.clock_ms() - self._host_minus_device
 
     async def _ping(self, ws: Any) -> bool:
         """Send one ping stamped on the device clock; False while that clock is not known yet."""
@@ -229,7 +276,11 @@ class Bridge:
                 # keep measuring the offset: device and server clocks drift apart over a session
                 last_ping = time.monotonic()
             sent &= self.pending.keys()  # forget acknowledged batches
-            for seq, text in list(self.pending.items()):
+            if self._resend_at is not None and time.monotonic() >= self._resend_at:
+                self._resend_at = None
+                sent.clear()  # the server dropped some unread (rate limit): send what is in flight again
+            throttled = self._resend_at is not None  # send nothing until the server's retry time
+            for seq, text in [] if throttled else list(self.pending.items()):
                 if len(sent) >= self.max_in_flight:
                     break  # wait for acks rather than flood a slow server
                 if seq not in sent:
@@ -242,8 +293,11 @@ class Bridge:
                 self.stats.clock = estimate_offset(s, r, e)
             if self.done:
                 break
+            wait_s = (
+                0.5 if self._resend_at is None else min(0.5, max(0.0, self._resend_at - time.monotonic()))
+            )
             try:
-                await asyncio.wait_for(self._new.wait(), timeout=0.5)
+                await asyncio.wait_for(self._new.wait(), timeout=wait_s)
             except TimeoutError:
                 pass
 
@@ -328,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--option", action="append", default=[], help="device option key=value (JSON values)")
     ap.add_argument("--seq-start", type=int, default=1)
     ap.add_argument("--give-up-after", type=float, default=None, help="seconds without server before exit")
+    ap.add_argument("--binary", action="store_true", help="send batches as MessagePack binary frames")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
@@ -338,7 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GazeCaptureError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bridge = Bridge(device, url, device_name=args.device, seq_start=args.seq_start)
+    bridge = Bridge(device, url, device_name=args.device, seq_start=args.seq_start, binary=args.binary)
     try:
         stats = asyncio.run(bridge.run(give_up_after_s=args.give_up_after))
     except KeyboardInterrupt:

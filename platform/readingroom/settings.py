@@ -248,6 +248,14 @@ READING_DEFAULT_SCREEN = {
     "distance_mm": env_float("READING_VIEWING_DISTANCE_MM", 650.0),
 }
 GAZE_MAX_SAMPLES_PER_BATCH = env_int("GAZE_MAX_SAMPLES_PER_BATCH", 5000)
+# Gaze WebSocket limits: larger messages get an error (daphne, run with --websocket-max-message-size 524288,
+# closes sockets that send over 512 KiB); each session may send this many bytes per second (plus 512 per
+# message) with this burst, see gaze.ratelimit.
+# 256 KiB/s is about 7 times what a 1000 Hz tracker sends as JSON; the burst holds about a minute of it.
+# A socket that goes on sending what is refused (beyond 2x the burst plus 4x the rate) is closed (4429).
+GAZE_MAX_MESSAGE_BYTES = env_int("GAZE_MAX_MESSAGE_BYTES", 256 * 1024)
+GAZE_RATE_LIMIT_BYTES_PER_S = env_int("GAZE_RATE_LIMIT_BYTES_PER_S", 256 * 1024)
+GAZE_RATE_LIMIT_BURST_BYTES = env_int("GAZE_RATE_LIMIT_BURST_BYTES", 2 * 1024 * 1024)
 # A gaze_capture detector name. "avt" (saccade thresholds adapted to each recording's noise, everything
 # between saccades fixation, lost samples never fixation) holds across trackers: on the Lund 2013 image
 # recordings it is close to I-VT, and on the same recordings degraded to a 300 Hz or 60 Hz remote tracker

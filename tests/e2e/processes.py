@@ -22,6 +22,8 @@ from django.db import connection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
+# As in production (docker-compose.yml): a WebSocket message over 512 KiB closes the socket before it is read.
+DAPHNE_LIMITS = ["--websocket-max-message-size", "524288", "--websocket-max-frame-size", "524288"]
 
 
 def database_url() -> str:
@@ -120,7 +122,7 @@ def start_worker(
 def start_daphne(log: Path, *, port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
     out = log.open("w")
     server = subprocess.Popen(
-        [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "readingroom.asgi:application"],
+        [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), *DAPHNE_LIMITS, "readingroom.asgi:application"],
         cwd=REPO_ROOT, env=env or stack_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     out.close()

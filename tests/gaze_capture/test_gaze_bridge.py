@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import msgpack
 import numpy as np
 import pytest
 from websockets.asyncio.server import serve
@@ -15,33 +16,54 @@ from gaze_capture.bridge import Bridge, batch_message, main, with_token
 from gaze_capture.devices import open_device
 
 
-class FakePlatform:
-    """Stores batches by seq (idempotent), acks them; can drop the connection and reject batches."""
+def _lists(samples: dict) -> dict:
+    """Sample arrays of a binary frame (float64 / uint8 bytes) as the lists a JSON frame holds."""
+    if not isinstance(samples["t"], bytes):
+        return samples
+    out = {k: np.frombuffer(samples[k], "<f8").tolist() for k in ("t", "x", "y")}
+    out["x"] = [None if v != v else v for v in out["x"]]
+    out["y"] = [None if v != v else v for v in out["y"]]
+    out["valid"] = np.frombuffer(samples["valid"], np.uint8).astype(bool).tolist()
+    return out
 
-    def __init__(self, drop_after_batches=(), reject_seqs=(), offset_ms=5000.0):
+
+class FakePlatform:
+    """Stores batches by seq (idempotent), acks them; can drop the connection, reject batches, and refuse
+    the first batch messages for the rate limit. Answers binary frames in kind."""
+
+    def __init__(
+        self, drop_after_batches=(), reject_seqs=(), offset_ms=5000.0, clock_ms=None, rate_limited=0
+    ):
         self.stored = {}
         self.received = 0
         self.drops = list(drop_after_batches)
         self.reject = set(reject_seqs)
         self.offset_ms = offset_ms
+        self.clock_ms = clock_ms or (lambda: time.time() * 1000)
+        self.rate_limited = rate_limited
+        self.frames = {"text": 0, "binary": 0}
         self.paths = []
 
     async def handler(self, ws):
         self.paths.append(ws.request.path)
         async for raw in ws:
-            msg = json.loads(raw)
+            binary = isinstance(raw, bytes)
+            self.frames["binary" if binary else "text"] += 1
+            msg = msgpack.unpackb(raw) if binary else json.loads(raw)
+
+            async def send(reply, binary=binary):
+                await ws.send(msgpack.packb(reply) if binary else json.dumps(reply))
+
             if msg["type"] == "ping":
-                await ws.send(
-                    json.dumps(
-                        {
-                            "type": "pong",
-                            "t_client": msg["t_client"],
-                            "t_server": time.time() * 1000 + self.offset_ms,
-                        }
-                    )
-                )
+                t_server = self.clock_ms() + self.offset_ms
+                await send({"type": "pong", "t_client": msg["t_client"], "t_server": t_server})
                 continue
             assert msg["type"] == "gaze_batch" and msg["device"] == "simulator"
+            if self.rate_limited > 0:
+                self.rate_limited -= 1
+                await send({"type": "error", "seq": None, "reason": "rate limit", "retry_after_ms": 20})
+                continue
+            msg["samples"] = _lists(msg["samples"])
             self.received += 1
             seq = msg["seq"]
             if self.drops and self.received == self.drops[0]:
@@ -50,10 +72,10 @@ class FakePlatform:
                 await ws.close()
                 return
             if seq in self.reject:
-                await ws.send(json.dumps({"type": "error", "seq": seq, "reason": "bad batch"}))
+                await send({"type": "error", "seq": seq, "reason": "bad batch"})
                 continue
             self.stored[seq] = msg["samples"]
-            await ws.send(json.dumps({"type": "ack", "seq": seq}))
+            await send({"type": "ack", "seq": seq})
 
 
 async def run_bridge(platform, device, **kw):
@@ -69,7 +91,6 @@ def test_reconnects_and_resends_unacknowledged_batches():
     dev = open_device("simulator", duration_ms=3000, rate_hz=250, batch_ms=100, seed=3)
     platform = FakePlatform(drop_after_batches=(5, 12))
     bridge, stats = asyncio.run(run_bridge(platform, dev))
-    ended_host_ms = time.time() * 1000.0
     assert stats.connections == 3 and not bridge.pending
     assert sorted(platform.stored) == list(range(1, 31))
     t = np.concatenate([platform.stored[k]["t"] for k in sorted(platform.stored)])
@@ -81,12 +102,39 @@ def test_reconnects_and_resends_unacknowledged_batches():
     )
     assert np.array_equal(np.isnan(x), ~truth.valid)
     assert stats.sends > 30  # some batches went twice
-    # Pings are stamped on the device clock, so the offset maps device time to server time: the server's
-    # clock runs 5 s ahead of the host, and the device's last sample was read shortly before the run ended.
-    assert stats.clock is not None
-    last_sample_on_host = truth.t_ms[-1] + stats.clock.offset_ms - 5000
-    assert ended_host_ms - 1000 < last_sample_on_host <= ended_host_ms + 5
     assert platform.paths[0] == "/ws/gaze/42/?token=secret"
+
+
+def test_pings_are_stamped_on_the_device_clock():
+    """The offset maps the device's own timestamps onto the server clock (an injected, frozen host clock)."""
+    host_now_ms = 1.7e12
+    dev = open_device("simulator", duration_ms=1000, rate_hz=250, batch_ms=1000, seed=3)  # one batch
+    # The server's clock runs 5 s ahead of the host; the host read the device's only batch at host_now_ms.
+    platform = FakePlatform(offset_ms=5000.0, clock_ms=lambda: host_now_ms)
+    bridge, stats = asyncio.run(run_bridge(platform, dev, clock_ms=lambda: host_now_ms))
+    assert stats.clock is not None
+    last_sample_on_server = dev.truth.samples.t_ms[-1] + stats.clock.offset_ms
+    assert last_sample_on_server == pytest.approx(host_now_ms + 5000.0, abs=1e-3)
+    assert stats.clock.uncertainty_ms == pytest.approx(0.0, abs=1e-3)
+
+
+def test_binary_frames_carry_the_same_samples():
+    dev = open_device("simulator", duration_ms=1000, rate_hz=250, batch_ms=100, seed=4)
+    platform = FakePlatform()
+    bridge, stats = asyncio.run(run_bridge(platform, dev, binary=True))
+    assert not bridge.pending and platform.frames["binary"] == 10
+    t = np.concatenate([platform.stored[k]["t"] for k in sorted(platform.stored)])
+    assert np.array_equal(t, dev.truth.samples.t_ms)
+    valid = np.concatenate([platform.stored[k]["valid"] for k in sorted(platform.stored)])
+    assert np.array_equal(valid, dev.truth.samples.valid)
+
+
+def test_batches_refused_by_the_rate_limit_are_sent_again():
+    dev = open_device("simulator", duration_ms=1000, rate_hz=250, batch_ms=100, seed=5)
+    platform = FakePlatform(rate_limited=3)
+    bridge, stats = asyncio.run(run_bridge(platform, dev, max_in_flight=2))
+    assert not bridge.pending and stats.batches_rejected == 0
+    assert sorted(platform.stored) == list(range(1, 11))
 
 
 def test_rejected_batches_are_reported_not_resent():

@@ -17,6 +17,7 @@ from django.db import transaction
 import gaze_capture as gc
 from readingroom.core.files import media_write
 from readingroom.core.heatmap import heatmap_png, npy_bytes
+from readingroom.gaze.batches import COORD_MAX, TIME_MAX_MS
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
 from readingroom.gaze.sentences import sentence_priors_store
 from readingroom.gaze.services import session_image
@@ -31,24 +32,56 @@ class SessionGaze:
     view_image_ids: list[int]
 
 
+def _stream_samples(parts: list[np.ndarray]) -> np.ndarray:
+    """One stream's chunks (in seq order) as one (4, n) array in time order, each timestamp once.
+
+    Times that are not finite or lie beyond :data:`TIME_MAX_MS` are dropped, positions beyond
+    :data:`COORD_MAX` marked invalid (rows stored before the ingest checked them); a timestamp that repeats
+    (a batch resent under a new seq) keeps its first sample.
+    """
+    data = np.concatenate(parts, axis=1)
+    data = data[:, np.isfinite(data[0]) & (np.abs(data[0]) <= TIME_MAX_MS)]
+    with np.errstate(invalid="ignore"):
+        unusable = ~(np.abs(data[1]) <= COORD_MAX) | ~(np.abs(data[2]) <= COORD_MAX)
+    data[1:3, unusable] = np.nan
+    data[3, unusable] = 0.0
+    data = data[:, np.argsort(data[0], kind="stable")]
+    return _first_of_each_time(data)
+
+
+def _first_of_each_time(data: np.ndarray) -> np.ndarray:
+    """``data`` (4, n), sorted by time, without the samples that repeat the previous one's time."""
+    keep = np.ones(data.shape[1], dtype=bool)
+    keep[1:] = np.diff(data[0]) > 0
+    return data[:, keep]
+
+
 def session_gaze(*, session: ReadingSession) -> SessionGaze | None:
     """All samples of a session in time order, and its views; None when no gaze was stored.
 
     Times are put on the server clock with each stream's offset where it is known (the device clock of a
-    stream that never pinged is taken as is), so that streams of different senders line up.
+    stream that never pinged is taken as is), so that streams of different senders line up. Each stream is
+    sorted and cleaned on its own first (see :func:`_stream_samples`), so that chunks stored out of order,
+    twice under different seqs, or with unusable values never fail the analysis.
     """
-    offsets = {stream: value["offset_ms"] for stream, value in (session.clock_offsets or {}).items()}
-    chunks = list(GazeChunk.objects.filter(session=session).values_list("stream", "data"))
-    if not chunks:
+    offsets = {
+        stream: value["offset_ms"]
+        for stream, value in (session.clock_offsets or {}).items()
+        if np.isfinite(value["offset_ms"]) and abs(value["offset_ms"]) <= TIME_MAX_MS
+    }
+    chunks = GazeChunk.objects.filter(session=session).order_by("stream", "seq").values_list("stream", "data")
+    by_stream: dict[str, list[np.ndarray]] = {}
+    for stream, raw in chunks:
+        by_stream.setdefault(stream, []).append(np.frombuffer(bytes(raw), dtype="<f8").reshape(4, -1))
+    if not by_stream:
         return None
     parts = []
-    for stream, raw in chunks:
-        part = np.frombuffer(bytes(raw), dtype="<f8").reshape(4, -1).copy()
+    for stream, stream_parts in by_stream.items():
+        part = _stream_samples(stream_parts)
         part[0] += offsets.get(stream, 0.0)
         parts.append(part)
     data = np.concatenate(parts, axis=1)
-    order = np.argsort(data[0], kind="stable")
-    data = data[:, order]
+    data = _first_of_each_time(data[:, np.argsort(data[0], kind="stable")])
     samples = gc.Samples.from_arrays(data[0], data[1], data[2], valid=data[3] > 0.5)
     views, image_ids = [], []
     events = sorted(

@@ -4,24 +4,33 @@ Each WebSocket consumer parses its batch in the event loop and awaits :meth:`Chu
 per event loop collects the waiting batches of every connection, stores them with one multi-row INSERT in
 one transaction (a single commit, so a single WAL flush on PostgreSQL), and only then resolves each
 consumer's future, which sends the acknowledgement. Under light load a batch is written alone at once;
-under heavy load the cost of the commit is shared by all the batches that queued behind it.
+under heavy load the cost of the commit is shared by all the batches that queued behind it. A commit takes
+at most :data:`MAX_BATCHES_PER_COMMIT` batches and :data:`MAX_SAMPLES_PER_COMMIT` samples, so that a few
+large batches cannot make everyone's commit slow.
+
+Batches are validated before they are queued (``gaze.batches``), so the shared commit should never fail on a
+value; if the database still refuses the group, each batch is stored again in its own transaction and only
+the one it refuses gets the error. An unreachable database (``OperationalError``, ``InterfaceError``) fails
+every waiter with that error: nothing was stored, and the consumers ask their senders to resend.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
-from readingroom.core.exceptions import Conflict
+from readingroom.core.exceptions import Conflict, InvalidInput
 from readingroom.gaze.batches import GazeBatch
 from readingroom.gaze.models import GazeChunk
 from readingroom.reading.models import ReadingSession
 
 MAX_BATCHES_PER_COMMIT = 500
+MAX_SAMPLES_PER_COMMIT = 20_000  # 20 readers x 1000 Hz x 50 ms batches is 1,000
 
 
 @dataclass
@@ -67,11 +76,28 @@ def chunks_store(items: list[tuple[int, GazeBatch]]) -> list[Exception | None]:
     return results
 
 
+def chunks_store_isolated(items: list[tuple[int, GazeBatch]]) -> list[Exception | None]:
+    """:func:`chunks_store`, retrying batch by batch when the database refuses the group.
+
+    A batch the database refuses on its own gets :class:`InvalidInput`; connection failures propagate.
+    """
+    try:
+        return chunks_store(items)
+    except (OperationalError, InterfaceError):
+        raise
+    except (DatabaseError, ValueError, OverflowError) as exc:  # a value the database cannot hold
+        if len(items) == 1:
+            seq = items[0][1].seq
+            return [InvalidInput(f"batch seq {seq} could not be stored: {type(exc).__name__}: {exc}")]
+        return [chunks_store_isolated([item])[0] for item in items]
+
+
 class ChunkWriter:
     """The group-commit writer of one event loop (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: deque[_Pending] = deque()
+        self._ready = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     async def store(self, *, session_id: int, batch: GazeBatch) -> None:
@@ -79,19 +105,33 @@ class ChunkWriter:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         done = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(session_id, batch, done))
+        self._queue.append(_Pending(session_id, batch, done))
+        self._ready.set()
         await done
+
+    def _next_group(self) -> list[_Pending]:
+        """The oldest waiting batches, up to the commit's limits (at least one)."""
+        pending = [self._queue.popleft()]
+        n_samples = pending[0].batch.n_samples
+        while self._queue and len(pending) < MAX_BATCHES_PER_COMMIT:
+            n_samples += self._queue[0].batch.n_samples
+            if n_samples > MAX_SAMPLES_PER_COMMIT:
+                break  # the rest waits for the next commit, in order
+            pending.append(self._queue.popleft())
+        return pending
 
     async def _run(self) -> None:
         while True:
-            pending = [await self._queue.get()]
-            while not self._queue.empty() and len(pending) < MAX_BATCHES_PER_COMMIT:
-                pending.append(self._queue.get_nowait())
+            if not self._queue:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            pending = self._next_group()
             try:
-                results = await database_sync_to_async(chunks_store)(
+                results = await database_sync_to_async(chunks_store_isolated)(
                     [(p.session_id, p.batch) for p in pending]
                 )
-            except Exception as exc:  # the whole transaction failed: every waiter learns why
+            except Exception as exc:  # the database is unreachable: every waiter learns why
                 results = [exc] * len(pending)
             for item, error in zip(pending, results, strict=True):
                 if item.done.done():

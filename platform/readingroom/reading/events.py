@@ -1,38 +1,51 @@
-"""Events pushed to a session's WebSocket group after commit (the consumer only routes them).
+"""Results pushed to a session's open sockets after commit (the consumer only routes them).
 
 ``{"type": "results", "session_id", ...}``: the session's results payload (gaze analysis, heatmap URL, the
 model's 14 probabilities, report draft, attention URL, agreement per observation), masked by the arm's
 rules (:mod:`readingroom.reading.arms`), sent when the worker finishes the gaze analysis or the prediction,
 and when a submit changes what the reader may see.
 
-With a shared channel layer (Redis) the sender, worker or web process, sends on it directly. With the
-embedded mode's in-memory layer, which lives in one process, the sender stores a :class:`ResultsEvent` row
-instead, and a relay task in the web process (started by the first socket) sends the rows' results on its
-own layer every :data:`RELAY_INTERVAL_S` seconds: the worker's events then reach the browser too.
+The gaze socket must not depend on the channel layer (Redis in production: its restart would end every
+capture socket), so results travel through the database instead: whoever changes a session's results (the
+worker, a web request) stores a :class:`~readingroom.reading.models.ResultsEvent` row after commit, and each
+web process runs one relay per event loop that reads the rows newer than the last it saw every
+:data:`RELAY_INTERVAL_S` seconds and sends the session's results to the sockets of that session open in
+that process. Rows are never claimed, so any number of web processes see every event; rows older than
+:data:`RETENTION_S` are deleted by the relays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
-# The channel-layer message type; Channels calls the consumer's ``session_results`` handler for it.
-RESULTS_EVENT = "session.results"
 RELAY_INTERVAL_S = 0.5
-_relays: dict[int, asyncio.Task] = {}  # one relay task per event loop of this process
+RETENTION_S = 600.0
 
 
-def session_group(session_id: int) -> str:
-    """The channel-layer group of a session's sockets."""
-    return f"reading-session-{session_id}"
+class ResultsSubscriber(Protocol):
+    """A socket that takes a session's results messages (the gaze consumer)."""
+
+    async def results_deliver(self, message: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class _LoopRelay:
+    subscribers: dict[int, set[ResultsSubscriber]] = field(default_factory=dict)
+    task: asyncio.Task | None = None
+
+
+_relays: dict[int, _LoopRelay] = {}  # one relay per event loop of this process
 
 
 def _results_message(session_id: int) -> dict[str, Any] | None:
@@ -43,33 +56,11 @@ def _results_message(session_id: int) -> dict[str, Any] | None:
     return None if session is None else session_results(session=session)
 
 
-def _process_local(layer: Any) -> bool:
-    return isinstance(layer, InMemoryChannelLayer)
-
-
-def results_push(*, session_id: int) -> bool:
-    """Send the session's (masked) results to its sockets now (or leave them for the relay, see the module's
-    docstring); False when there is no channel layer or the send failed (logged: the results stay available
-    from the results endpoint)."""
+def results_push(*, session_id: int) -> None:
+    """Record that the session's results changed: the relays send them to its open sockets."""
     from readingroom.reading.models import ResultsEvent
 
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    if _process_local(layer):
-        ResultsEvent.objects.create(session_id=session_id)
-        return True
-    message = _results_message(session_id)
-    if message is None:
-        return False
-    try:
-        async_to_sync(layer.group_send)(
-            session_group(session_id), {"type": RESULTS_EVENT, "message": message}
-        )
-    except Exception:  # noqa: BLE001 - a down channel layer must not fail the worker's task or the submit
-        log.warning("could not push the results of session %s to its sockets", session_id, exc_info=True)
-        return False
-    return True
+    ResultsEvent.objects.create(session_id=session_id)
 
 
 def results_push_on_commit(*, session_id: int) -> None:
@@ -77,26 +68,34 @@ def results_push_on_commit(*, session_id: int) -> None:
     transaction.on_commit(lambda: results_push(session_id=session_id))
 
 
-def _take_pending() -> list[dict[str, Any]]:
-    """Claim the stored events: delete them and return one results message per session."""
+def _latest_event_id() -> int:
     from readingroom.reading.models import ResultsEvent
 
-    with transaction.atomic():
-        rows = list(ResultsEvent.objects.values_list("id", "session_id"))
-        if not rows:
-            return []
-        ResultsEvent.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
-    messages = (_results_message(session_id) for session_id in dict.fromkeys(s for _, s in rows))
-    return [m for m in messages if m is not None]
+    return ResultsEvent.objects.aggregate(latest=Max("id"))["latest"] or 0
 
 
-async def _relay(layer: Any) -> None:
+def _events_after(last_id: int) -> list[tuple[int, int]]:
+    """(event id, session id) of the events newer than ``last_id``; old events are deleted on the way."""
+    from readingroom.reading.models import ResultsEvent
+
+    ResultsEvent.objects.filter(created_at__lt=timezone.now() - dt.timedelta(seconds=RETENTION_S)).delete()
+    return list(ResultsEvent.objects.filter(id__gt=last_id).values_list("id", "session_id"))
+
+
+async def _relay(relay: _LoopRelay) -> None:
+    last_id = await database_sync_to_async(_latest_event_id)()
     while True:
         try:
-            for message in await database_sync_to_async(_take_pending)():
-                await layer.group_send(
-                    session_group(message["session_id"]), {"type": RESULTS_EVENT, "message": message}
-                )
+            events = await database_sync_to_async(_events_after)(last_id)
+            if events:
+                last_id = max(event_id for event_id, _ in events)
+            for session_id in dict.fromkeys(s for _, s in events):
+                listeners = list(relay.subscribers.get(session_id, ()))
+                if not listeners:
+                    continue
+                message = await database_sync_to_async(_results_message)(session_id)
+                for listener in listeners if message is not None else ():
+                    await listener.results_deliver(message)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep relaying; the results stay available from the endpoint
@@ -104,11 +103,25 @@ async def _relay(layer: Any) -> None:
         await asyncio.sleep(RELAY_INTERVAL_S)
 
 
-def results_relay_ensure(layer: Any) -> None:
-    """Start this event loop's relay of stored results events (in-memory channel layer only)."""
-    if layer is None or not _process_local(layer):
-        return
+def results_subscribe(session_id: int, subscriber: ResultsSubscriber) -> None:
+    """Send ``session_id``'s results events to ``subscriber`` (starts this event loop's relay if needed)."""
     loop = asyncio.get_running_loop()
-    task = _relays.get(id(loop))
-    if task is None or task.done():
-        _relays[id(loop)] = loop.create_task(_relay(layer))
+    relay = _relays.setdefault(id(loop), _LoopRelay())
+    relay.subscribers.setdefault(session_id, set()).add(subscriber)
+    if relay.task is None or relay.task.done():
+        relay.task = loop.create_task(_relay(relay))
+
+
+def results_unsubscribe(session_id: int, subscriber: ResultsSubscriber) -> None:
+    """Stop sending ``session_id``'s results to ``subscriber``; the relay stops with its last subscriber."""
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(id(loop))
+    if relay is None:
+        return
+    listeners = relay.subscribers.get(session_id, set())
+    listeners.discard(subscriber)
+    if not listeners:
+        relay.subscribers.pop(session_id, None)
+    if not relay.subscribers and relay.task is not None:
+        relay.task.cancel()
+        _relays.pop(id(loop), None)

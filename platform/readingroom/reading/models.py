@@ -277,11 +277,10 @@ class ViewEvent(models.Model):
 
 
 class ResultsEvent(models.Model):
-    """A session's results changed, waiting for the web process to push them to the session's sockets.
+    """A session's results changed: the web processes push them to the session's open sockets.
 
-    Used only with the single-process (in-memory) channel layer of the embedded mode, where the worker, a
-    separate process, cannot reach the web process's channel layer: the web process relays these rows (see
-    :mod:`readingroom.reading.events`). With Redis the worker sends on the channel layer directly.
+    Written by whoever changed them (the worker, a web request) after commit and read by every web process's
+    relay (see :mod:`readingroom.reading.events`), so that no gaze socket depends on the channel layer.
     """
 
     session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="+")

@@ -59,3 +59,33 @@ def test_unknown_detector_setting_fails_the_system_check(settings):
     settings.GAZE_FIXATION_DETECTOR = "magic"
     (error,) = check_detector()
     assert "GAZE_FIXATION_DETECTOR='magic'" in error.msg and "adaptive" in error.hint
+
+
+def test_analysis_survives_overlapping_duplicate_and_absurd_times_within_a_stream(reading_session, image):
+    """Chunks stored before validation bounded times, or a sender that numbered a resend anew: the analysis
+    sorts each stream, drops repeated timestamps and unusable times, and still finds the fixations."""
+    from readingroom.gaze.batches import GazeBatch
+    from readingroom.gaze.ingest import chunks_store
+
+    view_event_store(session_id=reading_session.pk, message={
+        "stream": "page", "seq": 0, "t": 0.0, "image_id": image.pk, "image_region": [0, 0, 48, 64],
+        "screen_rect": [100, 100, 292, 356], "zoom": 4.0})  # fmt: skip
+    first, second = _dwell(100.0, (140.0, 140.0)), _dwell(550.0, (250.0, 300.0))
+
+    def raw(seq, t, x, y):  # straight into storage, as rows from before the ingest checks would be
+        return reading_session.pk, GazeBatch(seq=seq, device="d", stream="page",
+                                             data=np.stack([t, x, y, np.ones(t.size)]))  # fmt: skip
+
+    absurd = np.array([-1e308, 1e308])
+    chunks_store([
+        raw(0, *second),  # stored out of time order
+        raw(1, *first),
+        raw(2, *first),  # the same samples again under a new seq
+        raw(3, absurd, np.array([140.0, 1e308]), np.array([140.0, 140.0])),
+    ])  # fmt: skip
+    analysis = analysis_run(session_id=reading_session.pk)
+    assert analysis.status == "done", analysis.error
+    assert analysis.sample_count == first[0].size + second[0].size
+    assert analysis.fixation_count == 2
+    fixations = list(reading_session.fixations.order_by("index"))
+    assert [round(f.x_image) for f in fixations] == [10, 38]
