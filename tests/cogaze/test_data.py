@@ -143,3 +143,12 @@ def test_collate_pools_heatmaps_to_the_grid(tiny_config):
     assert np.allclose(sums[batch.sentence_mask].numpy(), 1.0, atol=1e-4)
     assert float(sums[~batch.sentence_mask].abs().sum()) == 0.0
     assert batch.has_gaze.all()
+
+
+def test_phantom_43_of_the_documented_evaluate_command_builds():
+    # `python -m cogaze evaluate --checkpoint runs/tiny --data phantoms:64` evaluates with seed 1 at 64 px;
+    # phantom 43's simulated reader ran out of fixations before the end of its dwell (IndexError)
+    from cogaze.data.phantoms import make_phantom
+
+    sample = make_phantom(43, size=64, seed=1)
+    assert sample.heatmaps is not None and np.all(np.isfinite(sample.heatmaps))
