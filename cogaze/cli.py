@@ -83,6 +83,22 @@ def cmd_train(args) -> int:
     return 0
 
 
+def load_labeler(spec: str):
+    """The function named by ``MODULE:FUNCTION`` (a report labeler), or a :class:`CogazeError` naming it."""
+    import importlib
+
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise CogazeError(f"--labeler: expected MODULE:FUNCTION, got {spec!r}")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise CogazeError(f"--labeler: cannot load {spec!r}: {exc}") from exc
+    if not callable(fn):
+        raise CogazeError(f"--labeler: {spec!r} is not callable")
+    return fn
+
+
 def cmd_evaluate(args) -> int:
     from cogaze.evaluate import evaluate
     from cogaze.infer import Predictor
@@ -97,6 +113,7 @@ def cmd_evaluate(args) -> int:
         batch_size=args.batch_size,
         generate=not args.no_generate,
         max_generate=args.max_generate,
+        labeler=load_labeler(args.labeler) if args.labeler else None,
         device=args.device,
     )
     print(result.to_markdown())
@@ -154,7 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--checkpoint", required=True, help="checkpoint file or run folder")
     _add_data(e, "phantoms:64")
     e.add_argument("--batch-size", type=int, default=16)
-    e.add_argument("--max-generate", type=int, default=32, help="studies to generate reports for")
+    e.add_argument(
+        "--max-generate",
+        type=int,
+        default=None,
+        help="generate reports for the first N studies (default: all)",
+    )
+    e.add_argument(
+        "--labeler",
+        default=None,
+        help="MODULE:FUNCTION, a report labeler (text -> 14 CheXpert label states) for label F1 of the "
+        "generated reports",
+    )
     e.add_argument("--no-generate", action="store_true")
     e.add_argument("--out", default=None, help="write the metrics as JSON here")
     e.add_argument("--device", default="cpu")
