@@ -77,7 +77,10 @@ def test_export_errors_name_the_field(tmp_path):
     entry["sentences"][0]["heatmap"] = "gaze/bad.npy"
     np.save(tmp_path / "gaze" / "bad.npy", np.ones((5, 5), np.float32))
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(DataError, match="heatmaps.*does not match image"):
+    with pytest.raises(DataError, match=r"heatmaps.*different shapes \[\(5, 5\), \(32, 32\)\]"):
+        ExportDataset(tmp_path)[0]
+    np.save(tmp_path / "gaze" / "bad.npy", np.ones((5, 5, 2), np.float32))
+    with pytest.raises(DataError, match=r"heatmap: expected \(H, W\)"):
         ExportDataset(tmp_path)[0]
 
 
@@ -125,7 +128,7 @@ def test_sample_validation_names_fields():
     bad = Sample(**{**good.__dict__, "findings": ""})
     with pytest.raises(DataError, match="findings"):
         bad.validate()
-    bad = Sample(**{**good.__dict__, "heatmaps": good.heatmaps[:, :16, :16]})
+    bad = Sample(**{**good.__dict__, "heatmaps": good.heatmaps[:, :, 0]})
     with pytest.raises(DataError, match="heatmaps"):
         bad.validate()
     bad = Sample(**{**good.__dict__, "context": None})

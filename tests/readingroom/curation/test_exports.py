@@ -14,11 +14,9 @@ from readingroom.core.exceptions import Conflict, InvalidInput
 from readingroom.curation.exports import version_export
 from readingroom.curation.services import dataset_create, dataset_version_freeze, study_report_set
 from readingroom.gaze.analysis import analysis_run
-from readingroom.gaze.models import GazeChunk
-from readingroom.reading.models import ViewEvent
 from readingroom.reading.services import report_submit
 from readingroom.studies.services import image_import_dicom
-from tests.readingroom.conftest import write_dicom
+from tests.readingroom.conftest import store_fixation_gaze, write_dicom
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +29,7 @@ def _csv(path) -> list[dict]:
 @pytest.fixture
 def version(image, reading_session, reader, tmp_path):
     """A version of two studies: ``image`` read with gaze (three fixations), and one unread study."""
-    rng = np.random.default_rng(0)
-    t = np.arange(900, dtype=np.float64)
-    centres = np.repeat([[300.0, 250.0], [350.0, 330.0], [250.0, 400.0]], 300, axis=0)
-    xy = centres + rng.normal(0, 0.5, size=centres.shape)
-    data = np.stack([t, xy[:, 0], xy[:, 1], np.ones_like(t)])
-    GazeChunk.objects.create(session=reading_session, seq=0, device="sim", n_samples=900, t_first_ms=0,
-                             t_last_ms=899, data=data.astype("<f8").tobytes())  # fmt: skip
-    ViewEvent.objects.create(session=reading_session, seq=0, t_ms=0, image=image,
-                             image_region=[0, 0, image.columns, image.rows],
-                             screen_rect=[200, 200, 200 + 4 * image.columns, 200 + 4 * image.rows])  # fmt: skip
+    store_fixation_gaze(reading_session, image, [(300.0, 250.0), (350.0, 330.0), (250.0, 400.0)])
     report_submit(session=reading_session, reader=reader, findings="Mild cardiomegaly.", impression="",
                   labels={"Cardiomegaly": "present"})  # fmt: skip
     analysis = analysis_run(session_id=reading_session.pk)
