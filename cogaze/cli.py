@@ -19,7 +19,12 @@ def torch_distributed_ready() -> bool:
 
 
 def _add_data(p: argparse.ArgumentParser, default: str) -> None:
-    p.add_argument("--data", default=default, help="phantoms:N | export:PATH | mimic:ROOT:ANNOTATION.json")
+    p.add_argument(
+        "--data",
+        default=default,
+        help="phantoms:N | export:PATH | mimic:ROOT:ANNOTATION.json | "
+        "reference:IMAGES_ROOT:ANNOTATION.json[:GAZE_ROOT] (the CoGaze paper's annotation JSON)",
+    )
     p.add_argument("--split", default=None, help="split to use for export/mimic data (default: all / train)")
     p.add_argument("--phantom-size", type=int, default=None, help="phantom image side (default: model input)")
     p.add_argument("--seed", type=int, default=0)
@@ -48,7 +53,7 @@ def cmd_train(args) -> int:
         config = config.replace(train=overrides)
     if args.no_gaze or args.no_context:
         config = config.replace(loss={"use_gaze": not args.no_gaze, "use_context": not args.no_context})
-    if args.split is None and args.data.startswith(("export:", "mimic:")):
+    if args.split is None and args.data.startswith(("export:", "mimic:", "reference:")):
         args.split = "train"
     dataset = _open(args, config)
     result = train(
@@ -104,7 +109,7 @@ def cmd_evaluate(args) -> int:
     from cogaze.infer import Predictor
 
     predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device)
-    if args.split is None and args.data.startswith(("export:", "mimic:")):
+    if args.split is None and args.data.startswith(("export:", "mimic:", "reference:")):
         args.split = "test"
     dataset = _open(args, predictor.config)
     result = evaluate(

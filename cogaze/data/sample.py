@@ -113,6 +113,20 @@ class ListDataset:
         return ListDataset([s for s in self.samples if s.split == name])
 
 
+def load_json_file(path, what: str):
+    """The parsed JSON of ``path``; a :class:`DataError` that starts with ``what`` when missing or invalid."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what}: file not found: {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what}: invalid JSON in {path}: {exc}") from exc
+
+
 def load_image_file(path) -> np.ndarray:
     """Read a PNG/JPEG (8 or 16 bit) or .npy file as float32 (H, W) in [0, 1]."""
     from pathlib import Path
