@@ -117,7 +117,9 @@ def main() -> None:
     t_start = time.perf_counter()
     torch.manual_seed(0)
     cfg = load_config(args.config)
-    cfg = cfg.replace(vision={"frozen": True}, train={"batch_size": args.batch_size})
+    cfg = cfg.replace(
+        vision={"frozen": True, "allow_random_frozen": True}, train={"batch_size": args.batch_size}
+    )
     model = CogazeModel(cfg).to(device)
     n_train = model.num_parameters(trainable_only=True)
     n_all = model.num_parameters()

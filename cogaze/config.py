@@ -23,7 +23,9 @@ class VisionConfig:
     """Image encoder: a ViT backbone, a view-position embedding, RMSNorm and an MLP projector."""
 
     kind: str = "vit"  # "vit" (transformers ViTModel) or "dinov2" (Dinov2Model, the RAD-DINO architecture)
-    pretrained: str | None = None  # local path or hub name of backbone weights; None: random init
+    pretrained: str | None = (
+        None  # local snapshot folder of backbone weights (never a hub name); None: random
+    )
     image_size: int = 64  # pixels, square input side
     patch_size: int = 8  # pixels per patch side; the grid is image_size // patch_size
     in_channels: int = 1  # grayscale images are repeated to this many channels
@@ -32,6 +34,7 @@ class VisionConfig:
     num_heads: int = 4
     intermediate_size: int = 128
     frozen: bool = False  # frozen backbones get no gradient and can have their features cached
+    allow_random_frozen: bool = False  # a frozen backbone with random weights is refused unless this is set
     pixel_mean: float = 0.5  # images in [0, 1] are normalised as (x - mean) / std
     pixel_std: float = 0.25
 
@@ -45,8 +48,8 @@ class VisionConfig:
 class TextConfig:
     """Text encoder (BERT-style) and tokenizer shared with the report decoder."""
 
-    encoder: str = "random"  # "random": BertConfig below; "packaged-minilm"; or a HF model path / name
-    tokenizer: str = "packaged-minilm"  # "packaged-minilm" or a HF tokenizer path / name
+    encoder: str = "random"  # "random": BertConfig below; "packaged-minilm"; or a local snapshot folder
+    tokenizer: str = "packaged-minilm"  # "packaged-minilm", "cogaze-small" or a local snapshot folder
     hidden_size: int = 64  # only for encoder="random"
     num_layers: int = 2  # for "random"; for pretrained encoders, layers kept (0: all)
     num_heads: int = 2

@@ -202,6 +202,7 @@ def train(
             ckpt_path,
             {
                 "config": config.to_dict(),
+                "architecture": model.architecture(),
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "step": step,

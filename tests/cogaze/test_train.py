@@ -64,7 +64,9 @@ def test_frozen_backbone_feature_cache(tmp_path, tiny_config, phantoms):
     from cogaze.model import CogazeModel
     from cogaze.train import FeatureCache
 
-    cfg = tiny_config.replace(vision={"frozen": True}, train={"batch_size": 8, "cache_features": True})
+    cfg = tiny_config.replace(
+        vision={"frozen": True, "allow_random_frozen": True}, train={"batch_size": 8, "cache_features": True}
+    )
     result = train(cfg, phantoms, out_dir=tmp_path / "six", max_steps=6, progress=False)
     assert result.history[-1]["cache_size"] == len(phantoms)  # filled in the first epoch, then reused
     one = train(cfg, phantoms, out_dir=tmp_path / "one", max_steps=1, progress=False)
