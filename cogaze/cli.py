@@ -53,9 +53,28 @@ def cmd_train(args) -> int:
         config = config.replace(train=overrides)
     if args.no_gaze or args.no_context:
         config = config.replace(loss={"use_gaze": not args.no_gaze, "use_context": not args.no_context})
-    if args.split is None and args.data.startswith(("export:", "mimic:", "reference:")):
+    if args.stage:
+        config = config.replace(train={"stage": args.stage})
+    if args.select_metric:
+        config = config.replace(train={"select_metric": args.select_metric})
+    split_data = args.data.startswith(("export:", "mimic:", "reference:"))
+    if args.split is None and split_data:
         args.split = "train"
     dataset = _open(args, config)
+    val_dataset = None
+    if args.val_data or split_data:
+        from cogaze.data import open_dataset
+
+        spec = args.val_data or args.data
+        val_dataset = open_dataset(
+            spec, split=args.val_split, size=args.phantom_size or config.vision.image_size, seed=args.seed + 1
+        )
+        if len(val_dataset) == 0 and not args.val_data:
+            print(
+                f"cogaze: no {args.val_split!r} studies in {spec}: training without validation",
+                file=sys.stderr,
+            )
+            val_dataset = None
     result = train(
         config,
         dataset,
@@ -65,6 +84,8 @@ def cmd_train(args) -> int:
         resume=args.resume,
         device=args.device,
         progress=not args.no_progress,
+        val_dataset=val_dataset,
+        init_from=args.init_from,
     )
     if torch_distributed_ready():
         import torch.distributed
@@ -170,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-context", action="store_true", help="ignore clinical context")
     t.add_argument("--device", default=None)
     t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--stage", choices=["joint", "pretrain", "finetune"], default=None, help="train.stage")
+    t.add_argument(
+        "--init-from", default=None, help="checkpoint to start from (finetune: the pretraining best.pt)"
+    )
+    t.add_argument("--val-data", default=None, help="validation data spec (default: --data's 'val' split)")
+    t.add_argument("--val-split", default="val", help="split of the validation data")
+    t.add_argument("--select-metric", default=None, help="train.select_metric, e.g. val_loss or val_bleu4")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="evaluate a checkpoint")

@@ -119,6 +119,20 @@ class TrainConfig:
     seed: int = 0
     num_workers: int = 0
     cpu_threads: int = 0  # torch threads on CPU; 0: torch's default (tiny models run best on 1)
+    # what is optimised: "joint" (representation loss + report_weight x decoder loss, one stage), "pretrain"
+    # (the paper's first stage: L_con + L_gaze + L_cls, no decoder) or "finetune" (its second stage: the
+    # decoder's report loss, plus finetune_representation_weight x the representation loss)
+    stage: str = "joint"
+    decoder_lr_mult: float = 10.0  # finetune stage: the report decoder's lr is this times lr
+    finetune_representation_weight: float = 0.0
+    schedule: str = "cosine"  # "cosine" (to 10% of lr over the run) or "plateau" (see plateau_*)
+    plateau_factor: float = 0.5  # plateau: lr *= factor when the selected metric stalls ...
+    plateau_patience: int = 1  # ... for more than this many validations in a row
+    plateau_min_scale: float = 0.01  # and never below this fraction of lr
+    select_metric: str = "val_loss"  # validation metric that keeps best.pt (lower is better for *loss*)
+    val_generate: int = 32  # studies generated at validation when select_metric is a text metric
+    cache_store: str = "cpu"  # frozen-backbone feature cache: "cpu" (pinned on CUDA) or "disk" (memmap)
+    cache_memory_fraction: float = 0.8  # refuse a cache larger than this fraction of free memory / disk
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,19 @@ class CogazeConfig:
             raise ConfigError(f"config.loss.cb_beta: must be in (0, 1), got {self.loss.cb_beta}")
         if self.train.batch_size < 1 or self.train.grad_accum < 1:
             raise ConfigError("config.train.batch_size and grad_accum must be >= 1")
+        t = self.train
+        for name, value, allowed in (
+            ("stage", t.stage, ("joint", "pretrain", "finetune")),
+            ("schedule", t.schedule, ("cosine", "plateau")),
+            ("cache_store", t.cache_store, ("cpu", "disk")),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"config.train.{name}: expected one of {list(allowed)}, got {value!r}")
+        if t.stage == "finetune" and not (self.decoder.enabled and self.loss.report_weight > 0):
+            raise ConfigError(
+                "config.train.stage: 'finetune' trains the report decoder; it needs decoder.enabled and "
+                "loss.report_weight > 0"
+            )
         return self
 
 
