@@ -1,4 +1,4 @@
-"""Command line: ``python -m cogaze train | evaluate | infer``."""
+"""Command line: ``python -m cogaze train | evaluate | reproduce | infer``."""
 
 from __future__ import annotations
 
@@ -173,6 +173,27 @@ def cmd_infer(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from cogaze.config import load_config
+    from cogaze.reproduce import reproduce, results_table
+
+    config = load_config(args.config)
+    summary = reproduce(
+        config,
+        args.data,
+        args.out,
+        downstream=args.downstream,
+        pretrain_epochs=args.pretrain_epochs,
+        finetune_epochs=args.finetune_epochs,
+        downstream_epochs=args.downstream_epochs,
+        labeler=load_labeler(args.labeler) if args.labeler else None,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    print(results_table(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cogaze", description="CoGaze: train, evaluate, infer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,6 +241,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default=None, help="write the metrics as JSON here")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=cmd_evaluate, seed=1)
+
+    r = sub.add_parser(
+        "reproduce", help="pretrain, select, fine-tune, evaluate, downstream: the paper's table"
+    )
+    r.add_argument("--config", default="tiny", help="preset name or JSON path")
+    r.add_argument(
+        "--data", default="phantoms:64", help="phantoms:N | export:PATH | mimic:... | reference:..."
+    )
+    r.add_argument("--downstream", action="append", default=None,
+                   help="nih:CSV:IMAGES[:TEST_LIST] | rsna:CSV:IMAGES | siim:CSV:IMAGES | hannover:FOLDER (repeat)")  # fmt: skip
+    r.add_argument("--out", default="runs/reproduce")
+    r.add_argument("--pretrain-epochs", type=int, default=2)
+    r.add_argument("--finetune-epochs", type=int, default=1)
+    r.add_argument("--downstream-epochs", type=int, default=2)
+    r.add_argument("--labeler", default=None, help="MODULE:FUNCTION report labeler for CE F1")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=cmd_reproduce)
 
     i = sub.add_parser("infer", help="predict one image")
     i.add_argument("--checkpoint", required=True)

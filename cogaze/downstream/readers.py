@@ -46,9 +46,10 @@ class DownstreamItem:
     view_position: str = "PA"
     split: str = ""  # "test" where the data set fixes its test images, else "" (split by patient)
     mask: Callable[[tuple[int, int]], np.ndarray] | None = None  # image shape -> bool (H, W)
+    pixels: np.ndarray | None = None  # an image held in memory (SYNTHETIC phantoms) instead of a file
 
     def image(self) -> np.ndarray:
-        return load_any_image(self.path)
+        return self.pixels if self.pixels is not None else load_any_image(self.path)
 
 
 @dataclass
@@ -181,6 +182,23 @@ def read_siim(csv_path: str | Path, images: str | Path) -> DownstreamSet:
 
         out.items.append(DownstreamItem(image_id, _image_file(Path(images), image_id), image_id,
                                         np.array([float(bool(rles))], np.float32), mask=make))  # fmt: skip
+    return out
+
+
+def phantom_set(n: int, *, size: int = 64, seed: int = 0, finding: str = "effusion") -> DownstreamSet:
+    """SYNTHETIC phantoms as a downstream set: ``finding`` present or not, its mask for segmentation."""
+    from cogaze.data.phantoms import FINDINGS, make_phantom
+
+    if finding not in FINDINGS:
+        raise DataError(f"finding: expected one of {FINDINGS}, got {finding!r}")
+    out = DownstreamSet(f"phantoms-{finding} (SYNTHETIC)", (finding,), metric="f1")
+    for k in range(n):
+        s = make_phantom(k, size=size, seed=seed, prevalence=0.5)
+        m = (s.masks or {}).get(finding)
+        out.items.append(DownstreamItem(f"phantom{k}", Path(f"phantom{k}"), f"phantom{k}",
+                                        np.array([float(m is not None and m.any())], np.float32),
+                                        mask=(lambda shape, m=m: np.zeros(shape, bool) if m is None else m),
+                                        pixels=s.image))  # fmt: skip
     return out
 
 
