@@ -155,3 +155,21 @@ def test_phantom_43_of_the_documented_evaluate_command_builds():
 
     sample = make_phantom(43, size=64, seed=1)
     assert sample.heatmaps is not None and np.all(np.isfinite(sample.heatmaps))
+
+
+def test_phantoms_carry_the_report_level_row_and_both_gaze_directions_are_active(tiny_config):
+    import torch
+
+    from cogaze.model import CogazeModel
+
+    s = make_phantom(3, size=64)
+    assert s.sentences[-1] == s.findings and len(s.sentences) >= 2
+    report, rows = s.heatmaps[-1], s.heatmaps[:-1]
+    assert float(report.sum()) == pytest.approx(1.0, abs=1e-4)
+    # a dwell-weighted mixture of the sentence priors: zero exactly where every sentence prior is zero
+    assert np.array_equal(report > 0, (rows > 0).any(0))
+    torch.manual_seed(0)
+    model = CogazeModel(tiny_config)
+    batch = Collator(tiny_config)([s, make_phantom(4, size=64)])
+    parts = model.compute_loss(batch, model(batch))
+    assert float(parts["gaze_i2t"].detach()) > 0 and float(parts["gaze_t2i"].detach()) > 0
