@@ -1,4 +1,4 @@
-"""Command line: ``python -m cogaze train | evaluate | reproduce | infer``."""
+"""Command line: ``python -m cogaze train | evaluate | reproduce | downstream | infer``."""
 
 from __future__ import annotations
 
@@ -194,6 +194,30 @@ def cmd_reproduce(args) -> int:
     return 0
 
 
+def cmd_downstream(args) -> int:
+    from cogaze.downstream import open_downstream, run_protocol, split_by_patient
+    from cogaze.infer import Predictor
+
+    encoder = Predictor.from_checkpoint(args.checkpoint).model
+    data = open_downstream(args.data)
+    split = split_by_patient(
+        data, val_fraction=args.val_fraction, test_fraction=args.test_fraction, seed=args.seed
+    )
+    rows = [
+        run_protocol(encoder, data, split, protocol=p, fraction=f, epochs=args.epochs, seed=args.seed)
+        for p in args.protocol
+        for f in args.fractions
+    ]
+    print("| data set | protocol | fraction | n train | best epoch | metric | validation | test |")
+    print("|---|---|---:|---:|---:|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['dataset']} | {r['protocol']} | {r['fraction']:g} | {r['n_train']} | {r['best_epoch']} | "
+              f"{r['metric']} | {r['val']:.4f} | {r['test']:.4f} |")  # fmt: skip
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cogaze", description="CoGaze: train, evaluate, infer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +283,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=cmd_reproduce)
+
+    d = sub.add_parser(
+        "downstream", help="linear probe / fine-tuning / segmentation on a downstream data set"
+    )
+    d.add_argument("--checkpoint", required=True, help="a pretrained checkpoint (e.g. runs/pre/best.pt)")
+    d.add_argument(
+        "--data",
+        required=True,
+        help="nih:CSV:IMAGES[:TEST_LIST] | rsna:CSV:IMAGES | siim:CSV:IMAGES | hannover:DIR",
+    )
+    d.add_argument(
+        "--protocol", nargs="+", default=["linear", "finetune"], choices=["linear", "finetune", "segment"]
+    )
+    d.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 1.0])
+    d.add_argument("--epochs", type=int, default=10)
+    d.add_argument("--val-fraction", type=float, default=0.1, help="patients for the validation split")
+    d.add_argument("--test-fraction", type=float, default=0.2, help="patients for test (without a test list)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", default=None, help="write the rows as JSON here")
+    d.set_defaults(func=cmd_downstream)
 
     i = sub.add_parser("infer", help="predict one image")
     i.add_argument("--checkpoint", required=True)

@@ -21,3 +21,20 @@ def test_reproduce_runs_the_pipeline_and_writes_the_paper_style_table(tmp_path, 
     assert "| Report generation | BLEU-1 |" in table and "| paper (MIMIC-CXR) | | | | 0.175 |" in table
     assert "SYNTHETIC" in table and "| Downstream | protocol | metric | 1% | 10% | 100% |" in table
     assert table in capsys.readouterr().out
+
+
+def test_downstream_command_on_the_shared_hannover_radiographs(tmp_path, capsys):
+    from cogaze.config import load_config
+    from cogaze.data import PhantomDataset
+    from cogaze.train import train
+    from tests.conftest import shared_data
+
+    folder = shared_data("cxr_hannover_covid19")
+    cfg = load_config("tiny").replace(train={"stage": "pretrain", "checkpoint_every": 0})
+    train(cfg, PhantomDataset(8, size=64), out_dir=tmp_path / "pre", max_steps=1, progress=False)
+    argv = ["downstream", "--checkpoint", str(tmp_path / "pre"), "--data", f"hannover:{folder}", "--protocol",
+            "linear", "--fractions", "0.1", "--epochs", "1", "--out", str(tmp_path / "rows.json")]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [(r["dataset"], r["protocol"], r["fraction"]) for r in rows] == [("hannover", "linear", 0.1)]
+    assert "| hannover | linear | 0.1 |" in capsys.readouterr().out
