@@ -9,7 +9,14 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "name", ["cogaze.labels", "cogaze.losses", "cogaze.config", "cogaze.evaluate.metrics"]
+    "name",
+    [
+        "cogaze.labels",
+        "cogaze.losses",
+        "cogaze.config",
+        "cogaze.evaluate.metrics",
+        "cogaze.downstream.readers",
+    ],
 )
 def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name))

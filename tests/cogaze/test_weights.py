@@ -134,3 +134,15 @@ def test_a_checkpoint_rebuilds_the_model_without_the_folders_or_a_hub(
     after = Predictor.from_checkpoint(tmp_path / "run").predict(image, generate=False)
     assert np.allclose(before.embedding, after.embedding, atol=1e-6)
     assert before.probabilities == pytest.approx(after.probabilities, abs=1e-6)
+
+
+def test_the_packaged_minilm_tokenizer_is_rebuilt_from_its_record_with_the_same_ids():
+    from cogaze.text import build_tokenizer
+    from cogaze.weights import tokenizer_from_record, tokenizer_record
+
+    tok = build_tokenizer(load_config("base-offline"))
+    record = tokenizer_record(tok)
+    assert record is not None and record["added"][:2] == ["[INDICATION]", "[HISTORY]"]
+    again = tokenizer_from_record(record)
+    text = "[INDICATION] Dyspnea. [FINDINGS] Mild cardiomegaly; no pneumothorax. [SEC_LUNGS] clear"
+    assert again(text)["input_ids"] == tok(text)["input_ids"] and len(again) == len(tok)
