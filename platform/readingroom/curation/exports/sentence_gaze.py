@@ -6,8 +6,9 @@ region on screen: :func:`readingroom.gaze.analysis.gaze_prior`). Fixation times 
 the session clock (server epoch ms for platform reads; the recording's own clock for imported sessions).
 
 Where the spans come from: the latest report version's ``sentences`` (``{"text", "start_ms", "end_ms"}``,
-written when a report is submitted with typed or dictated sentence spans), else a report's
-``sentence_spans`` in the same shape. A session with neither gets no per-sentence priors: the export then
+written when a report is submitted with typed or dictated sentence spans), else the report's
+``sentence_spans`` in the same shape (kept by the REFLACX and EGD-CXR imports from their time-stamped
+transcripts). A session with neither gets no per-sentence priors: the export then
 writes the report-level prior alone and says so in the study entry.
 
 Priors are stored at :data:`GAZE_GRID` (the whole image area-pooled onto 128 x 128 cells, each map summing to
