@@ -275,3 +275,30 @@ def test_imported_transcripts_keep_their_sentence_spans_for_per_sentence_gaze(tm
     assert (
         abs(row - 80 * 128 / ROWS) <= 2 and abs(col - 60 * 128 / COLS) <= 2
     )  # the long fixations at (60, 80)
+
+
+def test_an_imported_reflacx_session_exports_per_sentence_gaze_with_a_nonzero_i2t_term(tmp_path, image):
+    import json
+
+    import torch
+
+    from cogaze.config import load_config
+    from cogaze.data.collate import Collator
+    from cogaze.data.export import ExportDataset
+    from cogaze.model import CogazeModel
+    from readingroom.curation.exports.cogaze import version_export_cogaze
+    from readingroom.curation.services import dataset_create, dataset_version_freeze
+
+    gaze_import(fmt="reflacx", path=_reflacx_root(tmp_path))
+    version = dataset_version_freeze(dataset=dataset_create(name="reflacx"), seed=0)
+    version_export_cogaze(version=version, root=tmp_path / "export")
+    entry = json.loads((tmp_path / "export" / "manifest.json").read_text())["studies"][0]
+    assert entry["gaze"] == "sentences" and len(entry["sentences"]) == 2  # the sentence, then the report row
+    sample = ExportDataset(tmp_path / "export")[0]
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    config = load_config("tiny")
+    model = CogazeModel(config)
+    batch = Collator(config)([sample, sample])
+    parts = model.compute_loss(batch, model(batch))
+    assert float(parts["gaze_i2t"].detach()) > 0
