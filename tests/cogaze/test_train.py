@@ -105,8 +105,8 @@ def test_a_cache_that_would_not_fit_is_refused_with_the_numbers(tmp_path, monkey
     with pytest.raises(ConfigError, match=r"free disk in .* is 0\.50 GB"):
         cache_module.FeatureCache(range(1000), 1370, 768, store="disk", folder=tmp_path)
     assert not (tmp_path / "feature_cache.f16").exists()  # refused before anything was written
-    small = cache_module.FeatureCache(range(100), 1370, 768)  # 0.21 GB fits
-    assert small.nbytes == 100 * 1370 * 768 * 2
+    small = cache_module.FeatureCache(range(10), 1370, 768)  # 0.02 GB fits
+    assert small.nbytes == 10 * 1370 * 768 * 2
 
 
 def test_nan_loss_raises_naming_the_part(tmp_path, tiny_config, phantoms, monkeypatch):
