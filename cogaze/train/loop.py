@@ -86,6 +86,12 @@ class _EpochSampler(torch.utils.data.Sampler):
             torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed)).tolist()
         )
 
+    def global_order(self) -> list[int]:
+        """The epoch's permutation of the whole data set, the same on every rank (the shards come from it)."""
+        return torch.randperm(
+            self.n, generator=torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        ).tolist()
+
     def order(self) -> list[int]:
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         if self.fixed_shards:
@@ -137,19 +143,31 @@ def _lr_at(step: int, total: int, base: float, warmup: int, plateau_scale: float
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))  # cosine to 10%
 
 
-def _rng_state(sampler: _EpochSampler) -> dict:
-    """Every random state a resumed run needs to continue as if never stopped, and the data order."""
+def _rng_state() -> dict:
+    """This process's random states: CPU, CUDA (every device it uses), Python and NumPy."""
     return {
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         "python_rng": random.getstate(),
         "numpy_rng": np.random.get_state(),
-        "data_order": sampler.order(),
     }
 
 
-def _restore(state: dict, config: CogazeConfig, sampler: _EpochSampler, path: Path) -> None:
-    """Check that a checkpoint may be continued with ``config`` and this data, then restore its random states."""
+def _gathered_rng_states(dist: DistInfo) -> list[dict]:
+    """Every rank's random states, in rank order (each rank seeds differently, so each keeps its own)."""
+    mine = _rng_state()
+    if dist.world_size == 1:
+        return [mine]
+    import torch.distributed
+
+    states: list = [None] * dist.world_size
+    torch.distributed.all_gather_object(states, mine)
+    return states
+
+
+def _restore(state: dict, config: CogazeConfig, sampler: _EpochSampler, dist: DistInfo, path: Path) -> None:
+    """Check that a checkpoint may be continued with ``config``, this data and this many ranks, then restore
+    this rank's random states."""
     saved_train = state["config"].get("train", {})
     now = config.to_dict()["train"]
     changed = sorted(k for k in set(saved_train) | set(now) if saved_train.get(k) != now.get(k))
@@ -159,18 +177,25 @@ def _restore(state: dict, config: CogazeConfig, sampler: _EpochSampler, path: Pa
             "resume needs the same one: use a new run folder, or the same settings"
         )
     sampler.epoch = state["epoch"]
-    if "data_order" in state and list(state["data_order"]) != sampler.order():
+    if "data_order" in state and list(state["data_order"]) != sampler.global_order():
         raise CheckpointError(
             f"checkpoint: {path}: the data order of epoch {state['epoch']} differs from the saved one "
             "(the dataset changed since the checkpoint was written)"
         )
-    torch.set_rng_state(state["torch_rng"])
-    if state.get("cuda_rng") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
-    if state.get("python_rng") is not None:
-        random.setstate(state["python_rng"])
-    if state.get("numpy_rng") is not None:
-        np.random.set_state(state["numpy_rng"])
+    ranks = state.get("rng") or [{"torch_rng": state["torch_rng"]}]  # format 1 kept one CPU state
+    if len(ranks) != dist.world_size:
+        raise CheckpointError(
+            f"checkpoint: {path} was written by {len(ranks)} rank(s); resume it with as many (now "
+            f"{dist.world_size}), since each rank's data shard and random states depend on it"
+        )
+    rng = ranks[dist.rank]
+    torch.set_rng_state(rng["torch_rng"])
+    if rng.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda_rng"])
+    if rng.get("python_rng") is not None:
+        random.setstate(rng["python_rng"])
+    if rng.get("numpy_rng") is not None:
+        np.random.set_state(rng["numpy_rng"])
 
 
 def train(
@@ -267,7 +292,7 @@ def train(
     ckpt_path = out / CHECKPOINT_NAME
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path, expect=config)
-        _restore(state, config, sampler, ckpt_path)
+        _restore(state, config, sampler, dist, ckpt_path)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, epoch, micro_in_epoch = state["step"], state["epoch"], state["micro_in_epoch"]
@@ -290,6 +315,7 @@ def train(
         bar = tqdm(total=total, initial=step, desc=f"cogaze {config.name}", unit="step", dynamic_ncols=True)
 
     def checkpoint(path: Path = ckpt_path) -> Path | None:
+        rng = _gathered_rng_states(dist)  # every rank takes part
         if not is_main:
             _barrier(dist)
             return None
@@ -304,7 +330,8 @@ def train(
                 "epoch": epoch,
                 "micro_in_epoch": micro_in_epoch,
                 "selection": selection.state(),
-                **_rng_state(sampler),
+                "rng": rng,
+                "data_order": sampler.global_order(),
                 "format": "cogaze-checkpoint-2",
             },
         )

@@ -89,17 +89,19 @@ def test_resume_state_is_written_and_restored_and_a_changed_train_section_refuse
     cfg = tiny_config.replace(train={"batch_size": 8, "checkpoint_every": 1})
     train(cfg, splits[0], out_dir=tmp_path, max_steps=1, progress=False)
     state = load_checkpoint(tmp_path)
-    for key in ("torch_rng", "cuda_rng", "python_rng", "numpy_rng", "data_order", "selection"):
-        assert key in state
+    assert "data_order" in state and "selection" in state and len(state["rng"]) == 1  # one rank
+    rng = state["rng"][0]
+    for key in ("torch_rng", "cuda_rng", "python_rng", "numpy_rng"):
+        assert key in rng
     assert sorted(state["data_order"]) == list(range(16))
     # restored on resume: the python and numpy generators continue from the saved states
     random.seed(123)
     np.random.seed(123)
     train(cfg, splits[0], out_dir=tmp_path, max_steps=1, resume=True, progress=False)  # nothing left to do
     expected = random.Random()
-    expected.setstate(state["python_rng"])
+    expected.setstate(rng["python_rng"])
     assert random.random() == expected.random()
-    assert np.random.get_state()[1][:5].tolist() == state["numpy_rng"][1][:5].tolist()
+    assert np.random.get_state()[1][:5].tolist() == rng["numpy_rng"][1][:5].tolist()
     changed = cfg.replace(train={"lr": 0.5})
     with pytest.raises(CheckpointError, match=r"different train section \(field\(s\) \['lr'\]\)"):
         train(changed, splits[0], out_dir=tmp_path, max_steps=2, resume=True, progress=False)
@@ -116,7 +118,7 @@ def test_cuda_generator_states_are_saved_and_restored(tmp_path, tiny_config, spl
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
     cfg = tiny_config.replace(train={"batch_size": 8, "checkpoint_every": 1})
     train(cfg, splits[0], out_dir=tmp_path, max_steps=1, device="cpu", progress=False)
-    assert load_checkpoint(tmp_path)["cuda_rng"][0].tolist() == [7, 8, 9]
+    assert load_checkpoint(tmp_path)["rng"][0]["cuda_rng"][0].tolist() == [7, 8, 9]
     train(cfg, splits[0], out_dir=tmp_path, max_steps=2, resume=True, device="cpu", progress=False)
     assert len(restored) == 1 and restored[0][0].tolist() == [7, 8, 9]
 
@@ -137,3 +139,20 @@ def test_cached_ddp_ranks_keep_fixed_shards():
         moving.epoch = epoch
         seen |= set(moving.order())
     assert len(seen) > 5  # without the cache, a rank sees other images in other epochs
+
+
+def test_each_rank_resumes_with_its_own_states_and_the_rank_count_must_match(tmp_path, tiny_config, splits):
+    from cogaze.train.distributed import DistInfo
+    from cogaze.train.loop import _restore
+
+    cfg = tiny_config.replace(train={"batch_size": 8, "checkpoint_every": 1})
+    train(cfg, splits[0], out_dir=tmp_path, max_steps=1, progress=False)
+    state = load_checkpoint(tmp_path)
+    one = state["rng"][0]
+    other = {**one, "torch_rng": torch.manual_seed(99).get_state()}
+    state["rng"] = [one, other]  # as two ranks would have written it
+    sampler = _EpochSampler(16, 0, rank=1, world=2)
+    _restore(state, cfg, sampler, DistInfo(rank=1, world_size=2), tmp_path)
+    assert torch.equal(torch.get_rng_state(), other["torch_rng"])  # rank 1 got rank 1's state
+    with pytest.raises(CheckpointError, match=r"written by 2 rank\(s\); resume it with as many \(now 1\)"):
+        _restore(state, cfg, _EpochSampler(16, 0, 0, 1), DistInfo(), tmp_path)
