@@ -90,7 +90,9 @@ _PUNCTUATION = frozenset(
 )
 # a word may hold inner hyphens, dots, slashes or apostrophes (x-ray, 3.5, t6/7, o'clock); anything else that is
 # not a space is a token of its own (PTB keeps %, $, # and & as tokens)
-_TOKEN = re.compile(r"\.\.\.|--|\w+(?:[-./']\w+)*|[^\w\s]")
+_TOKEN = re.compile(r"\.\.\.|--|'(?:s|re|ll|ve|m|d)\b|\w+(?:[-./']\w+)*|[^\w\s]")
+# Penn Treebank splits these clitics off the word before them (patient's -> patient 's, isn't -> is n't)
+_CLITIC = re.compile(r"(?i)\b(\w+?)(n't|'s|'re|'ll|'ve|'m|'d)\b")
 
 
 def tokenize_report(text: str) -> list[str]:
@@ -98,8 +100,11 @@ def tokenize_report(text: str) -> list[str]:
 
     >>> tokenize_report("No pleural effusion. Heart size is normal, T6-T7 (3.5 cm)!")
     ['no', 'pleural', 'effusion', 'heart', 'size', 'is', 'normal', 't6-t7', '3.5', 'cm']
+    >>> tokenize_report("The patient's heart isn't enlarged.")
+    ['the', 'patient', "'s", 'heart', 'is', "n't", 'enlarged']
     """
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _PUNCTUATION]
+    text = _CLITIC.sub(r"\1 \2", text.lower())
+    return [t for t in _TOKEN.findall(text) if t not in _PUNCTUATION]
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:
