@@ -52,7 +52,7 @@ def test_export_layout_matches_the_format(frozen_version, image, tmp_path):
     assert entry["sentences"] == [
         {"text": entry["findings"], "heatmap": f"gaze/I{image.pk}/report.npy", "level": "report"}
     ]
-    assert entry["gaze"].startswith("report-level only")
+    assert entry["gaze"] == "report-level only: no sentence time spans stored for the report"
     heat = np.load(tmp_path / "export" / entry["sentences"][0]["heatmap"])
     assert heat.shape == (128, 128) and abs(float(heat.sum()) - 1) < 1e-5
     fever = next(s for s in manifest["studies"] if (s["context"] or {}).get("indication") == "Fever.")

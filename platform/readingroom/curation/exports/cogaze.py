@@ -51,8 +51,8 @@ def _sentence_entries(
     report = {"text": findings, "heatmap": _save(root, f"gaze/{image_id}/report.npy", reduce_prior(full)),
               "level": "report"}  # fmt: skip
     per_sentence = session_sentence_gaze(session_id=session_id, image=image)
-    if per_sentence is None:
-        return [report], "report-level only: no sentence time spans, view events or fixations stored"
+    if not per_sentence.sentences:
+        return [report], f"report-level only: {per_sentence.missing}"
     entries = [
         {"text": text, "heatmap": None if p is None else _save(root, f"gaze/{image_id}/{k}.npy", p)}
         for k, (text, p) in enumerate(zip(per_sentence.sentences, per_sentence.priors, strict=True))

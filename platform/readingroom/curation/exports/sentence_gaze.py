@@ -33,10 +33,12 @@ GAZE_GRID = (128, 128)
 
 @dataclass(frozen=True)
 class SentenceGaze:
-    """The sentences of one session's report on one image with their reduced priors (None: no fixation)."""
+    """The sentences of one session's report on one image with their reduced priors (None: no fixation);
+    without them (``sentences`` empty), ``missing`` says what the session lacks."""
 
     sentences: list[str]
     priors: list[np.ndarray | None]
+    missing: str = ""
 
 
 def reduce_prior(prior: np.ndarray) -> np.ndarray:
@@ -59,23 +61,26 @@ def session_sentence_spans(*, session: ReadingSession) -> list[tuple[str, float,
     return [(str(s["text"]), float(s["start_ms"]), float(s["end_ms"])) for s in spans]
 
 
-def session_sentence_gaze(*, session_id: int, image: Image) -> SentenceGaze | None:
-    """Per-sentence priors of a session on ``image``; None without stored spans, views or fixations."""
+def session_sentence_gaze(*, session_id: int, image: Image) -> SentenceGaze:
+    """Per-sentence priors of a session on ``image``; none, with the reason, without stored spans, view
+    events or fixations on the image."""
     session = ReadingSession.objects.filter(pk=session_id).first()
     if session is None:
-        return None
+        return SentenceGaze([], [], "the session no longer exists")
     spans = session_sentence_spans(session=session)
     if not spans:
-        return None
+        return SentenceGaze([], [], "no sentence time spans stored for the report")
     rows = np.array(
         Fixation.objects.filter(session=session, image=image, x_image__isnull=False)
         .order_by("index")
         .values_list("onset_ms", "offset_ms", "duration_ms", "x_image", "y_image"),
         dtype=np.float64,
     ).reshape(-1, 5)
+    if not len(rows):
+        return SentenceGaze([], [], "no fixations on this image")
     gaze = session_gaze(session=session)
-    if not len(rows) or gaze is None or not gaze.views:
-        return None
+    if gaze is None or not gaze.views:
+        return SentenceGaze([], [], "no gaze samples or view events stored")
     mid = 0.5 * (rows[:, 0] + rows[:, 1])
     starts = np.array([v.t_ms for v in gaze.views])
     view_index = np.clip(np.searchsorted(starts, mid, side="right") - 1, 0, None).astype(np.intp)
