@@ -23,7 +23,9 @@ class VisionConfig:
     """Image encoder: a ViT backbone, a view-position embedding, RMSNorm and an MLP projector."""
 
     kind: str = "vit"  # "vit" (transformers ViTModel) or "dinov2" (Dinov2Model, the RAD-DINO architecture)
-    pretrained: str | None = None  # local path or hub name of backbone weights; None: random init
+    pretrained: str | None = (
+        None  # local snapshot folder of backbone weights (never a hub name); None: random
+    )
     image_size: int = 64  # pixels, square input side
     patch_size: int = 8  # pixels per patch side; the grid is image_size // patch_size
     in_channels: int = 1  # grayscale images are repeated to this many channels
@@ -32,6 +34,7 @@ class VisionConfig:
     num_heads: int = 4
     intermediate_size: int = 128
     frozen: bool = False  # frozen backbones get no gradient and can have their features cached
+    allow_random_frozen: bool = False  # a frozen backbone with random weights is refused unless this is set
     pixel_mean: float = 0.5  # images in [0, 1] are normalised as (x - mean) / std
     pixel_std: float = 0.25
 
@@ -45,8 +48,8 @@ class VisionConfig:
 class TextConfig:
     """Text encoder (BERT-style) and tokenizer shared with the report decoder."""
 
-    encoder: str = "random"  # "random": BertConfig below; "packaged-minilm"; or a HF model path / name
-    tokenizer: str = "packaged-minilm"  # "packaged-minilm" or a HF tokenizer path / name
+    encoder: str = "random"  # "random": BertConfig below; "packaged-minilm"; or a local snapshot folder
+    tokenizer: str = "packaged-minilm"  # "packaged-minilm", "cogaze-small" or a local snapshot folder
     hidden_size: int = 64  # only for encoder="random"
     num_layers: int = 2  # for "random"; for pretrained encoders, layers kept (0: all)
     num_heads: int = 2
@@ -116,6 +119,20 @@ class TrainConfig:
     seed: int = 0
     num_workers: int = 0
     cpu_threads: int = 0  # torch threads on CPU; 0: torch's default (tiny models run best on 1)
+    # what is optimised: "joint" (representation loss + report_weight x decoder loss, one stage), "pretrain"
+    # (the paper's first stage: L_con + L_gaze + L_cls, no decoder) or "finetune" (its second stage: the
+    # decoder's report loss, plus finetune_representation_weight x the representation loss)
+    stage: str = "joint"
+    decoder_lr_mult: float = 10.0  # finetune stage: the report decoder's lr is this times lr
+    finetune_representation_weight: float = 0.0
+    schedule: str = "cosine"  # "cosine" (to 10% of lr over the run) or "plateau" (see plateau_*)
+    plateau_factor: float = 0.5  # plateau: lr *= factor when the selected metric stalls ...
+    plateau_patience: int = 1  # ... for more than this many validations in a row
+    plateau_min_scale: float = 0.01  # and never below this fraction of lr
+    select_metric: str = "val_loss"  # validation metric that keeps best.pt (lower is better for *loss*)
+    val_generate: int = 32  # studies generated at validation when select_metric is a text metric
+    cache_store: str = "cpu"  # frozen-backbone feature cache: "cpu" (pinned on CUDA) or "disk" (memmap)
+    cache_memory_fraction: float = 0.8  # refuse a cache larger than this fraction of free memory / disk
 
 
 @dataclass(frozen=True)
@@ -184,6 +201,19 @@ class CogazeConfig:
             raise ConfigError(f"config.loss.cb_beta: must be in (0, 1), got {self.loss.cb_beta}")
         if self.train.batch_size < 1 or self.train.grad_accum < 1:
             raise ConfigError("config.train.batch_size and grad_accum must be >= 1")
+        t = self.train
+        for name, value, allowed in (
+            ("stage", t.stage, ("joint", "pretrain", "finetune")),
+            ("schedule", t.schedule, ("cosine", "plateau")),
+            ("cache_store", t.cache_store, ("cpu", "disk")),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"config.train.{name}: expected one of {list(allowed)}, got {value!r}")
+        if t.stage == "finetune" and not (self.decoder.enabled and self.loss.report_weight > 0):
+            raise ConfigError(
+                "config.train.stage: 'finetune' trains the report decoder; it needs decoder.enabled and "
+                "loss.report_weight > 0"
+            )
         return self
 
 

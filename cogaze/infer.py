@@ -79,11 +79,15 @@ class Predictor:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> Predictor:
-        """Load a checkpoint file (or a run folder holding ``checkpoint.pt``)."""
+        """Load a checkpoint file (or a run folder holding ``checkpoint.pt``).
+
+        The network is rebuilt from the checkpoint alone (its ``architecture``: backbone configs and the
+        tokenizer's vocabulary), so neither the pretrained snapshot folders nor a hub are read.
+        """
         from cogaze.train.checkpoint import load_checkpoint
 
         state = load_checkpoint(path)
-        model = CogazeModel(state["config_obj"])
+        model = CogazeModel(state["config_obj"], architecture=state.get("architecture"))
         model.load_state_dict(state["model"])
         return cls(model, device)
 

@@ -60,13 +60,16 @@ def format_context(context: str) -> str:
 class CogazeModel(nn.Module):
     """The CoGaze vision-language model; ``criterion`` holds the losses and their learnable temperatures."""
 
-    def __init__(self, config: CogazeConfig) -> None:
+    def __init__(self, config: CogazeConfig, architecture: dict | None = None) -> None:
+        """``architecture`` (from :meth:`architecture`, kept in checkpoints) rebuilds the backbones and the
+        tokenizer without reading any pretrained files; the checkpoint's weights then fill them."""
         super().__init__()
         self.config = config.validate()
         d, p = config.dim, config.perceiver
-        self.tokenizer = build_tokenizer(config)
-        self.vision = VisionEncoder(config)
-        self.text = TextEncoder(config, self.tokenizer)
+        arch = architecture or {}
+        self.tokenizer = build_tokenizer(config, arch.get("tokenizer"))
+        self.vision = VisionEncoder(config, arch.get("vision_backbone"))
+        self.text = TextEncoder(config, self.tokenizer, arch.get("text"))
         self.perceiver = Perceiver(config)  # one set of weights, used for context and for image
         self.latents = nn.Parameter(torch.randn(p.num_latents, d) * 0.02)  # (L, D) shared latents
         self.context_type = nn.Parameter(torch.zeros(d))
@@ -79,6 +82,20 @@ class CogazeModel(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.latents.device
+
+    def architecture(self) -> dict:
+        """What rebuilds this network without pretrained weight files: backbone configs and the tokenizer."""
+        from cogaze.weights import tokenizer_record
+
+        head = getattr(self.text, "cls_projection", None)
+        return {
+            "vision_backbone": self.vision.backbone.config.to_dict(),
+            "text": {
+                "backbone": self.text.backbone.config.to_dict(),
+                "cls_projection_size": head.dense_to_output.out_features if head is not None else None,
+            },
+            "tokenizer": tokenizer_record(self.tokenizer),
+        }
 
     # ---- image side -------------------------------------------------------------------------------------
     def encode_image(

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from cogaze.config import VIEW_POSITIONS, CogazeConfig
-from cogaze.errors import InputError
+from cogaze.errors import ConfigError, InputError
 
 
 def view_index(view_position: str) -> int:
@@ -20,14 +20,35 @@ def view_index(view_position: str) -> int:
     return VIEW_POSITIONS.index(v) if v in VIEW_POSITIONS else VIEW_POSITIONS.index("OTHER")
 
 
-def build_backbone(config: CogazeConfig) -> nn.Module:
-    """The ViT backbone named by ``config.vision`` (random weights unless ``pretrained`` is set)."""
-    v = config.vision
-    if v.kind == "dinov2":
-        from transformers import Dinov2Config, Dinov2Model
+def build_backbone(config: CogazeConfig, architecture: dict | None = None) -> nn.Module:
+    """The ViT backbone named by ``config.vision``.
 
-        if v.pretrained:
-            return Dinov2Model.from_pretrained(v.pretrained)
+    Weights: from the local snapshot folder ``vision.pretrained`` (see :mod:`cogaze.weights`), else random. A
+    frozen backbone with random weights learns nothing and is refused unless ``vision.allow_random_frozen``
+    says it is meant (tests, speed benchmarks). ``architecture`` (a backbone config dict kept in a
+    checkpoint) builds the same network without reading any weights: the checkpoint's own replace them.
+    """
+    from transformers import Dinov2Config, Dinov2Model, ViTConfig, ViTModel
+
+    v = config.vision
+    if architecture is not None:
+        if v.kind == "dinov2":
+            return Dinov2Model(Dinov2Config.from_dict(architecture))
+        return ViTModel(ViTConfig.from_dict(architecture), add_pooling_layer=False)
+    if v.pretrained:
+        from cogaze.weights import snapshot_folder
+
+        folder = snapshot_folder(v.pretrained, "config.vision.pretrained")
+        if v.kind == "dinov2":
+            return Dinov2Model.from_pretrained(folder, local_files_only=True)
+        return ViTModel.from_pretrained(folder, add_pooling_layer=False, local_files_only=True)
+    if v.frozen and not v.allow_random_frozen:
+        raise ConfigError(
+            f"config.vision: preset {config.name!r} freezes a backbone with random weights (vision.pretrained "
+            "is null), which would learn nothing; set vision.pretrained to a local RAD-DINO snapshot folder "
+            "(see cogaze/README.md), or vision.allow_random_frozen = true for tests and speed benchmarks"
+        )
+    if v.kind == "dinov2":
         return Dinov2Model(
             Dinov2Config(
                 image_size=v.image_size,
@@ -39,10 +60,6 @@ def build_backbone(config: CogazeConfig) -> nn.Module:
                 mlp_ratio=v.intermediate_size // v.hidden_size,
             )
         )
-    from transformers import ViTConfig, ViTModel
-
-    if v.pretrained:
-        return ViTModel.from_pretrained(v.pretrained, add_pooling_layer=False)
     return ViTModel(
         ViTConfig(
             image_size=v.image_size,
@@ -60,11 +77,11 @@ def build_backbone(config: CogazeConfig) -> nn.Module:
 class VisionEncoder(nn.Module):
     """Images (B, 1, H, W) in [0, 1] and view ids (B,) -> patch features (B, 1 + N, dim), CLS first."""
 
-    def __init__(self, config: CogazeConfig) -> None:
+    def __init__(self, config: CogazeConfig, architecture: dict | None = None) -> None:
         super().__init__()
         self.config = config
         v = config.vision
-        self.backbone = build_backbone(config)
+        self.backbone = build_backbone(config, architecture)
         if v.frozen:
             self.backbone.requires_grad_(False)
         self.view_embedding = nn.Embedding(len(VIEW_POSITIONS), v.hidden_size)

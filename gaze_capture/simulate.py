@@ -137,6 +137,33 @@ def _pick_targets(
     return xs, ys
 
 
+def _timeline(
+    rng: np.random.Generator, k: int, view: View, rois: Sequence[ROI], cfg: ReaderConfig, ppd: float
+) -> tuple[NDArray[np.float64], ...]:
+    """``k`` fixations and the saccades between them: durations, targets, amplitudes and on/offsets (ms)."""
+    fdur = np.maximum(
+        rng.lognormal(math.log(cfg.fixation_median_ms), cfg.fixation_log_sd, k), cfg.min_fixation_ms
+    )
+    sxs, sys_ = view.scale
+    tx, ty = _pick_targets(rng, k, view, rois, cfg, ppd * 0.5 * (sxs + sys_))
+    sx, sy = image_to_screen(tx, ty, view)
+    amp = np.hypot(np.diff(sx), np.diff(sy)) / ppd  # (k-1,) degrees
+    vpk = main_sequence_peak_velocity(amp, cfg)
+    # minimum-jerk profile: peak velocity = 1.875 A / D
+    sdur = np.where(amp > 0, 1.875 * amp / np.maximum(vpk, 1e-9) * 1000.0, 0.0)
+    # timeline: fix0, sac0 (+pso), fix1, ...
+    fix_on = np.empty(k)
+    fix_off = np.empty(k)
+    cursor = 0.0
+    for i in range(k):
+        fix_on[i] = cursor
+        cursor += fdur[i]
+        fix_off[i] = cursor
+        if i < k - 1:
+            cursor += sdur[i]
+    return fdur, tx, ty, sx, sy, amp, vpk, sdur, fix_on, fix_off
+
+
 def simulate_reading(
     duration_ms: float,
     *,
@@ -184,30 +211,17 @@ def simulate_reading(
     t = np.arange(0.0, duration_ms, dt)
     n = t.size
 
-    # event sequence: enough fixations to fill the time
+    # event sequence: enough fixations to fill the time; a rare run of short draws that ends before the
+    # recording does is drawn again with twice as many fixations (every sample needs a fixation or a
+    # saccade between two fixations)
     mean_fix = cfg.fixation_median_ms * math.exp(0.5 * cfg.fixation_log_sd**2)
     k = int(duration_ms / (mean_fix + 30.0) * 1.5) + 4
-    fdur = np.maximum(
-        rng.lognormal(math.log(cfg.fixation_median_ms), cfg.fixation_log_sd, k), cfg.min_fixation_ms
-    )
-    sxs, sys_ = view.scale
-    tx, ty = _pick_targets(rng, k, view, rois, cfg, ppd * 0.5 * (sxs + sys_))
-    sx, sy = image_to_screen(tx, ty, view)
-    amp = np.hypot(np.diff(sx), np.diff(sy)) / ppd  # (k-1,) degrees
-    vpk = main_sequence_peak_velocity(amp, cfg)
-    # minimum-jerk profile: peak velocity = 1.875 A / D
-    sdur = np.where(amp > 0, 1.875 * amp / np.maximum(vpk, 1e-9) * 1000.0, 0.0)
+    while True:
+        fdur, tx, ty, sx, sy, amp, vpk, sdur, fix_on, fix_off = _timeline(rng, k, view, rois, cfg, ppd)
+        if fix_off[-1] >= duration_ms:
+            break
+        k *= 2
     pso_amp = np.minimum(cfg.pso_gain * amp, cfg.pso_max_deg) * ppd
-    # timeline: fix0, sac0 (+pso), fix1, ...
-    fix_on = np.empty(k)
-    fix_off = np.empty(k)
-    cursor = 0.0
-    for i in range(k):
-        fix_on[i] = cursor
-        cursor += fdur[i]
-        fix_off[i] = cursor
-        if i < k - 1:
-            cursor += sdur[i]
     last = int(np.searchsorted(fix_on, duration_ms))  # fixations starting inside the recording
     drift_dir = rng.uniform(0, 2 * np.pi, k)
     drift = cfg.drift_dps * ppd * 1e-3  # px per ms

@@ -1,13 +1,15 @@
 """Data for CoGaze: the sample type and dataset protocol, collation, and readers.
 
 Readers: :class:`ExportDataset` (the platform's export, see ``EXPORT_FORMAT.md``), :class:`MimicCogazeDataset`
-(MIMIC-CXR-JPG folder + CoGaze annotation JSON) and :class:`PhantomDataset` (SYNTHETIC phantoms).
+(MIMIC-CXR-JPG folder + this project's annotation JSON), :class:`ReferenceAnnotationDataset` (MIMIC-CXR-JPG
++ the annotation JSON released with the CoGaze paper) and :class:`PhantomDataset` (SYNTHETIC phantoms).
 """
 
 from cogaze.data.collate import Collator, IndexedDataset, pool_heatmap, resize_image
 from cogaze.data.export import ExportDataset, context_text, write_export
 from cogaze.data.mimic import MimicCogazeDataset
 from cogaze.data.phantoms import PhantomDataset, make_phantom
+from cogaze.data.reference import ReferenceAnnotationDataset
 from cogaze.data.sample import CogazeDataset, ListDataset, Sample, load_image_file
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "IndexedDataset",
     "ExportDataset",
     "MimicCogazeDataset",
+    "ReferenceAnnotationDataset",
     "PhantomDataset",
     "make_phantom",
     "write_export",
@@ -30,7 +33,8 @@ __all__ = [
 
 
 def open_dataset(spec: str, *, split: str | None = None, size: int = 128, seed: int = 0):
-    """Open a dataset from a CLI spec: ``phantoms:N``, ``export:PATH`` or ``mimic:ROOT:ANNOTATION.json``."""
+    """Open a dataset from a CLI spec: ``phantoms:N``, ``export:PATH``, ``mimic:ROOT:ANNOTATION.json`` or
+    ``reference:IMAGES_ROOT:ANNOTATION.json[:GAZE_ROOT]`` (the paper's annotation JSON)."""
     from cogaze.errors import DataError
 
     kind, _, rest = spec.partition(":")
@@ -46,4 +50,15 @@ def open_dataset(spec: str, *, split: str | None = None, size: int = 128, seed: 
     if kind == "mimic":
         root, _, ann = rest.partition(":")
         return MimicCogazeDataset(root, ann, split=split or "train")
-    raise DataError(f"--data: unknown source {spec!r}; use phantoms:N, export:PATH or mimic:ROOT:ANNOTATION")
+    if kind == "reference":
+        parts = rest.split(":")
+        if len(parts) not in (2, 3):
+            raise DataError(
+                f"--data: expected reference:IMAGES_ROOT:ANNOTATION.json[:GAZE_ROOT], got {spec!r}"
+            )
+        gaze = parts[2] if len(parts) == 3 else None
+        return ReferenceAnnotationDataset(parts[0], parts[1], gaze_root=gaze, split=split or "train")
+    raise DataError(
+        f"--data: unknown source {spec!r}; use phantoms:N, export:PATH, mimic:ROOT:ANNOTATION or "
+        "reference:IMAGES_ROOT:ANNOTATION[:GAZE_ROOT]"
+    )

@@ -13,7 +13,8 @@ from cogaze.errors import DataError
 from cogaze.labels import OBSERVATIONS, states_from_dict
 
 FORMAT_NAME = "cogaze-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)  # v2: heatmaps may be stored at a reduced resolution; a report-level entry
 _REQUIRED = ("study_id", "image", "view_position", "split", "context", "findings", "labels")
 
 
@@ -50,9 +51,9 @@ class ExportDataset:
             data = json.loads(manifest.read_text())
         except json.JSONDecodeError as exc:
             raise DataError(f"manifest.json: invalid JSON: {exc}") from exc
-        if data.get("format") != FORMAT_NAME or data.get("version") != FORMAT_VERSION:
+        if data.get("format") != FORMAT_NAME or data.get("version") not in READ_VERSIONS:
             raise DataError(
-                f"manifest.json: format/version: expected {FORMAT_NAME!r} v{FORMAT_VERSION}, "
+                f"manifest.json: format/version: expected {FORMAT_NAME!r} v{'/'.join(map(str, READ_VERSIONS))}, "
                 f"got {data.get('format')!r} v{data.get('version')!r}"
             )
         self.synthetic = bool(data.get("synthetic", False))
@@ -91,18 +92,21 @@ class ExportDataset:
             if "text" not in s:
                 raise DataError(f"{where}.sentences[{j}]: missing field 'text'")
             sentences.append(s["text"])
+            h = None
             if s.get("heatmap"):
                 h = np.load(_inside(self.root, s["heatmap"], f"{where}.sentences[{j}].heatmap")).astype(
                     np.float32
                 )
-                if h.shape != image.shape:
+                if h.ndim != 2:
                     raise DataError(
-                        f"heatmaps: {where}.sentences[{j}].heatmap: shape {h.shape} "
-                        f"does not match image {image.shape}"
+                        f"heatmaps: {where}.sentences[{j}].heatmap: expected (H, W), got {h.shape}"
                     )
-            else:
-                h = np.zeros(image.shape, np.float32)
             maps.append(h)
+        shapes = {h.shape for h in maps if h is not None}
+        if len(shapes) > 1:
+            raise DataError(f"heatmaps: {where}: heatmaps of different shapes {sorted(shapes)}")
+        shape = shapes.pop() if shapes else image.shape
+        maps = [np.zeros(shape, np.float32) if h is None else h for h in maps]
         return Sample(
             study_id=str(e["study_id"]),
             image=image,

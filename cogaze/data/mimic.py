@@ -10,23 +10,34 @@ list of entries per split (``train``, ``val`` / ``validate``, ``test``); each en
 - ``labels``: CheXpert name -> 1 / 0 / -1 / null; when absent, labels are looked up by (subject, study) in
   ``mimic-cxr-2.0.0-chexpert.csv[.gz]`` under ``root`` when that file exists;
 - optional ``transcript``: list of ``{"sentence": str, "heatmap": path to a float32 (H, W) .npy}``.
+
+The annotation JSON released with the CoGaze paper is another layout (``anchor_scan``, ``indication_pure``,
+``disease_labels``, ``sentence_gaze_heatmap``): this reader refuses its entries by name instead of reading
+them with empty context, a default view, no labels and no gaze; read them with
+:class:`cogaze.data.reference.ReferenceAnnotationDataset`.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import json
 from pathlib import Path
 
 import numpy as np
 
 from cogaze.data.export import context_text
-from cogaze.data.sample import Sample, load_image_file
+from cogaze.data.sample import Sample, load_image_file, load_json_file
 from cogaze.errors import DataError
 from cogaze.labels import NUM_OBSERVATIONS, OBSERVATIONS, LabelState, states_from_dict
 
 _SPLIT_ALIASES = {"validate": "val", "valid": "val", "validation": "val"}
+_REFERENCE_FIELDS = (
+    "anchor_scan",
+    "indication_pure",
+    "history_pure",
+    "disease_labels",
+    "sentence_gaze_heatmap",
+)
 
 
 def _chexpert_csv(root: Path) -> dict[tuple[str, str], np.ndarray]:
@@ -51,12 +62,7 @@ class MimicCogazeDataset:
     def __init__(self, root: str | Path, annotation: str | Path, split: str = "train") -> None:
         self.root = Path(root)
         ann_path = Path(annotation)
-        if not ann_path.is_file():
-            raise DataError(f"annotation: file not found: {ann_path}")
-        try:
-            data = json.loads(ann_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise DataError(f"annotation: invalid JSON in {ann_path}: {exc}") from exc
+        data = load_json_file(ann_path, "annotation")
         splits = {_SPLIT_ALIASES.get(k, k): v for k, v in data.items()}
         if split not in splits:
             raise DataError(f"annotation: split {split!r} not in {ann_path} (has {sorted(splits)})")
@@ -65,6 +71,12 @@ class MimicCogazeDataset:
         csv_labels = None
         rows = []
         for i, e in enumerate(self.entries):
+            theirs = [k for k in _REFERENCE_FIELDS if k in e]
+            if theirs:
+                raise DataError(
+                    f"annotation: {split}[{i}]: field(s) {theirs} belong to the CoGaze paper's annotation "
+                    "layout; read it with --data reference:IMAGES_ROOT:ANNOTATION.json[:GAZE_ROOT]"
+                )
             for key in ("subject_id", "study_id"):
                 if key not in e:
                     raise DataError(f"annotation: {split}[{i}]: missing field {key!r}")

@@ -6,7 +6,9 @@ with a ground-truth mask: cardiomegaly, pleural effusion, lung nodule / mass, co
 and a support device. Reports come from varied templates (some findings reported as uncertain, some absent
 findings mentioned as negatives), clinical context correlates with the findings, and each report sentence
 gets a gaze prior from :mod:`gaze_capture`'s simulated reader dwelling on the sentence's region
-(:func:`gaze_capture.simulate.simulate_reading`, then :func:`gaze_capture.fixation_prior`).
+(:func:`gaze_capture.simulate.simulate_reading`, then :func:`gaze_capture.fixation_prior`). As in the
+paper's data, a last row pairs the whole findings text with the whole reading's prior (the sentence priors
+weighted by their dwell times), so that both directions of the gaze loss are active.
 """
 
 from __future__ import annotations
@@ -310,7 +312,13 @@ def make_phantom(index: int, *, size: int = 128, seed: int = 0, prevalence: floa
     order = rng.permutation(len(sentences))
     sentences = [sentences[i] for i in order]
     regions = [regions[i] for i in order]
-    heatmaps = np.stack([_sentence_prior(rng, r, float(rng.uniform(1500, 3000))) for r in regions])
+    dwells, maps = [], []
+    for r in regions:
+        dwells.append(float(rng.uniform(1500, 3000)))
+        maps.append(_sentence_prior(rng, r, dwells[-1]))
+    # the report-level row, as the paper's gaze loss has it: the whole findings with the whole reading's prior
+    report_prior = np.tensordot(np.array(dwells) / sum(dwells), np.stack(maps), axes=1).astype(np.float32)
+    heatmaps = np.stack([*maps, report_prior])
     if present and rng.random() < 0.8:
         name = list(present)[int(rng.integers(len(present)))]
         indication, history = _CONTEXT[name][int(rng.integers(len(_CONTEXT[name])))]
@@ -324,7 +332,7 @@ def make_phantom(index: int, *, size: int = 128, seed: int = 0, prevalence: floa
         context=context,
         findings=" ".join(sentences),
         labels=labels,
-        sentences=sentences,
+        sentences=[*sentences, " ".join(sentences)],
         heatmaps=heatmaps,
         image_id=f"{SYNTHETIC_TAG}-img-{seed}-{index:06d}",
         split="train",

@@ -17,7 +17,8 @@ class Sample:
     """One image of one study with its report, labels and per-sentence gaze.
 
     ``heatmaps[i]`` is the gaze prior of ``sentences[i]`` on this image; a row of zeros means the sentence has
-    no gaze. Phantoms also carry their ground-truth finding ``masks`` and ``synthetic=True``.
+    no gaze. The maps cover the whole image at its own resolution or at a reduced one (the platform exports
+    128 x 128); the collator pools either onto the patch grid. Phantoms also carry their ground-truth finding ``masks`` and ``synthetic=True``.
     """
 
     study_id: str
@@ -27,7 +28,7 @@ class Sample:
     findings: str  # report findings text
     labels: np.ndarray  # (14,) int8 label states, see cogaze.labels.LabelState
     sentences: list[str] = field(default_factory=list)  # transcript sentences with gaze
-    heatmaps: np.ndarray | None = None  # (S, H, W) float32, each row sums to 1 (or 0: no gaze)
+    heatmaps: np.ndarray | None = None  # (S, h, w) float32 over the whole image, rows sum to 1 (or 0)
     image_id: str = ""
     split: str = "train"
     masks: dict[str, np.ndarray] | None = None  # phantoms: finding name -> (H, W) bool
@@ -63,11 +64,8 @@ class Sample:
             raise DataError(f"labels: {where}: states must be 1, 0, -1 or -2")
         if self.heatmaps is not None:
             h = self.heatmaps
-            if h.ndim != 3 or h.shape[1:] != img.shape:
-                raise DataError(
-                    f"heatmaps: {where}: expected shape (S, {img.shape[0]}, {img.shape[1]}) like the image, "
-                    f"got {h.shape}"
-                )
+            if h.ndim != 3 or min(h.shape[1:], default=0) < 1:
+                raise DataError(f"heatmaps: {where}: expected shape (S, H, W), got {h.shape}")
             if h.shape[0] != len(self.sentences):
                 raise DataError(
                     f"heatmaps: {where}: {h.shape[0]} heatmaps for {len(self.sentences)} sentences"
@@ -113,6 +111,20 @@ class ListDataset:
     def split(self, name: str) -> ListDataset:
         """The samples of one split."""
         return ListDataset([s for s in self.samples if s.split == name])
+
+
+def load_json_file(path, what: str):
+    """The parsed JSON of ``path``; a :class:`DataError` that starts with ``what`` when missing or invalid."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what}: file not found: {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what}: invalid JSON in {path}: {exc}") from exc
 
 
 def load_image_file(path) -> np.ndarray:

@@ -2,7 +2,11 @@
 
 The text metrics follow the definitions of the COCO caption evaluation (corpus BLEU with the closest-reference
 brevity penalty; ROUGE-L F-measure from the longest common subsequence with beta 1.2; CIDEr-D with n = 1..4,
-TF-IDF from the reference corpus, Gaussian length penalty sigma 6, clipping, times 10).
+TF-IDF from the reference corpus, Gaussian length penalty sigma 6, clipping, times 10), on its tokenisation:
+lower case, Penn-Treebank-style word splitting, and the punctuation tokens removed (see
+:func:`tokenize_report`). METEOR is not computed: its reference implementation (METEOR 1.5) runs on Java and
+the Python approximations need WordNet data that no PyPI package ships; report it from the COCO toolkit when
+a comparison needs it.
 """
 
 from __future__ import annotations
@@ -39,11 +43,31 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def f1_score(pred: np.ndarray, labels: np.ndarray) -> float:
-    """Binary F1 (0 when there are no positives and no predicted positives)."""
+    """Binary F1 (0 when there are no positives and no predicted positives).
+
+    >>> f1_score(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))
+    0.5
+    """
     pred, labels = np.asarray(pred).astype(bool), np.asarray(labels).astype(bool)
     tp = int((pred & labels).sum())
     denom = int(pred.sum()) + int(labels.sum())
     return 2.0 * tp / denom if denom else 0.0
+
+
+def macro_f1(pred: np.ndarray, labels: np.ndarray) -> float:
+    """Mean F1 over the classes (columns) that have at least one positive; NaN when none has.
+
+    A class without positives has no defined F1 (0 by convention would pull the mean down for a data set
+    that never reports it), so it is left out, as the CheXpert/CheXbert evaluations do.
+
+    >>> macro_f1(np.array([[1, 0, 1], [0, 0, 1]]), np.array([[1, 0, 0], [1, 0, 0]]))
+    0.6666666666666666
+    """
+    pred, labels = np.asarray(pred).astype(bool), np.asarray(labels).astype(bool)
+    cols = [k for k in range(labels.shape[1]) if labels[:, k].any()]
+    if not cols:
+        return float("nan")
+    return float(np.mean([f1_score(pred[:, k], labels[:, k]) for k in cols]))
 
 
 def precision_at_k(
@@ -59,9 +83,28 @@ def precision_at_k(
     return out
 
 
+# Tokens the COCO caption evaluation drops after Penn Treebank tokenisation (brackets as PTB writes them).
+_PUNCTUATION = frozenset(
+    ["''", "'", "``", "`", "-lrb-", "-rrb-", "-lcb-", "-rcb-", ".", "?", "!", ",", ":", "-", "--", "...", ";"]
+    + ["(", ")", "[", "]", "{", "}", '"']
+)
+# a word may hold inner hyphens, dots, slashes or apostrophes (x-ray, 3.5, t6/7, o'clock); anything else that is
+# not a space is a token of its own (PTB keeps %, $, # and & as tokens)
+_TOKEN = re.compile(r"\.\.\.|--|'(?:s|re|ll|ve|m|d)\b|\w+(?:[-./']\w+)*|[^\w\s]")
+# Penn Treebank splits these clitics off the word before them (patient's -> patient 's, isn't -> is n't)
+_CLITIC = re.compile(r"(?i)\b(\w+?)(n't|'s|'re|'ll|'ve|'m|'d)\b")
+
+
 def tokenize_report(text: str) -> list[str]:
-    """Lower-case words and punctuation marks."""
-    return re.findall(r"[a-z0-9]+|[^\sa-z0-9]", text.lower())
+    """Lower-case tokens as the COCO caption evaluation counts them: punctuation marks removed.
+
+    >>> tokenize_report("No pleural effusion. Heart size is normal, T6-T7 (3.5 cm)!")
+    ['no', 'pleural', 'effusion', 'heart', 'size', 'is', 'normal', 't6-t7', '3.5', 'cm']
+    >>> tokenize_report("The patient's heart isn't enlarged.")
+    ['the', 'patient', "'s", 'heart', 'is', "n't", 'enlarged']
+    """
+    text = _CLITIC.sub(r"\1 \2", text.lower())
+    return [t for t in _TOKEN.findall(text) if t not in _PUNCTUATION]
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:

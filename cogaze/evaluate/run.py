@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from cogaze.data.collate import Collator, IndexedDataset
 from cogaze.errors import DataError
-from cogaze.evaluate.metrics import auroc, bleu, cider_d, f1_score, precision_at_k, rouge_l
+from cogaze.evaluate.metrics import auroc, bleu, cider_d, f1_score, macro_f1, precision_at_k, rouge_l
 from cogaze.evaluate.prompts import prompt_pairs
 from cogaze.labels import OBSERVATION_INDEX, OBSERVATIONS, binary_targets
 from cogaze.model import CogazeModel
@@ -35,14 +35,21 @@ class EvaluationResult:
     n: int
     zero_shot: dict[str, dict[str, float]] = field(default_factory=dict)  # observation -> auroc, f1, n_pos
     head: dict[str, dict[str, float]] = field(default_factory=dict)  # supervised image head, same keys
-    retrieval: dict[str, float] = field(default_factory=dict)  # i2t_p@1 ... t2i_p@10
-    generation: dict[str, float] = field(default_factory=dict)  # bleu1..4, rouge_l, cider_d, label_f1
+    # i2t_p@1 ... t2i_p@10 (strict: same study), and the same with "_label_vector" (same positive-label set)
+    retrieval: dict[str, float] = field(default_factory=dict)
+    # bleu1..4, rouge_l, cider_d; label_micro_f1, label_macro_f1 with a labeler
+    generation: dict[str, float] = field(default_factory=dict)
     localisation: dict[str, float] = field(default_factory=dict)  # phantoms only
+    n_generated: int = 0  # studies whose report was generated
     examples: list[dict[str, str]] = field(default_factory=list)
 
     def macro(self, part: str = "zero_shot", metric: str = "auroc") -> float:
-        """Mean of ``metric`` over observations where it is defined."""
-        vals = [v[metric] for v in getattr(self, part).values() if np.isfinite(v[metric])]
+        """Mean of ``metric`` over observations where it is defined (F1: observations with positives)."""
+        vals = [
+            v[metric]
+            for v in getattr(self, part).values()
+            if np.isfinite(v[metric]) and (metric != "f1" or v.get("n_pos", 1) > 0)
+        ]
         return float(np.mean(vals)) if vals else float("nan")
 
     def to_dict(self) -> dict:
@@ -54,7 +61,7 @@ class EvaluationResult:
     def to_markdown(self) -> str:
         """Markdown tables of the results."""
         lines = [
-            f"Evaluated studies: {self.n}",
+            f"Evaluated studies: {self.n} (reports generated for {self.n_generated})",
             "",
             "| observation | n pos | zero-shot AUROC | zero-shot F1 | head AUROC | head F1 |",
             "|---|---:|---:|---:|---:|---:|",
@@ -81,6 +88,13 @@ class EvaluationResult:
         return "\n".join(lines)
 
 
+def retrieval_precision(similarity: np.ndarray, relevant: np.ndarray, suffix: str = "") -> dict[str, float]:
+    """Precision@1/5/10 both ways for an image-by-text ``similarity`` (N, N) and ``relevant`` (N, N) bool."""
+    out = {f"i2t_p@{k}{suffix}": v for k, v in precision_at_k(similarity, relevant).items()}
+    out.update({f"t2i_p@{k}{suffix}": v for k, v in precision_at_k(similarity.T, relevant.T).items()})
+    return out
+
+
 @torch.no_grad()
 def _text_embeds(model: CogazeModel, texts: list[str], batch: int = 32) -> torch.Tensor:
     out = []
@@ -101,7 +115,7 @@ def evaluate(
     *,
     batch_size: int = 16,
     generate: bool = True,
-    max_generate: int = 64,
+    max_generate: int | None = None,
     labeler: Callable[[str], np.ndarray] | None = None,
     device: str | torch.device = "cpu",
 ) -> EvaluationResult:
@@ -109,10 +123,13 @@ def evaluate(
 
     Zero-shot classification scores each observation by the softmax over the image's similarity to a positive
     and a negative prompt (F1 at 0.5); the head scores are the image head's sigmoid. Labels: present or
-    uncertain = positive. Retrieval: Precision@1/5/10 image-to-text and text-to-image, where a retrieved item
-    is relevant when it comes from the same study or has the same set of positive observations. Generation:
-    BLEU-1..4, ROUGE-L, CIDEr-D of beam-search findings against the reference findings of the first
-    ``max_generate`` studies, and label micro-F1 when a ``labeler`` (report text -> 14 label states) is given.
+    uncertain = positive; macro F1 averages the observations that have positives. Retrieval: Precision@1/5/10
+    image-to-text and text-to-image, strict (a retrieved item is relevant only when it comes from the same
+    study, as the paper counts it); the looser label-vector variant (also relevant: the same set of positive
+    observations) is reported beside it with the suffix ``_label_vector``. Generation: BLEU-1..4, ROUGE-L,
+    CIDEr-D of beam-search findings against the reference findings of every study (or the first
+    ``max_generate``), and label micro- and macro-F1 of the generated reports when a ``labeler`` (report
+    text -> 14 label states) is given.
     """
     if len(dataset) == 0:
         raise DataError("dataset: no studies to evaluate (empty split?)")
@@ -158,8 +175,9 @@ def evaluate(
                 g = (scale * patches[b] @ prompt).softmax(-1).cpu().numpy()
                 ground_in.append(float((g * frac).sum()))
                 ground_lift.append(ground_in[-1] / area)
-        if generate and n_seen < max_generate:
-            take = min(len(batch), max_generate - n_seen)
+        limit = len(dataset) if max_generate is None else max_generate
+        if generate and n_seen < limit:
+            take = min(len(batch), limit - n_seen)
             sub = type(enc)(
                 **{k: (v[:take] if isinstance(v, torch.Tensor) else v) for k, v in enc.__dict__.items()}
             )
@@ -183,11 +201,9 @@ def evaluate(
     sim = img_m @ txt_m.T
     same_study = np.array(studies)[:, None] == np.array(studies)[None, :]
     same_labels = (tgt[:, None, :] == tgt[None, :, :]).all(-1)
-    relevant = same_study | same_labels
-    for k, v in precision_at_k(sim, relevant).items():
-        result.retrieval[f"i2t_p@{k}"] = v
-    for k, v in precision_at_k(sim.T, relevant.T).items():
-        result.retrieval[f"t2i_p@{k}"] = v
+    result.retrieval.update(retrieval_precision(sim, same_study))
+    result.retrieval.update(retrieval_precision(sim, same_study | same_labels, suffix="_label_vector"))
+    result.n_generated = len(generated)
     if generated:
         refs = [[f] for f in findings[: len(generated)]]
         result.generation.update(bleu(generated, refs))
@@ -195,9 +211,9 @@ def evaluate(
         result.generation["cider_d"] = cider_d(generated, refs)
         if labeler is not None:
             pred = np.stack([binary_targets(labeler(t)) for t in generated])
-            result.generation["label_micro_f1"] = f1_score(
-                pred.reshape(-1), tgt[: len(generated)].reshape(-1)
-            )
+            ref = tgt[: len(generated)]
+            result.generation["label_micro_f1"] = f1_score(pred.reshape(-1), ref.reshape(-1))
+            result.generation["label_macro_f1"] = macro_f1(pred, ref)
         result.examples = [
             {"study_id": s, "reference": r[0], "generated": g}
             for s, r, g in zip(studies[:5], refs[:5], generated[:5], strict=False)

@@ -12,7 +12,7 @@ from cogaze.data import PhantomDataset, make_phantom
 from cogaze.errors import InputError
 from cogaze.evaluate import auroc, bleu, cider_d, evaluate, f1_score, precision_at_k, rouge_l
 from cogaze.infer import Predictor
-from cogaze.labels import OBSERVATIONS
+from cogaze.labels import OBSERVATIONS, binary_targets
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +81,25 @@ def test_metrics_known_answers():
     assert cider_d(same, refs) > cider_d(["the heart .", "no effusion ."], refs) > 0
 
 
+def everything_present(text: str) -> np.ndarray:
+    """A labeler that reads every observation as present (the CLI loads it by MODULE:FUNCTION)."""
+    return np.ones(len(OBSERVATIONS), np.int8)
+
+
 def test_evaluate_runs_all_protocols(run_dir):
     predictor = Predictor.from_checkpoint(run_dir)
-    result = evaluate(predictor.model, PhantomDataset(12, size=64, seed=5), batch_size=6, max_generate=2)
-    assert result.n == 12 and set(result.zero_shot) == set(OBSERVATIONS)
-    assert {"i2t_p@1", "i2t_p@5", "i2t_p@10", "t2i_p@1", "t2i_p@5", "t2i_p@10"} == set(result.retrieval)
+    data = PhantomDataset(6, size=64, seed=5)
+    result = evaluate(predictor.model, data, batch_size=4, labeler=everything_present)
+    assert result.n == 6 and set(result.zero_shot) == set(OBSERVATIONS)
+    keys = {f"{d}_p@{k}" for d in ("i2t", "t2i") for k in (1, 5, 10)}
+    assert set(result.retrieval) == keys | {f"{k}_label_vector" for k in keys}
     assert all(0.0 <= v <= 1.0 for v in result.retrieval.values())
     assert {"bleu1", "bleu4", "rouge_l", "cider_d"} <= set(result.generation)
+    assert result.n_generated == 6  # every study by default
+    # all predicted positive: micro F1 = 2 TP / (predicted + true) = 2 P / (6 * 14 + P)
+    targets = np.stack([binary_targets(data[i].labels) for i in range(6)])
+    p = float(targets.sum())
+    assert result.generation["label_micro_f1"] == pytest.approx(2 * p / (6 * 14 + p))
     assert 0.0 <= result.localisation["attention_mass_in_mask"] <= 1.0
     assert "| Cardiomegaly |" in result.to_markdown()
     from cogaze.data import ListDataset
@@ -108,13 +120,18 @@ def test_cli_evaluate_and_infer(run_dir, tmp_path, capsys):
                 "phantoms:8",
                 "--max-generate",
                 "1",
+                "--labeler",
+                "tests.cogaze.test_infer_evaluate_cli:everything_present",
                 "--out",
                 str(tmp_path / "m.json"),
             ]
         )
         == 0
     )
-    assert "zero_shot_macro_auroc" in json.loads((tmp_path / "m.json").read_text())
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert "zero_shot_macro_auroc" in metrics and metrics["n_generated"] == 1
+    assert "label_micro_f1" in metrics["generation"]
+    assert main(["evaluate", "--checkpoint", str(run_dir), "--labeler", "nowhere"]) == 2
     np.save(tmp_path / "img.npy", make_phantom(2, size=80).image)
     assert (
         main(

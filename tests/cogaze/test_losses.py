@@ -93,12 +93,18 @@ def test_class_balanced_weights_sum_to_14_and_favour_rare():
 
 def test_class_balanced_bce_uses_weights():
     bce = ClassBalancedBCE(2, 0.9999)
-    logits, targets = torch.zeros(4, 2), torch.tensor([[1.0, 0.0]] * 4)
-    plain = bce(logits, targets)["cls_loss"]
-    assert torch.allclose(plain, F.binary_cross_entropy_with_logits(logits, targets))
+    # class 0 predicted at p = 0.5 for a positive, class 1 at logit 2 for a negative
+    logits, targets = torch.tensor([[0.0, 2.0]] * 4), torch.tensor([[1.0, 0.0]] * 4)
+    l0, l1 = 0.6931471805599453, 2.1269280110429727  # ln 2, ln(1 + e^2)
+    assert math.isclose(float(bce(logits, targets)["cls_loss"]), (l0 + l1) / 2, rel_tol=1e-6)
     bce.set_class_counts([1, 1000])
-    w = bce.class_weights
-    assert torch.allclose(bce(logits, targets)["cls_loss"], (w * math.log(2)).mean(), atol=1e-6)
+    # by hand: (1 - b) / (1 - b^n) is 1 for n = 1 and 1e-4 / (1 - 0.9999^1000) = 1.0508e-3 for n = 1000;
+    # renormalised to sum to 2: 1.997901, 0.002099
+    w0, w1 = 1.9979006395022303, 0.0020993604977695905
+    assert torch.allclose(bce.class_weights, torch.tensor([w0, w1]), rtol=1e-5)
+    expected = (w0 * l0 + w1 * l1) / 2  # 0.694652: mean over batch and classes
+    assert math.isclose(float(bce(logits, targets)["cls_loss"]), expected, rel_tol=1e-5)
+    assert math.isclose(expected, 0.6946521919789329, rel_tol=1e-9)
 
 
 def test_no_gaze_term_without_gaze():
@@ -124,8 +130,61 @@ def test_gaze_loss_weights_and_only_images_with_gaze():
     s2[1] += 5.0
     p2[1] -= 3.0
     assert torch.allclose(gl(s2, p2, h, mask)["gaze_loss"], out["gaze_loss"])
-    # a perfect, peaked prediction on the kept patches lowers the t2i term
-    assert out["gaze_t2i"] > 0
+    assert out["gaze_t2i"] > 0 and out["gaze_i2t"] > 0
+
+
+def test_gaze_t2i_is_low_for_a_peaked_prediction_on_the_kept_patches_and_ln2_when_disjoint():
+    gl = GazeLoss(temperature_init=1 / 0.07, topk_fraction=0.25)
+    p = torch.eye(16)[None]  # (1, 16, 16): patch i is the unit vector e_i
+    h = torch.zeros(1, 1, 16)
+    h[0, 0, :8] = torch.arange(8, 0, -1) / 36.0  # 8 gazed patches; the top quarter kept = patches 0 and 1
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    aligned = torch.zeros(1, 1, 16)
+    aligned[0, 0, :2] = 1.0  # cosine 1/sqrt(2) with patches 0 and 1, 0 elsewhere
+    disjoint = torch.zeros(1, 1, 16)
+    disjoint[0, 0, 8:10] = 1.0
+    good = float(gl(aligned, p, h, mask)["gaze_t2i"].detach())
+    bad = float(gl(disjoint, p, h, mask)["gaze_t2i"].detach())
+    # by hand: softmax puts 2 e^10.10 / (2 e^10.10 + 14) = 0.99971 of the mass on the two kept patches
+    assert good < 1e-3
+    # and on two other patches: target and prediction almost disjoint, JS close to ln 2
+    assert math.isclose(bad, math.log(2), rel_tol=1e-3)
+
+
+def test_cogaze_loss_wires_the_configured_gaze_direction_weights():
+    from types import SimpleNamespace
+
+    from cogaze.config import LossConfig
+    from cogaze.losses import CogazeLoss
+
+    torch.manual_seed(3)
+    cfg = LossConfig(gaze_t2i_weight=0.2, gaze_i2t_weight=0.8, contrastive_weight=1.0, gaze_weight=1.0)
+    loss = CogazeLoss(cfg)
+    b, s_, n, d = 2, 3, 16, 8
+    h = torch.zeros(b, s_, n)
+    h[:, 0, :6] = torch.rand(b, 6) + 0.1
+    h[:, 1, 5:12] = torch.rand(b, 7) + 0.1
+    h[:, 2, 10:] = torch.rand(b, 6) + 0.1
+    out = SimpleNamespace(
+        image_embeds=torch.randn(b, d),
+        text_embeds=torch.randn(b, d),
+        image_logits=torch.randn(b, 14),
+        text_logits=torch.randn(b, 14),
+        sentence_feats=torch.randn(b, s_, d),
+        patch_feats=torch.randn(b, n, d),
+        report_loss=None,
+    )
+    parts = loss(out, ["a", "b"], torch.zeros(b, 14), h, torch.ones(b, s_, dtype=torch.bool))
+    t2i, i2t = float(parts["gaze_t2i"].detach()), float(parts["gaze_i2t"].detach())
+    assert abs(t2i - i2t) > 0.05  # the directions differ, so swapped weights change the total
+    assert math.isclose(float(parts["gaze_loss"].detach()), 0.2 * t2i + 0.8 * i2t, rel_tol=1e-5)
+    rep = (
+        parts["contrastive_loss"]
+        + parts["gaze_loss"]
+        + cfg.image_cls_weight * parts["image_cls_loss"]
+        + cfg.text_cls_weight * parts["text_cls_loss"]
+    )
+    assert torch.allclose(parts["representation_loss"], rep)
 
 
 def test_total_loss_falls_when_overfitting_one_batch(tiny_config):

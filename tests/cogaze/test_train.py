@@ -64,7 +64,9 @@ def test_frozen_backbone_feature_cache(tmp_path, tiny_config, phantoms):
     from cogaze.model import CogazeModel
     from cogaze.train import FeatureCache
 
-    cfg = tiny_config.replace(vision={"frozen": True}, train={"batch_size": 8, "cache_features": True})
+    cfg = tiny_config.replace(
+        vision={"frozen": True, "allow_random_frozen": True}, train={"batch_size": 8, "cache_features": True}
+    )
     result = train(cfg, phantoms, out_dir=tmp_path / "six", max_steps=6, progress=False)
     assert result.history[-1]["cache_size"] == len(phantoms)  # filled in the first epoch, then reused
     one = train(cfg, phantoms, out_dir=tmp_path / "one", max_steps=1, progress=False)
@@ -74,16 +76,37 @@ def test_frozen_backbone_feature_cache(tmp_path, tiny_config, phantoms):
     frozen_keys = [k for k in six_state if k.startswith("vision.backbone.")]
     assert frozen_keys and all(torch.equal(six_state[k], one_state[k]) for k in frozen_keys)
     assert not torch.equal(six_state["latents"], one_state["latents"])  # the rest did train
-    # cached features equal the recomputed ones (to bfloat16 precision), and the cache hits on reuse
+    # cached features equal the recomputed ones (to float16 precision), and the cache hits on reuse
     model = CogazeModel(cfg).eval()
     batch = Collator(cfg)([(i, phantoms[i]) for i in range(4)])
-    cache = FeatureCache()
-    cache.fill(batch, model.vision)
-    direct = model.vision.backbone_features(batch.images)
-    assert torch.allclose(batch.features, direct, atol=0.05, rtol=0.02)
-    batch.features = None
-    cache.fill(batch, model.vision)
-    assert (cache.hits, cache.misses) == (4, 4)
+    v = cfg.vision
+    for store in ("cpu", "disk"):
+        cache = FeatureCache(range(len(phantoms)), 1 + v.grid**2, v.hidden_size, store=store, folder=tmp_path)
+        assert cache.data.dtype == torch.float16 and cache.nbytes == len(phantoms) * 65 * 64 * 2
+        cache.fill(batch, model.vision)
+        direct = model.vision.backbone_features(batch.images)
+        assert torch.allclose(batch.features, direct, atol=0.01, rtol=0.01)
+        batch.features = None
+        cache.fill(batch, model.vision)
+        assert (cache.hits, cache.misses, len(cache)) == (4, 4, 4)
+    assert (tmp_path / "feature_cache.f16").stat().st_size == len(phantoms) * 65 * 64 * 2
+
+
+def test_a_cache_that_would_not_fit_is_refused_with_the_numbers(tmp_path, monkeypatch):
+    from cogaze.errors import ConfigError
+    from cogaze.train import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "available_memory_bytes", lambda: 1_000_000_000)
+    monkeypatch.setattr(cache_module, "available_disk_bytes", lambda folder: 500_000_000)
+    # the paper's size: 1 + 37 x 37 tokens x 768 x 2 bytes = 2.104 MB per image; 1000 images = 2.10 GB
+    with pytest.raises(ConfigError, match=r"needs 2\.10 GB \(1000 images x 1370 tokens x 768 x 2 bytes\) but "
+                       r"available memory is 1\.00 GB \(limit 80% of it\)"):  # fmt: skip
+        cache_module.FeatureCache(range(1000), 1370, 768)
+    with pytest.raises(ConfigError, match=r"free disk in .* is 0\.50 GB"):
+        cache_module.FeatureCache(range(1000), 1370, 768, store="disk", folder=tmp_path)
+    assert not (tmp_path / "feature_cache.f16").exists()  # refused before anything was written
+    small = cache_module.FeatureCache(range(10), 1370, 768)  # 0.02 GB fits
+    assert small.nbytes == 10 * 1370 * 768 * 2
 
 
 def test_nan_loss_raises_naming_the_part(tmp_path, tiny_config, phantoms, monkeypatch):

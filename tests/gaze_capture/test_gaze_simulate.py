@@ -72,3 +72,14 @@ def test_detectors_recover_simulated_fixations_at_webcam_and_lab_rates(rate, met
     assert abs(len(seg.fixations) - len(sim.fixations)) <= 0.15 * len(sim.fixations)
     kappa = cohen_kappa(seg.labels == EventLabel.FIXATION, sim.labels == EventLabel.FIXATION)
     assert kappa > (0.45 if method == "idt" else 0.65)
+
+
+def test_fixations_cover_the_recording_when_the_first_draws_end_early():
+    # with a wide duration spread, seed 17's first fixations end before 3 s: the timeline must be extended
+    # (it used to index one saccade past the end: the crash of `python -m cogaze evaluate --data phantoms:64`)
+    cfg = ReaderConfig(rate_hz=60.0, fixation_log_sd=1.5)
+    sim = simulate_reading(3000, view=VIEW, geometry=G, config=cfg, seed=17)
+    assert len(sim.samples) == 180
+    assert sim.fixations.offset_ms[-1] == pytest.approx(3000.0)
+    assert np.all(np.isfinite(sim.samples.x[sim.samples.valid]))
+    assert len(sim.saccades) == len(sim.fixations) - 1

@@ -88,3 +88,21 @@ def reading_session(assignment, reader):
     from readingroom.reading.services import session_start
 
     return session_start(assignment_id=assignment.pk, reader=reader)
+
+
+def store_fixation_gaze(session, image, centres: list[tuple[float, float]], ms_each: int = 300) -> None:
+    """Store gaze samples (1 kHz, one stream) dwelling ``ms_each`` on each screen point of ``centres`` in
+    turn, and one view event showing ``image`` at 4x from screen (200, 200)."""
+    from readingroom.gaze.models import GazeChunk
+    from readingroom.reading.models import ViewEvent
+
+    rng = np.random.default_rng(0)
+    n = ms_each * len(centres)
+    t = np.arange(n, dtype=np.float64)
+    xy = np.repeat(np.asarray(centres, dtype=np.float64), ms_each, axis=0) + rng.normal(0, 0.5, size=(n, 2))
+    data = np.stack([t, xy[:, 0], xy[:, 1], np.ones_like(t)])
+    GazeChunk.objects.create(session=session, seq=0, device="sim", n_samples=n, t_first_ms=0,
+                             t_last_ms=n - 1, data=data.astype("<f8").tobytes())  # fmt: skip
+    ViewEvent.objects.create(session=session, seq=0, t_ms=0, image=image,
+                             image_region=[0, 0, image.columns, image.rows],
+                             screen_rect=[200, 200, 200 + 4 * image.columns, 200 + 4 * image.rows])  # fmt: skip

@@ -40,6 +40,7 @@ from gaze_capture.formats import (
 )
 from gaze_capture.formats._csv import column_float, read_table
 from gaze_capture.formats.egdcxr import EGD_COLUMNS
+from gaze_capture.transcripts import sentence_spans
 from readingroom.core.exceptions import InvalidInput
 from readingroom.gaze.imports import Recording, default_screen_px, screen_from_ppd
 from readingroom.studies.models import Image
@@ -77,6 +78,11 @@ def _modality_window(view: gc.View, image: Image) -> gc.View:
     return gc.View(view.t_ms, view.image_region, view.screen_rect, view.image_shape, width, level, view.zoom)
 
 
+def _spans(words) -> list[tuple[str, float, float]]:
+    """Dictated words (or phrases) grouped into sentences with their time spans, ms on the recording clock."""
+    return [(s.text, float(s.start_ms), float(s.end_ms)) for s in sentence_spans(words)] if words else []
+
+
 def _reflacx_case(folder: Path, case_id: str, reader: str, image: Image) -> Recording:
     shape = (image.rows, image.columns)
     fx = read_reflacx_fixations(folder / "fixations.csv", image_shape=shape)
@@ -111,15 +117,16 @@ def _reflacx_case(folder: Path, case_id: str, reader: str, image: Image) -> Reco
     bottom = max(v.screen_rect[3] for v in views)
     screen = screen_from_ppd(ppd_x=ppd_x, ppd_y=ppd_y, width_px=max(width, int(np.ceil(right))),
                              height_px=max(height, int(np.ceil(bottom))))  # fmt: skip
-    text = ""
+    text, words = "", []
+    if (folder / "timestamps_transcription.csv").is_file():
+        words = read_reflacx_transcription(folder / "timestamps_transcription.csv")
+        text = " ".join(w.word for w in words)
     if (folder / "transcription.txt").is_file():
         text = (folder / "transcription.txt").read_text(encoding="utf-8")
-    elif (folder / "timestamps_transcription.csv").is_file():
-        text = " ".join(w.word for w in read_reflacx_transcription(folder / "timestamps_transcription.csv"))
     return Recording(
         key=f"reflacx:{case_id}"[:64], item=str(folder), image=image, reader=reader, t_ms=t, x_screen=sx,
         y_screen=sy, valid=valid, views=list(views), fixations=fx.fixations, fixation_view=fixation_view,
-        fix_x_screen=fix_sx, fix_y_screen=fix_sy, screen=screen, text=text,
+        fix_x_screen=fix_sx, fix_y_screen=fix_sy, screen=screen, text=text, sentences=_spans(words),
     )  # fmt: skip
 
 
@@ -230,12 +237,12 @@ def egdcxr_recordings(path: Path, *, lookup: Lookup) -> Iterator[Recording | tup
                 t0 = min(t0, float(t[0]))
             view = _egd_view(t0, f, fsx, fsy, image, width, height)
             transcript = folder / "audio_segmentation_transcripts" / dicom_id / "transcript.json"
-            text = read_egdcxr_transcript(transcript)[0] if transcript.is_file() else ""
+            text, words = read_egdcxr_transcript(transcript) if transcript.is_file() else ("", [])
             yield Recording(
                 key=f"egdcxr:{dicom_id}"[:64], item=name, image=image, reader="radiologist", t_ms=t,
                 x_screen=sx, y_screen=sy, valid=valid, views=[view], fixations=f,
                 fixation_view=np.zeros(len(f), np.intp), fix_x_screen=fsx, fix_y_screen=fsy, screen=screen,
-                text=text,
+                text=text, sentences=_spans(words),
             )  # fmt: skip
         except (gc.GazeCaptureError, InvalidInput, ValueError, OSError) as exc:
             yield name, f"{type(exc).__name__}: {exc}"

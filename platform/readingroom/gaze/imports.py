@@ -95,6 +95,7 @@ class Recording:
     fix_y_screen: np.ndarray
     screen: dict
     text: str
+    sentences: list[tuple[str, float, float]] = field(default_factory=list)  # dictated sentences, ms spans
 
 
 @dataclass
@@ -217,7 +218,9 @@ def _store(source: str, rec: Recording, report: GazeImportReport) -> None:
         ])  # fmt: skip
         text = rec.text.strip()
         if text:
-            Report.objects.create(session=session, findings=text, impression="", labels=report_label(text))
+            spans = [{"text": t, "start_ms": a, "end_ms": b} for t, a, b in rec.sentences]
+            Report.objects.create(session=session, findings=text, impression="", labels=report_label(text),
+                                  sentence_spans=spans)  # fmt: skip
         prior_name = heat_name = ""
         if inside.any():
             prior = gaze_prior(

@@ -172,7 +172,11 @@ def report_label_states(text: str) -> np.ndarray:
 
 
 def model_version_evaluate(
-    *, model_version: ModelVersion, data_spec: str, split: str | None = "test", max_generate: int = 32
+    *,
+    model_version: ModelVersion,
+    data_spec: str,
+    split: str | None = "test",
+    max_generate: int | None = None,
 ) -> dict:
     """Run cogaze's protocols on a dataset and keep the summary in the version's metrics.
 

@@ -201,6 +201,12 @@ class Report(models.Model):
     labels = models.JSONField(help_text="observation name -> present/absent/uncertain/not_mentioned")
     submitted_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, help_text="number of the latest version")
+    sentence_spans = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="dictated sentences with their time spans: [{text, start_ms, end_ms}] on the gaze clock "
+        "(imported REFLACX / EGD-CXR transcripts)",
+    )
 
 
 class ReportVersion(models.Model):

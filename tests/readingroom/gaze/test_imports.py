@@ -200,7 +200,9 @@ def test_egdcxr_import(tmp_path, image, settings):
     assert [(f.x_image, f.y_image) for f in fixations] == [(120.0, 40.0), (120.0, 40.0), (30.0, 170.0)]
     assert fixations[0].x_screen == pytest.approx(340.0)
     _assert_prior_peak(session, image, settings, 120, 40)
-    assert Report.objects.get(session=session).labels["Cardiomegaly"] == "present"
+    stored = Report.objects.get(session=session)
+    assert stored.labels["Cardiomegaly"] == "present"
+    assert stored.sentence_spans == [{"text": "the heart is enlarged", "start_ms": 0.0, "end_ms": 900.0}]
 
     again = gaze_import(fmt="egdcxr", path=folder)
     assert (again.imported, again.skipped) == (0, 1) and ReadingSession.objects.count() == 1
@@ -265,3 +267,50 @@ def test_reimport_of_the_mimic_folder_restores_a_missing_dataset_id(tmp_path, im
     )
     assert import_job_run(job_id=job.pk, workers=1).skipped == 1
     assert Image.objects.get(pk=image.pk).dataset_image_id == "mimic:d1"
+
+
+def test_imported_transcripts_keep_their_sentence_spans_for_per_sentence_gaze(tmp_path, image):
+    from readingroom.curation.exports.sentence_gaze import session_sentence_gaze
+
+    gaze_import(fmt="reflacx", path=_reflacx_root(tmp_path))
+    session = ReadingSession.objects.get()
+    report = Report.objects.get(session=session)
+    assert report.sentence_spans == [
+        {"text": "small left pleural effusion.", "start_ms": 0.0, "end_ms": 1200.0}
+    ]
+    # the CoGaze export builds the sentence's prior from the fixations inside its span (all three here)
+    per_sentence = session_sentence_gaze(session_id=session.pk, image=image)
+    assert per_sentence.sentences == ["small left pleural effusion."]
+    prior = per_sentence.priors[0]
+    assert prior.shape == (128, 128) and abs(float(prior.sum()) - 1.0) < 1e-5
+    row, col = np.unravel_index(int(prior.argmax()), prior.shape)
+    assert (
+        abs(row - 80 * 128 / ROWS) <= 2 and abs(col - 60 * 128 / COLS) <= 2
+    )  # the long fixations at (60, 80)
+
+
+def test_an_imported_reflacx_session_exports_per_sentence_gaze_with_a_nonzero_i2t_term(tmp_path, image):
+    import json
+
+    import torch
+
+    from cogaze.config import load_config
+    from cogaze.data.collate import Collator
+    from cogaze.data.export import ExportDataset
+    from cogaze.model import CogazeModel
+    from readingroom.curation.exports.cogaze import version_export_cogaze
+    from readingroom.curation.services import dataset_create, dataset_version_freeze
+
+    gaze_import(fmt="reflacx", path=_reflacx_root(tmp_path))
+    version = dataset_version_freeze(dataset=dataset_create(name="reflacx"), seed=0)
+    version_export_cogaze(version=version, root=tmp_path / "export")
+    entry = json.loads((tmp_path / "export" / "manifest.json").read_text())["studies"][0]
+    assert entry["gaze"] == "sentences" and len(entry["sentences"]) == 2  # the sentence, then the report row
+    sample = ExportDataset(tmp_path / "export")[0]
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    config = load_config("tiny")
+    model = CogazeModel(config)
+    batch = Collator(config)([sample, sample])
+    parts = model.compute_loss(batch, model(batch))
+    assert float(parts["gaze_i2t"].detach()) > 0

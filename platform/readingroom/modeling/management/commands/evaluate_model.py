@@ -18,7 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--model", default=None, help="NAME:VERSION (default: the active model)")
         parser.add_argument("--data", required=True, help="phantoms:N, or export:PATH under MEDIA_ROOT")
         parser.add_argument("--split", default="test", help="split of an export to evaluate on")
-        parser.add_argument("--max-generate", type=int, default=32, help="studies to generate findings for")
+        parser.add_argument(
+            "--max-generate",
+            type=int,
+            default=None,
+            help="generate findings for the first N studies (default: all)",
+        )
 
     def handle(self, *args, **options):
         if options["model"]:
