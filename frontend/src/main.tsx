@@ -11,6 +11,10 @@ import { createHttp, legacyApi } from "./api/http";
 import { App } from "./app/App";
 import { ServicesContext, optionsFromQuery } from "./app/context";
 
+// Opening a case by its address: fetch the reading page's code while the app starts. (The viewer's
+// large chunk waits until the page has sent its requests: evaluating it would hold them back.)
+if (/^\/read\/\d+/.test(window.location.pathname)) void import("./pages/ReadingPage").catch(() => undefined);
+
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: true } } });
 const services = { http: createHttp(), api: legacyApi, options: optionsFromQuery(window.location.search) };
 

@@ -15,15 +15,23 @@ import { useLiveDensity } from "../reading/liveDensity";
 import { ReportForm } from "../reading/ReportForm";
 import { ResultsPanel } from "../reading/ResultsPanel";
 import { ViewerPane } from "../reading/ViewerPane";
-import type { ViewerHandle } from "../viewer/handle";
+import { startImageFetch } from "../viewer/fetches";
+import { type ViewerHandle, loadViewer } from "../viewer/handle";
+import { nextCase, usePrefetchCase, useWorklist } from "./WorklistPage";
 
 type Session = Schemas["SessionStartOutput"];
 
 export default function ReadingPage() {
   const { assignmentId } = useParams();
-  const { http } = useServices();
+  const { http, api: legacy } = useServices();
   const navigate = useNavigate();
   const id = Number(assignmentId);
+  // Load the viewer module while the session starts (after the request has gone out: evaluating the
+  // Cornerstone chunk holds the main thread for a while). It is cached after the first case.
+  useEffect(() => {
+    const timer = setTimeout(() => void loadViewer().catch(() => undefined), 0);
+    return () => clearTimeout(timer);
+  }, []);
   const start = useQuery({
     queryKey: ["start", id],
     queryFn: () => unwrap(http.POST("/api/assignments/{assignment_id}/start/", { params: { path: { assignment_id: id } }, body: {} })),
@@ -33,6 +41,11 @@ export default function ReadingPage() {
     refetchOnWindowFocus: false,
   });
   usePageTitle(start.data ? `Reading: ${start.data.study.title}` : "Opening a case");
+  const firstImage = start.data?.study.image_ids[0];
+  // Fetch the first image's metadata and frame while Cornerstone loads.
+  useEffect(() => {
+    if (firstImage !== undefined) startImageFetch(legacy, firstImage);
+  }, [legacy, firstImage]);
   if (start.error) {
     return (
       <main className="page">
@@ -54,14 +67,14 @@ export default function ReadingPage() {
       </main>
     );
   }
-  return <ReadingRoom key={start.data.session_id} session={start.data} />;
+  return <ReadingRoom key={start.data.session_id} session={start.data} assignmentId={id} />;
 }
 
 export function isSynthetic(study: { title: string; indication?: string }): boolean {
   return /\bsynthetic\b/i.test(study.title);
 }
 
-function ReadingRoom(props: { session: Session }) {
+function ReadingRoom(props: { session: Session; assignmentId: number }) {
   const { session } = props;
   const { http, api, options } = useServices();
   const navigate = useNavigate();
@@ -88,6 +101,10 @@ function ReadingRoom(props: { session: Session }) {
   const [showDensity, setShowDensity] = useState(false);
   const stopTracker = useRef<() => void>(() => undefined);
   const density = useLiveDensity(viewer, showDensity && !submitted);
+  const [shown, setShown] = useState(false);
+  // Once this case's first image is on screen, the next case's first image is fetched into the cache.
+  const worklist = useWorklist();
+  usePrefetchCase(worklist.data && nextCase(worklist.data, props.assignmentId), shown);
 
   const submit = async (report: ReportPayload) => {
     stopTracker.current();
@@ -147,7 +164,7 @@ function ReadingRoom(props: { session: Session }) {
           </label>
         </GazePanel>
       </aside>
-      <ViewerPane study={study} onReady={setViewer} onView={(view) => stream.sendView(view)} />
+      <ViewerPane study={study} onReady={setViewer} onView={(view) => stream.sendView(view)} onFirstImage={() => setShown(true)} />
       <aside className="right" aria-label="Report and results">
         {undrained ? <p className="error small">Some gaze batches were not acknowledged before the report was sent; they will still be resent.</p> : null}
         {submitted ? <ResultsPanel http={http} api={api} sessionId={sessionId} overlay={viewer?.overlay ?? null} /> : null}

@@ -15,28 +15,42 @@ export function useWorklist() {
   return useQuery({ queryKey: ["worklist"], queryFn: () => unwrap(http.GET("/api/worklist/")) });
 }
 
-/** The first case a reader would open next: in progress first, then the first to read. */
+/**
+ * The case a reader opens next. From the worklist: the one in progress, else the first to read. While
+ * reading case `after`: the first case after it in worklist order that is not done (wrapping around).
+ */
 export function nextCase(items: WorklistItem[], after?: number): WorklistItem | undefined {
   const open = items.filter((item) => item.status !== "done" && item.id !== after);
-  return open.find((item) => item.status === "in_progress") ?? open[0];
+  if (after === undefined) return open.find((item) => item.status === "in_progress") ?? open[0];
+  const index = items.findIndex((item) => item.id === after);
+  return items.slice(index + 1).find((item) => item.status !== "done") ?? open[0];
 }
 
-/** The reader's worklist. While idle it loads the viewer module and the next case's first image. */
-export function WorklistPage() {
+/** Load the viewer module and the first image of a case into the caches, when the browser is idle. */
+export function usePrefetchCase(item: WorklistItem | undefined, enabled = true): void {
   const { api } = useServices();
+  const imageId = item?.study.image_ids[0];
+  useEffect(() => {
+    if (!enabled || imageId === undefined) return;
+    const run = () => void loadViewer().then((viewer) => viewer.prefetchImage(api, imageId)).catch(() => undefined);
+    const idle = window.requestIdleCallback?.(run, { timeout: 1000 });
+    const timer = idle === undefined ? setTimeout(run, 200) : undefined;
+    return () => {
+      if (idle !== undefined) window.cancelIdleCallback?.(idle);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [api, imageId, enabled]);
+}
+
+/**
+ * The reader's worklist. Its bundle holds no Cornerstone: once the list is on screen and the browser is
+ * idle, it loads the viewer module and the next case's first image, so that opening it is fast.
+ */
+export function WorklistPage() {
   const navigate = useNavigate();
   const worklist = useWorklist();
   const items = worklist.data;
-  useEffect(() => {
-    const next = items && nextCase(items);
-    if (!next || next.study.image_ids.length === 0) return;
-    const timer = setTimeout(() => {
-      void loadViewer()
-        .then((viewer) => viewer.prefetchImage(api, next.study.image_ids[0]))
-        .catch(() => undefined);
-    }, 50);
-    return () => clearTimeout(timer);
-  }, [items, api]);
+  usePrefetchCase(items && nextCase(items));
   return (
     <Page title="Worklist">
       {worklist.isPending ? <p className="muted">Loading the worklist...</p> : null}
@@ -81,7 +95,10 @@ export function WorklistPage() {
                       data-testid="open-case"
                       disabled={item.status === "done"}
                       aria-label={`${item.status === "in_progress" ? "Resume" : "Read"} ${title}`}
-                      onClick={() => navigate(`/read/${item.id}${window.location.search}`)}
+                      onClick={() => {
+                        performance.mark("rr:open-case");
+                        navigate(`/read/${item.id}${window.location.search}`);
+                      }}
                     >
                       {item.status === "in_progress" ? "Resume" : "Read"}
                     </button>

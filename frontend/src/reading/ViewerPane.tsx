@@ -18,7 +18,13 @@ const TOOLS: Array<{ tool: LeftTool; label: string; key: string }> = [
   { tool: "zoom", label: "Zoom", key: "Z" },
 ];
 
-export function ViewerPane(props: { study: Study; onReady: (viewer: ViewerHandle | null) => void; onView: (view: ViewState) => void }) {
+export function ViewerPane(props: {
+  study: Study;
+  onReady: (viewer: ViewerHandle | null) => void;
+  onView: (view: ViewState) => void;
+  /** Called once, when the first image is on screen (after the mark `rr:first-image`). */
+  onFirstImage?: () => void;
+}) {
   const { api, options } = useServices();
   const column = useRef<HTMLElement>(null);
   const element = useRef<HTMLDivElement>(null);
@@ -29,6 +35,7 @@ export function ViewerPane(props: { study: Study; onReady: (viewer: ViewerHandle
   const [error, setError] = useState("");
   const latest = useRef(props);
   latest.current = props;
+  const firstShown = useRef(false);
 
   useEffect(() => {
     let handle: ViewerHandle | null = null;
@@ -58,6 +65,11 @@ export function ViewerPane(props: { study: Study; onReady: (viewer: ViewerHandle
     viewer
       .show(imageId)
       .then(() => {
+        if (!firstShown.current) {
+          firstShown.current = true;
+          performance.mark("rr:first-image", { detail: { imageId } });
+          latest.current.onFirstImage?.();
+        }
         // Opening a case puts the focus on the image, where the keyboard shortcuts act.
         if (!document.activeElement || document.activeElement === document.body || document.activeElement.tagName === "H1") element.current?.focus();
       })
