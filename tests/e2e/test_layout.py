@@ -67,6 +67,25 @@ SELECT_FITS = """() => [...document.querySelectorAll('.obs-row select')].every((
 })"""
 
 
+# WCAG 2.1 contrast ratio of a control's border against its own background and the page's (1.4.11: 3:1).
+BORDER_CONTRAST = """(selector) => {
+  const lum = (css) => {
+    const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+  const el = document.querySelector(selector);
+  const style = getComputedStyle(el);
+  let page = el.parentElement;
+  while (page && getComputedStyle(page).backgroundColor === 'rgba(0, 0, 0, 0)') page = page.parentElement;
+  const ground = page ? getComputedStyle(page).backgroundColor : 'rgb(255, 255, 255)';
+  return Math.min(ratio(style.borderTopColor, style.backgroundColor), ratio(style.borderTopColor, ground));
+}"""
+
+
 @pytest.mark.parametrize(
     ("width", "height", "scale"),
     [
@@ -93,6 +112,7 @@ def test_pages_pass_axe_and_keep_the_focus(live_stack, layout_case, monkeypatch)
         page.get_by_test_id("login-username").wait_for()
         assert page.title() == "Sign in · CoGaze reading room"
         assert axe_violations(page) == []
+        assert page.evaluate(BORDER_CONTRAST, "[data-testid=login-username]") >= 3.0
         login(page, live_stack.url, "layout-reader", "layout-pass-123")
         page.get_by_test_id("worklist-item").first.wait_for(timeout=20_000)
         assert page.title() == "Worklist · CoGaze reading room"
@@ -113,6 +133,8 @@ def test_pages_pass_axe_and_keep_the_focus(live_stack, layout_case, monkeypatch)
         )
         page.wait_for_timeout(1200)
         assert axe_violations(page) == []
+        for control in ("report-findings", "label-Edema", "gaze-rate"):
+            assert page.evaluate(BORDER_CONTRAST, f"[data-testid={control}]") >= 3.0, control
 
         page.get_by_test_id("report-findings").fill("Clear lungs.")
         page.get_by_test_id("report-submit").click()
