@@ -159,18 +159,33 @@ export class Viewer {
     this.engine.resize(true, true);
   }
 
-  /** Browser zoom and moving the window to another screen change the ratio: resize for it. */
+  /**
+   * Browser zoom and moving the window to another screen change the ratio: resize for it. Both a
+   * resolution media query and the window's resize event are watched (not every way of changing the
+   * ratio fires both).
+   */
   private watchPixelRatio(): void {
-    if (typeof window.matchMedia !== "function") return;
-    const query = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
-    const onChange = () => {
-      if (this.destroyed) return;
+    let ratio = window.devicePixelRatio || 1;
+    let query: MediaQueryList | null = null;
+    const check = () => {
+      const now = window.devicePixelRatio || 1;
+      if (this.destroyed || now === ratio) return;
+      ratio = now;
       this.engine.resize(true, false);
       this.checkView();
-      this.watchPixelRatio();
+      watchQuery();
     };
-    query.addEventListener("change", onChange, { once: true });
-    this.stopWatchingRatio = () => query.removeEventListener("change", onChange);
+    const watchQuery = () => {
+      query?.removeEventListener("change", check);
+      query = typeof window.matchMedia === "function" ? window.matchMedia(`(resolution: ${ratio}dppx)`) : null;
+      query?.addEventListener("change", check);
+    };
+    watchQuery();
+    window.addEventListener("resize", check);
+    this.stopWatchingRatio = () => {
+      query?.removeEventListener("change", check);
+      window.removeEventListener("resize", check);
+    };
   }
 
   private destroyed = false;
