@@ -15,21 +15,26 @@ function fakeFetch(responses: Record<string, { status: number; body: unknown }>,
 }
 
 describe("ApiClient", () => {
-  it("fetches the CSRF cookie once and sends it as X-CSRFToken on unsafe methods", async () => {
+  it("asks for the CSRF cookie only while it is missing and sends it as X-CSRFToken on unsafe methods", async () => {
     const calls: Call[] = [];
-    let cookie = "";
+    let cookie = "sessionid=abc";
+    const fetchImpl = fakeFetch(
+      {
+        "GET /api/auth/csrf/": { status: 200, body: {} },
+        "POST /api/auth/login/": { status: 200, body: { id: 1, username: "r", roles: ["reader"] } },
+        "POST /api/assignments/4/start/": { status: 200, body: { session_id: 9, ws_path: "/ws/gaze/9/", study: {} } },
+      },
+      calls,
+    );
     const api = new ApiClient({
-      fetchImpl: fakeFetch(
-        {
-          "GET /api/auth/csrf/": { status: 200, body: {} },
-          "POST /api/auth/login/": { status: 200, body: { id: 1, username: "r", roles: ["reader"] } },
-          "POST /api/assignments/4/start/": { status: 200, body: { session_id: 9, ws_path: "/ws/gaze/9/", study: {} } },
-        },
-        calls,
-      ),
+      // The server sets the cookie with its answer to GET /api/auth/csrf/ (and with the page itself).
+      fetchImpl: async (input, init) => {
+        const response = await fetchImpl(input, init);
+        if (String(input).endsWith("/api/auth/csrf/")) cookie = "sessionid=abc; csrftoken=tok%3D1";
+        return response;
+      },
       cookies: () => cookie,
     });
-    cookie = "sessionid=abc; csrftoken=tok%3D1";
     const user = await api.login("r", "pw");
     expect(user.username).toBe("r");
     await api.startAssignment(4);
@@ -41,6 +46,16 @@ describe("ApiClient", () => {
     const headers = calls[1].init.headers as Record<string, string>;
     expect(headers["X-CSRFToken"]).toBe("tok=1");
     expect(JSON.parse(String(calls[1].init.body))).toEqual({ username: "r", password: "pw" });
+  });
+
+  it("does not ask for the CSRF cookie when the page already set it", async () => {
+    const calls: Call[] = [];
+    const api = new ApiClient({
+      fetchImpl: fakeFetch({ "POST /api/assignments/4/start/": { status: 200, body: { session_id: 9, ws_path: "/ws/gaze/9/", study: {} } } }, calls),
+      cookies: () => "csrftoken=abc",
+    });
+    await api.startAssignment(4);
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual(["POST /api/assignments/4/start/"]);
   });
 
   it("raises ApiError with the server's message", async () => {

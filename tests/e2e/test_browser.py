@@ -7,46 +7,19 @@ is submitted, and the worker's heatmap and the prediction panel appear.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 import pytest
 
 from readingroom.reading.models import ReadingProject
+from tests.e2e.browser import chromium_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM queries stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 900},
-        )  # fmt: skip
-        page = context.new_page()
-        messages: list[str] = []
-        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-        page.console_messages = messages  # type: ignore[attr-defined]
-        requested: list[str] = []
-        page.on("request", lambda r: requested.append(r.url))
-        page.requested_urls = requested  # type: ignore[attr-defined]
+    with chromium_page(monkeypatch=monkeypatch) as page:
         yield page
-        context.close()
 
 
 @pytest.fixture
@@ -90,7 +63,6 @@ def test_reader_reads_a_case_with_simulated_gaze(live_stack, case, browser_page)
     item = page.get_by_test_id("worklist-item")
     item.first.wait_for(timeout=20_000)
     assert item.count() == 1
-    page.console_messages.clear()  # before login, /api/auth/me/ answers 403 by design
     page.get_by_test_id("open-case").first.click()
 
     page.get_by_test_id("viewer").wait_for(timeout=20_000)

@@ -66,7 +66,6 @@ export class ApiClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: FetchLike;
   private readonly cookies: () => string;
-  private csrfReady = false;
 
   constructor(options: ApiClientOptions = {}) {
     this.baseUrl = options.baseUrl ?? "";
@@ -114,9 +113,9 @@ export class ApiClient {
 
   /** GET /api/auth/csrf/ once, so that the `csrftoken` cookie is set. */
   async ensureCsrf(): Promise<void> {
-    if (this.csrfReady && readCookie(this.cookies(), "csrftoken")) return;
+    // The server sets the cookie with the page itself; ask only when it is missing.
+    if (readCookie(this.cookies(), "csrftoken")) return;
     await this.request<unknown>("GET", "/api/auth/csrf/");
-    this.csrfReady = true;
   }
 
   login(username: string, password: string): Promise<User> {
@@ -125,7 +124,6 @@ export class ApiClient {
 
   async logout(): Promise<void> {
     await this.request<unknown>("POST", "/api/auth/logout/");
-    this.csrfReady = false;
   }
 
   /** The logged-in user, or null when the session is anonymous (401/403). */

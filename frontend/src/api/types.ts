@@ -1,6 +1,6 @@
 /**
- * Types of the reading-room HTTP API (hand-written from the contract; `npm run gen:api`
- * writes `schema.d.ts` from `../openapi.json` when the backend publishes its OpenAPI schema).
+ * Types used by the gaze and viewer modules and by `ApiClient` (the DICOMweb side). Pages use the
+ * generated `schema.d.ts` through `http.ts`; these stay for the modules kept as they were.
  */
 
 export type Role = string;

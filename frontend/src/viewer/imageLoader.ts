@@ -14,6 +14,7 @@ import type { Types } from "@cornerstonejs/core";
 import type { ApiClient } from "../api/client";
 import type { ImageMeta } from "../api/types";
 import { parseMultipartRelated, pixelFormatForImage, type PixelFormat } from "./dicomweb";
+import { imageInfo, takeFirstFrame } from "./fetches";
 import { decodeFrame } from "./pixels";
 import type { ImagePlane } from "./geometry";
 
@@ -98,7 +99,7 @@ function loadImage(imageId: string): Types.IImageLoadObject {
     if (!entry || !client) throw new Error(`${imageId}: call prepareImage() before loading`);
     const { meta, format } = entry;
     const started = performance.now();
-    const frames = await client.wadoFrames(meta.wado_rs_url, [1]);
+    const frames = await takeFirstFrame(client, meta.wado_rs_url);
     const parts = parseMultipartRelated(frames.body, frames.contentType);
     if (parts.length !== 1) throw new Error(`image ${meta.id}: WADO-RS frames/1 sent ${parts.length} parts, expected 1`);
     const decoded = decodeFrame(parts[0].body, format, `image ${meta.id}`);
@@ -158,8 +159,7 @@ export function registerReadingRoomLoader(api: ApiClient): void {
  * Cornerstone loads it); returns its Cornerstone image id.
  */
 export async function prepareImage(api: ApiClient, imageId: number): Promise<{ csImageId: string; meta: ImageMeta }> {
-  const meta = await api.image(imageId);
-  const datasets = await api.wadoMetadata(meta.wado_rs_url);
+  const { meta, datasets } = await imageInfo(api, imageId);
   if (datasets.length !== 1) throw new Error(`image ${imageId}: WADO-RS metadata has ${datasets.length} data sets, expected 1`);
   const csImageId = cornerstoneImageId(imageId);
   prepared.set(csImageId, { meta, format: pixelFormatForImage(datasets[0], meta) });

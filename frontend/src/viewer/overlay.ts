@@ -21,6 +21,7 @@ export class ViewerOverlay {
     this.canvas.className = "viewer-overlay";
     this.canvas.dataset.testid = testId;
     this.canvas.dataset.layer = "none";
+    this.canvas.dataset.density = "off";
     viewer.element.appendChild(this.canvas);
     this.unsubscribe = viewer.onRender(() => this.draw());
   }
@@ -52,6 +53,7 @@ export class ViewerOverlay {
 
   /** Show a coarse RGBA density grid (`gridW * gridH` cells covering the image), or clear it with null. */
   setDensity(rgba: Uint8ClampedArray | null, gridW = 0, gridH = 0): void {
+    this.canvas.dataset.density = rgba ? "on" : "off";
     if (!rgba) {
       this.density = null;
     } else {

@@ -119,6 +119,7 @@ export class Viewer {
     group.addTool(ZoomTool.toolName);
     group.addViewport(this.viewportId, this.engine.id);
     this.applyTools();
+    if (getShouldUseCPURendering()) this.drawAtDeviceResolution();
     element.addEventListener(Enums.Events.IMAGE_RENDERED, this.onRendered);
     element.addEventListener("wheel", this.onWheel, { passive: false });
     element.addEventListener("contextmenu", this.onContextMenu);
@@ -128,7 +129,67 @@ export class Viewer {
       this.checkView();
     });
     this.resizeObserver.observe(element);
+    this.watchPixelRatio();
   }
+
+  /**
+   * Cornerstone's CPU renderer sizes its canvas in CSS px (`canvas.width = canvas.clientWidth`) but
+   * converts canvas points as if the canvas were in device px (CSS px x devicePixelRatio). At a ratio
+   * other than 1 the view region, the zoom and every gaze mapping came out scaled by the ratio, and the
+   * image was drawn at CSS resolution. Reporting the canvas' client size in device px makes the renderer
+   * size and fit its canvas at device resolution, which is what its conversions expect.
+   */
+  private drawAtDeviceResolution(): void {
+    const canvas = this.canvas;
+    const css = {
+      width: Object.getOwnPropertyDescriptor(Element.prototype, "clientWidth")?.get,
+      height: Object.getOwnPropertyDescriptor(Element.prototype, "clientHeight")?.get,
+    };
+    if (!css.width || !css.height) return;
+    const cssWidth = css.width;
+    const cssHeight = css.height;
+    Object.defineProperty(canvas, "clientWidth", {
+      configurable: true,
+      get: () => Math.round(cssWidth.call(canvas) * (window.devicePixelRatio || 1)),
+    });
+    Object.defineProperty(canvas, "clientHeight", {
+      configurable: true,
+      get: () => Math.round(cssHeight.call(canvas) * (window.devicePixelRatio || 1)),
+    });
+    this.engine.resize(true, true);
+  }
+
+  /**
+   * Browser zoom and moving the window to another screen change the ratio: resize for it. Both a
+   * resolution media query and the window's resize event are watched (not every way of changing the
+   * ratio fires both).
+   */
+  private watchPixelRatio(): void {
+    let ratio = window.devicePixelRatio || 1;
+    let query: MediaQueryList | null = null;
+    const check = () => {
+      const now = window.devicePixelRatio || 1;
+      if (this.destroyed || now === ratio) return;
+      ratio = now;
+      this.engine.resize(true, false);
+      this.checkView();
+      watchQuery();
+    };
+    const watchQuery = () => {
+      query?.removeEventListener("change", check);
+      query = typeof window.matchMedia === "function" ? window.matchMedia(`(resolution: ${ratio}dppx)`) : null;
+      query?.addEventListener("change", check);
+    };
+    watchQuery();
+    window.addEventListener("resize", check);
+    this.stopWatchingRatio = () => {
+      query?.removeEventListener("change", check);
+      window.removeEventListener("resize", check);
+    };
+  }
+
+  private destroyed = false;
+  private stopWatchingRatio: () => void = () => undefined;
 
   get viewport(): Types.IStackViewport {
     return this.engine.getViewport(this.viewportId) as Types.IStackViewport;
@@ -214,12 +275,15 @@ export class Viewer {
 
   private wheelZoom(event: WheelEvent): void {
     event.preventDefault();
-    const viewport = this.viewport;
     if (!this.meta) return;
     const rect = this.canvas.getBoundingClientRect();
-    const at: Types.Point2 = [event.clientX - rect.left, event.clientY - rect.top];
+    this.zoomAt([event.clientX - rect.left, event.clientY - rect.top], Math.exp(-Math.max(-300, Math.min(300, event.deltaY)) * 0.002));
+  }
+
+  /** Zoom by `factor` keeping the image point under canvas point `at` (CSS px) in place. */
+  private zoomAt(at: Types.Point2, factor: number): void {
+    const viewport = this.viewport;
     const before = viewport.canvasToWorld(at);
-    const factor = Math.exp(-Math.max(-300, Math.min(300, event.deltaY)) * 0.002);
     const zoom = Math.max(0.05, Math.min(40, viewport.getZoom() * factor));
     viewport.setZoom(zoom);
     const after = viewport.canvasToWorld(at);
@@ -332,7 +396,46 @@ export class Viewer {
     return () => this.renderListeners.delete(listener);
   }
 
+  /** Pan by a distance in CSS px (positive x moves the image right). */
+  panBy(dx: number, dy: number): void {
+    const viewport = this.viewport;
+    if (!this.meta) return;
+    const a = viewport.canvasToWorld([0, 0] as Types.Point2);
+    const b = viewport.canvasToWorld([dx, dy] as Types.Point2);
+    const camera = viewport.getCamera();
+    if (!a || !b || !camera.focalPoint || !camera.position) return;
+    const d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    viewport.setCamera({
+      focalPoint: camera.focalPoint.map((v, i) => v + d[i]) as Types.Point3,
+      position: camera.position.map((v, i) => v + d[i]) as Types.Point3,
+    });
+    viewport.render();
+  }
+
+  /** Zoom by a factor about the centre of the viewer. */
+  zoomBy(factor: number): void {
+    if (!this.meta) return;
+    const rect = this.canvas.getBoundingClientRect();
+    this.zoomAt([rect.width / 2, rect.height / 2], factor);
+  }
+
+  /** Change the window by `dWidth` and `dLevel` in modality units. */
+  adjustWindow(dWidth: number, dLevel: number): void {
+    const voi = this.viewport.getProperties().voiRange;
+    if (!voi) return;
+    const current = voiToWindow(voi.lower, voi.upper);
+    this.setWindow(Math.max(1, current.width + dWidth), current.level + dLevel);
+  }
+
+  /** The current window (modality units), or null before an image is shown. */
+  get window(): { width: number; level: number } | null {
+    const voi = this.meta ? this.viewport.getProperties().voiRange : undefined;
+    return voi ? voiToWindow(voi.lower, voi.upper) : null;
+  }
+
   destroy(): void {
+    this.destroyed = true;
+    this.stopWatchingRatio();
     this.resizeObserver.disconnect();
     this.element.removeEventListener(Enums.Events.IMAGE_RENDERED, this.onRendered);
     this.element.removeEventListener("wheel", this.onWheel);

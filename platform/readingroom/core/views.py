@@ -25,6 +25,11 @@ class UserOutput(serializers.Serializer):
     roles = serializers.ListField(child=serializers.CharField())
 
 
+class MeOutput(serializers.Serializer):
+    authenticated = serializers.BooleanField()
+    user = UserOutput(allow_null=True)
+
+
 class LoginInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
@@ -82,9 +87,16 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    @extend_schema(responses=UserOutput)
+    """Who is signed in. Anonymous visitors get `{"authenticated": false, "user": null}`, not an error:
+    the single-page app asks on every page load."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        return Response(_user_payload(request.user))
+        if not request.user.is_authenticated:
+            return Response({"authenticated": False, "user": None})
+        return Response({"authenticated": True, "user": _user_payload(request.user)})
 
 
 class AuditEventOutput(serializers.Serializer):

@@ -61,6 +61,9 @@ class GazeAnalysis(models.Model):
     heatmap_file = models.CharField(max_length=255, blank=True, help_text="RGBA PNG for display")
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "gaze analyses"
+
 
 class Fixation(models.Model):
     """A fixation of a session: device times (ms), screen position (px) and image position (px)."""

@@ -19,3 +19,27 @@ def test_schema_validates_without_warnings(tmp_path):
         assert path in paths, path
     report = schema["components"]["schemas"]["ReportInput"]
     assert set(report["required"]) >= {"findings", "labels"}
+
+
+def test_committed_frontend_types_match_the_schema(tmp_path):
+    """frontend/src/api/schema.d.ts is generated from this schema (`npm run gen:api`) and committed:
+    an API change without regenerating the types fails here (and then the frontend's type check)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    frontend = Path(__file__).resolve().parents[3] / "frontend"
+    node = shutil.which("node")
+    if not node or not (frontend / "node_modules" / "openapi-typescript").is_dir():
+        pytest.skip("node and frontend/node_modules (npm ci) are needed to generate the types")
+    schema = tmp_path / "openapi.json"
+    call_command("spectacular", "--format", "openapi-json", "--file", str(schema))
+    out = tmp_path / "schema.d.ts"
+    subprocess.run(
+        [node, "scripts/gen-api.mjs", "--schema", str(schema), "--out", str(out)],
+        cwd=frontend, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    committed = (frontend / "src" / "api" / "schema.d.ts").read_text()
+    assert out.read_text() == committed, "run `npm run gen:api` in frontend/ and commit src/api/schema.d.ts"

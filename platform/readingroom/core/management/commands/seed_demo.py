@@ -26,6 +26,10 @@ DEMO_USERS = [
     ("lead", "lead-demo", ["lead", "reader"], False),
     ("admin", "admin-demo", ["admin", "curator", "engineer", "lead"], True),
 ]
+# Demo files that are not real acquisitions: their study is titled so that the reader sees it.
+SYNTHETIC_DEMO_FILES = {
+    "Fake_MONOHR1.dcm": "SYNTHETIC image: the real CR inverted and relabelled MONOCHROME1 (not an acquisition)",
+}
 DEMO_CONTEXT = [
     ("Cough and fever for three days.", "No prior chest imaging."),
     ("Shortness of breath on exertion.", "Hypertension."),
@@ -65,6 +69,9 @@ class Command(BaseCommand):
             except InvalidInput as exc:
                 self.stderr.write(f"skipped: {exc}")
                 continue
+            if path.name in SYNTHETIC_DEMO_FILES:
+                result.image.study.description = SYNTHETIC_DEMO_FILES[path.name]
+                result.image.study.save(update_fields=["description"])
             if result.image.study not in studies:
                 studies.append(result.image.study)
         project, _ = ReadingProject.objects.get_or_create(
