@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 from readingroom import urls
 from readingroom.core.services import user_create
 from readingroom.curation.services import cohort_create, dataset_create, dataset_version_freeze
+from readingroom.reading.services import report_submit
+from readingroom.reading.study_services import study_create
 from readingroom.studies.dicomweb import series_uid_of
 from readingroom.studies.dicomweb import urls as dicomweb_urls
 from readingroom.studies.ingest import import_job_create
@@ -27,20 +29,40 @@ SIGNED_IN = EVERYONE - {"anonymous"}
 OWNER = {"owner"}
 STUDY_VIEWERS = {"owner", "lead", "curator", "engineer", "admin"}  # the assigned reader and all-studies roles
 CURATORS = {"curator", "admin"}
+LEADS = {"lead", "admin"}
 
 # (route as written in the URL conf, method) -> the roles that get in.
 POLICY: dict[tuple[str, str], set[str]] = {
     ("auth/csrf/", "get"): EVERYONE,
     ("auth/login/", "post"): EVERYONE,
     ("auth/logout/", "post"): SIGNED_IN,
-    ("auth/me/", "get"): SIGNED_IN,
+    ("auth/me/", "get"): EVERYONE,  # anonymous visitors learn that they are not signed in
     ("audit/", "get"): {"admin"},
     ("worklist/", "get"): SIGNED_IN,
     ("assignments/<int:assignment_id>/start/", "post"): OWNER,
     ("sessions/<int:session_id>/report/", "post"): OWNER,
-    ("sessions/<int:session_id>/results/", "get"): OWNER,
-    ("sessions/<int:session_id>/heatmap.png", "get"): OWNER,
-    ("sessions/<int:session_id>/attention.png", "get"): OWNER,
+    ("sessions/<int:session_id>/results/", "get"): OWNER | LEADS,  # the reader's view is masked by the arm
+    ("sessions/<int:session_id>/heatmap.png", "get"): OWNER | LEADS,
+    ("sessions/<int:session_id>/attention.png", "get"): OWNER | LEADS,
+    ("sessions/<int:session_id>/report/", "get"): OWNER,
+    ("sessions/<int:session_id>/report/", "put"): OWNER,  # always 409: a submitted report is locked
+    ("sessions/<int:session_id>/report/", "patch"): OWNER,
+    ("sessions/<int:session_id>/report/amendments/", "post"): OWNER,
+    ("sessions/<int:session_id>/second-read/", "post"): OWNER,
+    ("sessions/<int:session_id>/transcripts/", "post"): OWNER,  # or a bridge with the capture token
+    ("sessions/<int:session_id>/tracker-checks/", "post"): OWNER,
+    ("sessions/<int:session_id>/drift-checks/", "post"): OWNER,
+    ("sessions/<int:session_id>/tracking/", "get"): OWNER,
+    ("reader-studies/", "get"): LEADS,
+    ("reader-studies/", "post"): LEADS,
+    ("reader-studies/<int:study_id>/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/", "patch"): LEADS,
+    ("reader-studies/<int:study_id>/start/", "post"): LEADS,
+    ("reader-studies/<int:study_id>/close/", "post"): LEADS,
+    ("reader-studies/<int:study_id>/progress/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/readings/", "get"): LEADS,
+    ("assignments/<int:assignment_id>/reassign/", "post"): LEADS,
+    ("users/", "get"): LEADS,
     ("images/<int:image_id>/", "get"): STUDY_VIEWERS,
     ("images/<int:image_id>/pixels", "get"): STUDY_VIEWERS,
     ("images/<int:image_id>/display.png", "get"): STUDY_VIEWERS,
@@ -106,7 +128,10 @@ def world(reading_session, assignment, image, reader, other_reader):
     users = {"owner": reader, "other_reader": other_reader}
     for role in ("lead", "curator", "engineer", "admin"):
         users[role] = user_create(username=f"matrix-{role}", password=f"{role}-pass-123", roles=[role])
+    # the read is submitted, so that its reader may see the model's output (a plain project shows it then)
+    report_submit(session=reading_session, reader=reader, findings="Clear.", impression="", labels={})
     dataset = dataset_create(name="matrix")
+    version = dataset_version_freeze(dataset=dataset, seed=0)
     values = {
         "assignment_id": assignment.pk,
         "session_id": reading_session.pk,
@@ -114,7 +139,14 @@ def world(reading_session, assignment, image, reader, other_reader):
         "job_id": import_job_create(sources=["/nonexistent"], enqueue=False).pk,
         "cohort_id": cohort_create(name="matrix").pk,
         "dataset_id": dataset.pk,
-        "version_id": dataset_version_freeze(dataset=dataset, seed=0).pk,
+        "version_id": version.pk,
+        "reader_study_id": study_create(
+            lead=users["lead"],
+            name="matrix",
+            arms=[{"name": "A", "mode": "unaided"}],
+            reader_ids=[reader.pk],
+            dataset_version_id=version.pk,
+        ).pk,  # fmt: skip
         "study_id": image.study_id,
         "study_uid": image.study.study_uid,
         "series_uid": series_uid_of(image),
@@ -127,6 +159,8 @@ def world(reading_session, assignment, image, reader, other_reader):
 
 def _url(route: str, values: dict) -> str:
     url = route
+    if route.startswith("reader-studies/"):  # a reader study (a reading project), not an imaging study
+        url = url.replace("<int:study_id>", str(values["reader_study_id"]))
     for name, value in values.items():
         for kind in ("int", "str"):
             url = url.replace(f"<{kind}:{name}>", str(value))
