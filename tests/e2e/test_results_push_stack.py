@@ -37,7 +37,7 @@ def test_the_workers_results_are_pushed_to_the_readers_socket(live_stack, case):
     session_id = started["session_id"]
     labels = dict.fromkeys(OBSERVATIONS, "not_mentioned") | {"No Finding": "present"}
     report = {"findings": "Lungs clear.", "impression": "Normal.", "labels": labels}
-    headers = {"Cookie": client.cookie_header(), "Origin": "http://127.0.0.1"}
+    headers = {"Cookie": client.cookie_header(), "Origin": live_stack.url}  # the page's origin, port included
 
     async def scenario() -> dict:
         async with websockets.connect(

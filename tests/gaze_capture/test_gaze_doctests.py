@@ -21,6 +21,7 @@ MODULES = [
     "gaze_capture.quality",
     "gaze_capture.samples",
     "gaze_capture.simulate",
+    "gaze_capture.simulate_validation",
     "gaze_capture.transcripts",
 ]
 

@@ -13,6 +13,7 @@ MODULES = [
     "readingroom.core.security",
     "readingroom.curation.exports.transcripts",
     "readingroom.curation.splits",
+    "readingroom.reading.study_services",
     "readingroom.studies.dicomio.deid",
     "readingroom.studies.prepare",
 ]

@@ -6,18 +6,41 @@ address ``LOGIN_MAX_FAILURES_PER_IP``, it is locked for ``LOGIN_LOCKOUT_S``: eve
 right password too, is refused with :class:`~readingroom.core.exceptions.TooManyRequests` (HTTP 429 with
 ``Retry-After``) until the lock expires. A successful login clears the account's count. Keys hold a hash of
 the name or address, never the name itself.
+
+The limits fail open: where the cache cannot be reached (Redis restarting), logins are neither counted nor
+refused, with a warning in the log, rather than every login failing with a server error.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from readingroom.core.exceptions import TooManyRequests
+
+log = logging.getLogger(__name__)
+
+
+def _fail_open(function: Callable[..., None]) -> Callable[..., None]:
+    """Run ``function``; where the cache is unreachable, log it and go on as if nothing were limited."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            function(*args, **kwargs)
+        except (RedisError, OSError):
+            log.warning("login limits skipped: the cache is unreachable", exc_info=True)
+
+    return wrapper
 
 
 def _now() -> float:
@@ -35,6 +58,7 @@ def _scopes(*, username: str, address: str) -> list[tuple[str, str, int]]:
     ]
 
 
+@_fail_open
 def login_allowed_check(*, username: str, address: str) -> None:
     """Raise :class:`TooManyRequests` while the account or the client address is locked."""
     for scope, value, _ in _scopes(username=username, address=address):
@@ -47,6 +71,7 @@ def login_allowed_check(*, username: str, address: str) -> None:
             )
 
 
+@_fail_open
 def login_failure_record(*, username: str, address: str) -> None:
     """Count a failed login; lock the account or address that reaches its limit."""
     window, lockout = settings.LOGIN_FAILURE_WINDOW_S, settings.LOGIN_LOCKOUT_S
@@ -63,6 +88,7 @@ def login_failure_record(*, username: str, address: str) -> None:
             cache.delete(key)
 
 
+@_fail_open
 def login_success_record(*, username: str) -> None:
     """Forget the account's failed logins after a successful one."""
     cache.delete(_key("fail", "account", username.strip().casefold()))

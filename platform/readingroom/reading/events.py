@@ -68,10 +68,11 @@ def results_push_on_commit(*, session_id: int) -> None:
     transaction.on_commit(lambda: results_push(session_id=session_id))
 
 
-def _latest_event_id() -> int:
+def _latest_event_id(before: dt.datetime) -> int:
+    """The id of the last event recorded before ``before`` (the relay sends only what comes after)."""
     from readingroom.reading.models import ResultsEvent
 
-    return ResultsEvent.objects.aggregate(latest=Max("id"))["latest"] or 0
+    return ResultsEvent.objects.filter(created_at__lt=before).aggregate(latest=Max("id"))["latest"] or 0
 
 
 def _events_after(last_id: int) -> list[tuple[int, int]]:
@@ -82,8 +83,8 @@ def _events_after(last_id: int) -> list[tuple[int, int]]:
     return list(ResultsEvent.objects.filter(id__gt=last_id).values_list("id", "session_id"))
 
 
-async def _relay(relay: _LoopRelay) -> None:
-    last_id = await database_sync_to_async(_latest_event_id)()
+async def _relay(relay: _LoopRelay, started: dt.datetime) -> None:
+    last_id = await database_sync_to_async(_latest_event_id)(started)
     while True:
         try:
             events = await database_sync_to_async(_events_after)(last_id)
@@ -109,7 +110,7 @@ def results_subscribe(session_id: int, subscriber: ResultsSubscriber) -> None:
     relay = _relays.setdefault(id(loop), _LoopRelay())
     relay.subscribers.setdefault(session_id, set()).add(subscriber)
     if relay.task is None or relay.task.done():
-        relay.task = loop.create_task(_relay(relay))
+        relay.task = loop.create_task(_relay(relay, timezone.now()))
 
 
 def results_unsubscribe(session_id: int, subscriber: ResultsSubscriber) -> None:

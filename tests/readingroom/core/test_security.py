@@ -134,3 +134,25 @@ def test_an_administrator_can_lift_a_lockout(account, settings):
     assert _login(client, "limited", "limited-pass-123").status_code == 429
     call_command("unlock_login", "--user", "limited")
     assert _login(client, "limited", "limited-pass-123").status_code == 200
+
+
+class _UnreachableCache:
+    """A cache whose server is down: every call fails as redis-py fails then."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            from redis.exceptions import ConnectionError as RedisConnectionError
+
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        return fail
+
+
+def test_logins_still_work_while_the_cache_is_unreachable(account, monkeypatch, caplog):
+    """The login limits fail open: a restarting Redis must not turn every login into a server error."""
+    client = APIClient()
+    with monkeypatch.context() as patch:
+        patch.setattr(throttle, "cache", _UnreachableCache())
+        assert _login(client, "limited", "wrong").status_code == 400
+        assert _login(client, "limited", "limited-pass-123").status_code == 200
+    assert "login limits skipped: the cache is unreachable" in caplog.text
