@@ -183,8 +183,17 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
         raise InvalidInput(f"{path}: corrupt DICOM file ({type(exc).__name__}: {exc})") from exc
     try:
         return _prepare_dataset(ds, path=path, digest=digest)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
-        # pydicom converts values when they are read: a malformed one (a NUL in a number) raises here
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+        NotImplementedError,
+    ) as exc:
+        # pydicom converts values when they are read: a malformed one (a NUL in a number, an unknown VR)
+        # raises here
         raise InvalidInput(f"{path}: malformed DICOM attribute value ({type(exc).__name__}: {exc})") from exc
 
 
