@@ -111,7 +111,7 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
     viewer?.overlay.setGazePoint(null);
     // The server closes the session on submit and refuses later gaze: wait for every ack first.
     const drained = await stream.drain(15000);
-    await unwrap(http.POST("/api/sessions/{session_id}/report/", { params: { path: { session_id: sessionId } }, body: report }));
+    await unwrap(http.POST("/api/sessions/{session_id}/report/", { params: { path: { session_id: sessionId } }, body: { ...report, sentence_stream: stream.stream } }));
     if (drained) stream.close();
     setUndrained(!drained);
     setSubmitted(true);
