@@ -204,7 +204,10 @@ def test_redis_restarted_while_gaze_streams_loses_and_duplicates_nothing(fault_s
     session = session_with_gaze
     client = _client(fault_stack)
     url = f"{fault_stack.ws_url}/ws/gaze/{session.pk}/"
-    headers = {"Cookie": client.cookie_header(), "Origin": fault_stack.url}  # the page's origin, with its port
+    headers = {
+        "Cookie": client.cookie_header(),
+        "Origin": fault_stack.url,
+    }  # the page's origin, with its port
     acked = asyncio.run(_stream_through_a_restart(url, headers, 30, 10, _Restart(fault_stack.broker)))
     assert acked == set(range(30))
 
