@@ -15,20 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 import websockets
 from django.db import transaction
 
 from readingroom.gaze.models import GazeAnalysis, GazeChunk
 from readingroom.modeling.models import Prediction
-from readingroom.reading.models import ReadingProject, ReadingSession
+from readingroom.reading.models import ReadingSession
+from tests.e2e.conftest import PASSWORD, READER
 from tests.e2e.http import Browserless
 from tests.e2e.processes import RedisServer, free_port, kill_hard, stack_env, start_daphne, start_worker, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
-
-READER, PASSWORD = "fault-reader", "fault-reader-pass"
 
 
 @dataclass
@@ -63,31 +61,6 @@ def fault_stack(tmp_path) -> Iterator[FaultStack]:
     finally:
         stop(server)
         broker.stop()
-
-
-@pytest.fixture
-def session_with_gaze(tmp_path) -> ReadingSession:
-    """A reader's open session with a view and two seconds of fixations on the image."""
-    from readingroom.core.services import user_create
-    from readingroom.gaze.services import gaze_batch_store, view_event_store
-    from readingroom.reading.services import project_assign, session_start
-    from readingroom.studies.services import image_import_dicom
-    from tests.readingroom.conftest import write_dicom
-
-    reader = user_create(username=READER, password=PASSWORD, roles=["reader"])
-    image = image_import_dicom(path=write_dicom(tmp_path / "case.dcm", rows=200, columns=160)).image
-    assignment = project_assign(project=ReadingProject.objects.create(name="faults"), reader=reader,
-                                studies=[image.study])[0]  # fmt: skip
-    session = session_start(assignment_id=assignment.pk, reader=reader)
-    view_event_store(session_id=session.pk, message={
-        "seq": 0, "t": 0.0, "image_id": image.pk, "image_region": [0, 0, 160, 200], "screen_rect": [0, 0, 320, 400]})  # fmt: skip
-    t = np.arange(1000) * 2.0
-    x = np.where(t < 1000, 80.0, 240.0)
-    for seq in range(10):
-        s = slice(seq * 100, (seq + 1) * 100)
-        gaze_batch_store(session_id=session.pk, message={
-            "seq": seq, "device": "fault-sim", "samples": {"t": t[s].tolist(), "x": x[s].tolist(), "y": [100.0] * 100}})  # fmt: skip
-    return session
 
 
 def _client(stack: FaultStack) -> Browserless:
