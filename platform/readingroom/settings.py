@@ -128,6 +128,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"] = {"application_name": f"readingroom-{_program}"[:63]}
     # Not in the pytest process itself: pytest-django creates and drops the test database around it.
     if DB_POOL_MAX_SIZE > 0 and not TESTING:
+        # Django's backend whose pool replaces all dead idle connections at once (a PostgreSQL restart).
+        _db["ENGINE"] = "readingroom.core.postgresql"
         _db["OPTIONS"]["pool"] = {"min_size": 0, "max_size": DB_POOL_MAX_SIZE, "timeout": 30.0}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process and the worker process read while one writes; IMMEDIATE avoids

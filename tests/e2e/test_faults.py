@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import websockets
-from django.db import transaction
+from django.db import connection, transaction
 
 from readingroom.gaze.models import GazeAnalysis, GazeChunk
 from readingroom.modeling.models import Prediction
@@ -114,6 +116,46 @@ def test_worker_killed_mid_analysis_leaves_work_the_next_worker_finishes(fault_s
     assert analysis.status == "done", analysis.error
     assert analysis.sample_count == 1000 and analysis.fixation_count == 2
     assert prediction.status == "no_model"
+
+
+def _pool_processes(worker) -> list[int]:
+    """The pids of a prefork worker's pool processes (the children of any of its threads)."""
+    tasks = Path(f"/proc/{worker.pid}/task")
+    if not tasks.is_dir():
+        pytest.skip("finding a worker's pool processes needs Linux's /proc")
+    pids = [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
+    assert pids, "the prefork worker has no pool process"
+    return pids
+
+
+def test_pool_process_killed_mid_analysis_hands_the_task_back_at_once(fault_stack, session_with_gaze):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "holding a task mid-way (running, its final write blocked) needs PostgreSQL's table locks"
+        )
+    session = session_with_gaze
+    assert _submit(fault_stack, session) == 201
+    log = fault_stack.logs / "worker.log"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The analysis may start (status running) but not store its fixations.
+        cursor.execute("LOCK TABLE gaze_fixation IN SHARE MODE")
+        worker = fault_stack.worker("worker")  # the reaper's deadline is far: only the redelivery can save it
+        try:
+            deadline = time.monotonic() + 60
+            while GazeAnalysis.objects.get(session=session).status != "running":
+                assert time.monotonic() < deadline, "the worker never started the analysis"
+                time.sleep(0.1)
+            for pid in _pool_processes(worker):
+                os.kill(pid, signal.SIGKILL)
+            _wait_for_text(log, "WorkerLostError")
+        except BaseException:
+            stop(worker)
+            raise
+    try:
+        analysis, _ = _processed(session)
+    finally:
+        stop(worker)
+    assert analysis.status == "done" and analysis.fixation_count == 2, analysis.error
 
 
 def test_report_submitted_while_the_broker_is_down_is_processed_once_it_is_back(
