@@ -26,8 +26,13 @@ if (!schemaPath) {
   const python = process.env.PYTHON ?? (existsSync(join(root, ".venv", "bin", "python")) ? join(root, ".venv", "bin", "python") : "python3");
   scratch = mkdtempSync(join(tmpdir(), "gen-api-"));
   schemaPath = join(scratch, "openapi.json");
+  // Always from the embedded default's settings: integer fields' ranges (and so the schema's int64
+  // formats) follow the database backend, and the committed types must not depend on where they were made.
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
   execFileSync(python, [join(root, "manage.py"), "spectacular", "--format", "openapi-json", "--file", schemaPath], {
     cwd: root,
+    env,
     stdio: ["ignore", "ignore", "inherit"],
   });
 }

@@ -96,7 +96,8 @@ def sessions(tmp_path):
 
 
 async def _views(ws_url: str, cookie: str, targets: list[tuple[int, int]]) -> None:
-    headers = {"Cookie": cookie, "Origin": "http://127.0.0.1"}
+    # the page's origin, with its port (the server checks scheme, host and port)
+    headers = {"Cookie": cookie, "Origin": "http://" + ws_url.split("://", 1)[1].split("/", 1)[0]}
     for session_id, image_id in targets:
         async with websockets.connect(f"{ws_url}/ws/gaze/{session_id}/", additional_headers=headers) as ws:
             await ws.send(json.dumps({"type": "view", "seq": 0, "t": 0.0, "image_id": image_id,

@@ -112,7 +112,7 @@ def test_disk_full_while_writing_gaze_loses_and_duplicates_nothing(live_stack, s
     client = Browserless(live_stack.url)
     client.login(READER, PASSWORD)
     url = f"{live_stack.ws_url}/ws/gaze/{session.pk}/"
-    headers = {"Cookie": client.cookie_header(), "Origin": "http://127.0.0.1"}
+    headers = {"Cookie": client.cookie_header(), "Origin": live_stack.url}  # the page's origin, with its port
 
     acked = asyncio.run(_send_and_collect_acks(url, headers, list(range(5))))
     assert acked == set(range(5))
