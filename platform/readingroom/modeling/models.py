@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
-from readingroom.reading.models import ReadingSession
+from readingroom.reading.models import ReadingProject, ReadingSession
 from readingroom.studies.models import Image
 
 
@@ -19,7 +20,18 @@ class ModelVersion(models.Model):
     checkpoint = models.CharField(max_length=512, help_text="path of the checkpoint, relative to MEDIA_ROOT")
     config_name = models.CharField(max_length=64, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
-    is_active = models.BooleanField(default=False)
+    is_active = models.BooleanField(
+        default=False, help_text="the global default, for reading projects without a current version"
+    )
+    config = models.JSONField(
+        default=dict, blank=True, help_text="the cogaze configuration of the checkpoint"
+    )
+    checkpoint_sha256 = models.CharField(max_length=64, blank=True)
+    dataset_version = models.ForeignKey(
+        "curation.DatasetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions",
+        help_text="the frozen dataset version it was trained on (empty for phantoms)",
+    )  # fmt: skip
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,3 +88,71 @@ class Prediction(models.Model):
     findings = models.TextField(blank=True)
     attention_file = models.CharField(max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class ModelEvaluation(models.Model):
+    """A candidate scored against a reading project's current version on a frozen held-out set.
+
+    Stored whether or not the candidate wins; ``beats`` says whether ``candidate_value`` exceeded
+    ``baseline_value`` by at least ``margin`` (no baseline: the first version of a project always beats).
+    """
+
+    project = models.ForeignKey(ReadingProject, on_delete=models.CASCADE, related_name="model_evaluations")
+    candidate = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
+    baseline = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="baseline_evaluations"
+    )
+    heldout_version = models.ForeignKey(
+        "curation.DatasetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="evaluations"
+    )
+    heldout_spec = models.CharField(
+        max_length=256, help_text="the held-out set as evaluated (kind, size, seed)"
+    )
+    metric = models.CharField(max_length=64)
+    margin = models.FloatField()
+    candidate_value = models.FloatField(null=True)
+    baseline_value = models.FloatField(null=True)
+    beats = models.BooleanField()
+    promoted = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.candidate} vs {self.baseline} on {self.heldout_spec}: {self.metric}"
+
+
+class ProjectModel(models.Model):
+    """The current model version of a reading project (one row per project; locked to promote)."""
+
+    project = models.OneToOneField(ReadingProject, on_delete=models.CASCADE, related_name="current_model")
+    current = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ModelChange(models.Model):
+    """One change of a project's current version: a promotion (through an evaluation) or a rollback."""
+
+    class Kind(models.TextChoices):
+        PROMOTE = "promote"
+        ROLLBACK = "rollback"
+
+    project = models.ForeignKey(ReadingProject, on_delete=models.CASCADE, related_name="model_changes")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    previous = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    current = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evaluation = models.OneToOneField(
+        ModelEvaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="change"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]

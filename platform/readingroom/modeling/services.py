@@ -20,6 +20,7 @@ from readingroom.core.files import media_path, media_write
 from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.services import session_image
 from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
+from readingroom.modeling.registry import file_sha256, project_model_version
 from readingroom.reading.models import ReadingSession
 from readingroom.studies.models import Image
 
@@ -43,13 +44,15 @@ def _predictor(checkpoint: str):
 
 def model_version_register(
     *, checkpoint: Path | str, name: str, version: str, description: str = "", metrics: dict | None = None,
-    activate: bool = True,
+    activate: bool = True, dataset_version=None, user=None,
 ) -> ModelVersion:  # fmt: skip
     """Copy a CoGaze checkpoint into the registry (MEDIA_ROOT/models/NAME/VERSION/) and record it.
 
     The checkpoint is loaded once first, so a broken or foreign file is refused with :class:`InvalidInput`.
-    With ``activate``, it becomes the only active version.
+    With ``activate``, it becomes the only active version. The registry keeps the checkpoint's SHA-256 and
+    cogaze configuration, checked again before every evaluation (``registry.model_version_verify``).
     """
+
     from cogaze import CogazeError
 
     source = Path(checkpoint)
@@ -68,6 +71,7 @@ def model_version_register(
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target.with_suffix(".part"))
     target.with_suffix(".part").replace(target)
+    sha256 = file_sha256(target)
     with transaction.atomic():
         if activate:
             ModelVersion.objects.filter(is_active=True).update(is_active=False)
@@ -76,6 +80,10 @@ def model_version_register(
             version=version,
             checkpoint=relative,
             config_name=predictor.config.name,
+            config=predictor.config.to_dict(),
+            checkpoint_sha256=sha256,
+            dataset_version=dataset_version,
+            created_by=user,
             description=description,
             metrics=metrics or {},
             is_active=activate,
@@ -252,7 +260,7 @@ def prediction_run(*, session_id: int) -> Prediction | None:
         return None
     prediction, _ = Prediction.objects.get_or_create(session=session)
     prediction.image = image = session_image(session=session)
-    prediction.model_version = model_version = active_model_version()
+    prediction.model_version = model_version = project_model_version(session.assignment.project)
     if model_version is None or image is None:
         prediction.status = Prediction.Status.NO_MODEL
         prediction.message = NO_MODEL_MESSAGE if model_version is None else "The study has no image."
