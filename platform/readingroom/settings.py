@@ -192,8 +192,19 @@ CELERY_TASK_ROUTES = {
     "readingroom.gaze.import_gaze": {"queue": "io"},  # an exact name wins over the patterns
     "readingroom.gaze.*": {"queue": "default"},
     "readingroom.modeling.*": {"queue": "gpu"},
+    "readingroom.learning.*": {"queue": "gpu"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# celery beat ticks every active-learning loop (finish rounds whose reads are in, start due rounds)
+CELERY_BEAT_SCHEDULE = {
+    "learning-tick": {
+        "task": "readingroom.learning.tick_all",
+        "schedule": env_float("LEARNING_TICK_SECONDS", 600.0),
+    }
+}
+# promotion of a retrained model: the held-out metric it must improve and by how much
+LEARNING_PROMOTION_METRIC = env_str("LEARNING_PROMOTION_METRIC", "head_macro_auroc")
+LEARNING_PROMOTION_MARGIN = env_float("LEARNING_PROMOTION_MARGIN", 0.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Channels -------------------------------------------------------------------------------------------

@@ -30,6 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--steps", type=int, default=20, help="optimizer steps of each retraining")
         parser.add_argument("--config", default="tiny", help="cogaze config name")
         parser.add_argument("--out", default="learning-simulation", help="output folder")
+        parser.add_argument(
+            "--platform",
+            action="store_true",
+            help="also run the first arm through the platform: phantoms imported as studies, a reading project "
+            "with a learning loop, assignments, simulated reports, retraining, evaluation and promotion",
+        )
 
     def handle(self, *args, **opts) -> None:
         try:
@@ -64,4 +70,9 @@ class Command(BaseCommand):
                                                               "summary": rows}, indent=1))  # fmt: skip
         plot_curves(curves, out / "learning_curves.png")
         self.stdout.write(markdown_table(rows))
+        if opts["platform"]:
+            from readingroom.learning.platform_run import platform_simulation
+
+            for line in platform_simulation(arm=opts["strategy"][0], settings=settings, pool=pool):
+                self.stdout.write(line)
         self.stdout.write(f"wrote {out / 'learning_curves.png'} and {out / 'learning_curves.md'}")
