@@ -200,8 +200,12 @@ CELERY_BEAT_SCHEDULE = {
     "learning-tick": {
         "task": "readingroom.learning.tick_all",
         "schedule": env_float("LEARNING_TICK_SECONDS", 600.0),
-    }
+    },
+    # training runs whose worker died resume from their checkpoint
+    "training-resume": {"task": "readingroom.modeling.resume_stale_training", "schedule": 60.0},
 }
+# a running training run without progress for this long is resumed from its checkpoint by another worker
+TRAINING_STALE_SECONDS = env_float("TRAINING_STALE_SECONDS", 120.0)
 # promotion of a retrained model: the held-out metric it must improve and by how much
 LEARNING_PROMOTION_METRIC = env_str("LEARNING_PROMOTION_METRIC", "head_macro_auroc")
 LEARNING_PROMOTION_MARGIN = env_float("LEARNING_PROMOTION_MARGIN", 0.0)

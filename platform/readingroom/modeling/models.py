@@ -53,10 +53,28 @@ class TrainingRun(models.Model):
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     name = models.CharField(max_length=128)
     config_name = models.CharField(max_length=64, default="tiny")
     data_spec = models.CharField(max_length=512)
+    dataset_version = models.ForeignKey(
+        "curation.DatasetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="training_runs",
+        help_text="train on this frozen dataset version's train split (then data_spec is dataset-version:ID)",
+    )  # fmt: skip
+    checkpoint_every = models.PositiveIntegerField(
+        null=True, blank=True, help_text="override of the config's"
+    )
+    progress = models.JSONField(
+        default=list, blank=True, help_text='[{"step": n, "loss": x}, ...] as it runs'
+    )
+    log = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    resumes = models.PositiveIntegerField(default=0, help_text="times resumed from its checkpoint")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last progress written by the worker"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     max_steps = models.PositiveIntegerField(null=True, blank=True)
     activate = models.BooleanField(default=True, help_text="make the resulting model version the active one")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import functools
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 from PIL import Image as PILImage
 
@@ -92,15 +90,28 @@ def model_version_register(
 
 def training_run_queue(
     *, name: str, config_name: str = "tiny", data_spec: str = "phantoms:64", max_steps: int | None = None,
-    activate: bool = True,
+    activate: bool = True, dataset_version=None, checkpoint_every: int | None = None, user=None,
 ) -> TrainingRun:  # fmt: skip
-    """Record a training run and enqueue it on the ``gpu`` queue once the transaction commits."""
+    """Record a training run and enqueue it on the ``gpu`` queue once the transaction commits.
+
+    With ``dataset_version`` the run trains on that frozen version's train split (``data_spec`` is then
+    ``dataset-version:ID``); an empty or unlabelled version fails the run with the reason.
+    """
     from readingroom.modeling.tasks import train_model
 
-    if not (data_spec.startswith("phantoms:") or data_spec.startswith("export:")):
+    if dataset_version is not None:
+        data_spec = f"dataset-version:{dataset_version.pk}"
+    elif not (data_spec.startswith("phantoms:") or data_spec.startswith("export:")):
         raise InvalidInput(f"data_spec must be phantoms:N or export:PATH, got {data_spec!r}")
     run = TrainingRun.objects.create(
-        name=name, config_name=config_name, data_spec=data_spec, max_steps=max_steps, activate=activate
+        name=name,
+        config_name=config_name,
+        data_spec=data_spec,
+        max_steps=max_steps,
+        activate=activate,
+        dataset_version=dataset_version,
+        checkpoint_every=checkpoint_every,
+        created_by=user,
     )
     transaction.on_commit(lambda: train_model.delay(run.pk))
     return run
@@ -124,47 +135,10 @@ def _cogaze_data_spec(spec: str) -> str:
 
 
 def training_run_execute(*, run_id: int, progress: bool = False) -> TrainingRun | None:
-    """Train CoGaze for a run and register the resulting model version. None if the run is gone."""
-    from cogaze import CogazeError, load_config
-    from cogaze.data import open_dataset
-    from cogaze.train import train
+    """Train (or resume) a run; see :func:`readingroom.modeling.training.training_run_execute`."""
+    from readingroom.modeling.training import training_run_execute as execute
 
-    run = TrainingRun.objects.filter(pk=run_id).first()
-    if run is None:
-        return None
-    if run.status != TrainingRun.Status.QUEUED:
-        return run  # already done, failed or abandoned: a redelivered message must not train it again
-    run.status = TrainingRun.Status.RUNNING
-    run.save(update_fields=["status", "updated_at"])
-    try:
-        config = load_config(run.config_name)
-        dataset = open_dataset(_cogaze_data_spec(run.data_spec), split="train" if "export:" in run.data_spec else None,
-                               size=config.vision.image_size, seed=0)  # fmt: skip
-        with tempfile.TemporaryDirectory(
-            dir=settings.MEDIA_ROOT if Path(settings.MEDIA_ROOT).exists() else None
-        ) as out:
-            result = train(config, dataset, out_dir=out, max_steps=run.max_steps, progress=progress)
-            first, last = result.first_last("loss")
-            metrics = {"steps": result.steps, "seconds": round(result.seconds, 1), "loss_first": first,
-                       "loss_last": last}  # fmt: skip
-            synthetic = run.data_spec.startswith("phantoms:")
-            description = f"{run.config_name} config trained on {run.data_spec}" + (
-                " (SYNTHETIC phantoms: a demonstration model, not for clinical use)" if synthetic else ""
-            )
-            version = model_version_register(
-                checkpoint=result.checkpoint, name=run.name, version=f"run-{run.pk}", description=description,
-                metrics=metrics, activate=run.activate,
-            )  # fmt: skip
-    except (CogazeError, InvalidInput, OSError) as exc:
-        run.status = TrainingRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.save(update_fields=["status", "error", "updated_at"])
-        raise
-    run.status = TrainingRun.Status.DONE
-    run.metrics = metrics
-    run.model_version = version
-    run.save(update_fields=["status", "metrics", "model_version", "updated_at"])
-    return run
+    return execute(run_id=run_id, progress=progress)
 
 
 _LABEL_STATES = {"present": 1, "absent": 0, "uncertain": -1, "not_mentioned": -2}  # cogaze.labels.LabelState
