@@ -174,3 +174,52 @@ class ModelChange(models.Model):
 
     class Meta:
         ordering = ["-pk"]
+
+
+class InferenceJob(models.Model):
+    """Inference on demand: a model version over a cohort or a frozen dataset version, in batches."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="inference_jobs")
+    cohort = models.ForeignKey(
+        "curation.Cohort", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dataset_version = models.ForeignKey(
+        "curation.DatasetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    batch_size = models.PositiveIntegerField(default=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.JSONField(default=dict, blank=True, help_text="image id -> why it could not be predicted")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class ImagePrediction(models.Model):
+    """A model version's output for one image: 14 probabilities, report draft, attention map, embedding."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="model_predictions")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="image_predictions"
+    )
+    probabilities = models.JSONField()
+    findings = models.TextField(blank=True)
+    attention_file = models.CharField(max_length=255, help_text="float32 .npy (H, W) under MEDIA_ROOT")
+    embedding = models.JSONField(help_text="L2-normalised image embedding")
+    job = models.ForeignKey(
+        InferenceJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "model_version"], name="one_prediction_per_version")
+        ]

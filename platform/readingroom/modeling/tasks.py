@@ -39,3 +39,12 @@ def _resume_on_worker_start(sender=None, **kwargs) -> None:
 
     resumed = training_runs_resume_stale()
     logging.getLogger(__name__).info("training runs queued again to resume: %s", resumed or "none")
+
+
+@shared_task(name="readingroom.modeling.run_inference", acks_late=True)
+def run_inference(job_id: int) -> str:
+    """Predict every image of an inference job, batch by batch."""
+    from readingroom.modeling.inference import inference_job_execute
+
+    job = inference_job_execute(job_id=job_id)
+    return "gone" if job is None else job.status
