@@ -58,6 +58,7 @@ api = [
     path(f"dicomweb/{_INSTANCE}/metadata", dicomweb.WadoMetadataView.as_view()),
     path(f"dicomweb/{_INSTANCE}/frames/<str:frames>", dicomweb.WadoFramesView.as_view()),
     path(f"dicomweb/{_INSTANCE}/rendered", dicomweb.WadoRenderedView.as_view()),
+    path("", include("readingroom.learning.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
 ]
