@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from readingroom import spa
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
+from readingroom.learning import pages as learning_pages
 from readingroom.reading import views as reading_views
 from readingroom.studies import dicomweb
 from readingroom.studies import views as studies_views
@@ -66,6 +67,8 @@ api = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
+    path("learning/loops/<int:loop_id>/", learning_pages.curve_page, name="learning-curve"),
+    path("learning/loops/<int:loop_id>/curve.png", learning_pages.curve_png, name="learning-curve-png"),
     path("", spa.index),
     re_path(r"^(?!api/|admin/|static/|ws/|media/)(?P<path>.*)$", spa.index),
 ]
