@@ -10,29 +10,27 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import transaction
 
 from readingroom.modeling.models import TrainingRun
-from readingroom.modeling.services import training_run_queue
+from readingroom.modeling.tasks import train_model
 from tests.e2e.conftest import REPO_ROOT, _database_url, _release_database, _stop, _wait_for_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
 
-def _start_worker(log: Path, media: Path, files: list) -> subprocess.Popen:
+def _start_worker(log: Path, queue: str, files: list) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)]),
         "DJANGO_SETTINGS_MODULE": "readingroom.settings",
         "PYTHONUNBUFFERED": "1",
-        "MEDIA_ROOT": str(media),
         "TRAINING_STALE_SECONDS": "2",
     }
     out = log.open("w")
     files.append(out)
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "readingroom", "worker", "-Q", "gpu", "-P", "solo",
+        [str(Path(sys.executable).parent / "celery"), "-A", "readingroom", "worker", "-Q", queue, "-P", "solo",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
         cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -50,22 +48,23 @@ def _wait(run: TrainingRun, done, what: str, timeout: float = 300.0) -> Training
     raise AssertionError(f"training run {run.pk}: {what} not seen in {timeout} s ({run.status}, {run.log})")
 
 
-def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker):
-    media = tmp_path / "media"
+def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker, settings):
     files: list = []
-    first = _start_worker(tmp_path / "worker-1.log", media, files)
+    # the first worker alone consumes a queue of its own (another worker on gpu, e.g. live_stack's, must not
+    # take the run); any worker on gpu may resume it (they share MEDIA_ROOT, where the checkpoint is)
+    first = _start_worker(tmp_path / "worker-1.log", "gpu-resume-test", files)
     second = None
     try:
-        with transaction.atomic():
-            run = training_run_queue(name="resume", data_spec="phantoms:16", max_steps=150, checkpoint_every=5,
-                                     activate=False)  # fmt: skip
+        run = TrainingRun.objects.create(name="resume", data_spec="phantoms:16", max_steps=150, checkpoint_every=5,
+                                         activate=False)  # fmt: skip
+        train_model.apply_async((run.pk,), queue="gpu-resume-test")
         run = _wait(run, lambda r: len(r.progress) >= 7, "step 7")
         first.kill()  # SIGKILL: no clean-up, no message back to the broker
         first.wait()
         killed_at = len(run.progress)
         assert run.status == TrainingRun.Status.RUNNING and killed_at < 150
         time.sleep(2.5)  # the heartbeat goes stale
-        second = _start_worker(tmp_path / "worker-2.log", media, files)
+        second = _start_worker(tmp_path / "worker-2.log", "gpu", files)
         run = _wait(run, lambda r: r.status != TrainingRun.Status.RUNNING or r.resumes, "the resume", 90)
         run = _wait(
             run, lambda r: r.status in (TrainingRun.Status.DONE, TrainingRun.Status.FAILED), "the end"
@@ -74,7 +73,7 @@ def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker):
         assert run.resumes == 1 and "resuming from the checkpoint at step" in run.log
         assert 5 <= run.metrics["resumed_from_step"] <= killed_at
         assert [p["step"] for p in run.progress] == list(range(1, 151))
-        assert (media / run.model_version.checkpoint).is_file()
+        assert (settings.MEDIA_ROOT / run.model_version.checkpoint).is_file()
     finally:
         for worker in (first, second):
             if worker is not None:
