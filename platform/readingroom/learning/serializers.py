@@ -5,7 +5,14 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from readingroom.learning.models import LearningLoop, LearningRound
-from readingroom.modeling.models import ModelChange, ModelEvaluation, ModelVersion, TrainingRun
+from readingroom.modeling.models import (
+    ImagePrediction,
+    InferenceJob,
+    ModelChange,
+    ModelEvaluation,
+    ModelVersion,
+    TrainingRun,
+)
 
 
 class ModelVersionOutput(serializers.ModelSerializer):
@@ -112,3 +119,29 @@ class LearningCurveOutput(serializers.Serializer):
     loop = serializers.IntegerField()
     stopped_reason = serializers.CharField(allow_blank=True)
     points = CurvePoint(many=True)
+
+
+class InferenceJobInput(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    cohort = serializers.IntegerField(required=False, allow_null=True, default=None)
+    dataset_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    batch_size = serializers.IntegerField(required=False, default=16)
+
+
+class InferenceJobOutput(serializers.ModelSerializer):
+    class Meta:
+        model = InferenceJob
+        fields = ["id", "model_version", "cohort", "dataset_version", "batch_size", "status", "total", "done",
+                  "failed", "error", "created_by", "created_at", "updated_at"]  # fmt: skip
+
+
+class ImagePredictionOutput(serializers.ModelSerializer):
+    attention_url = serializers.SerializerMethodField(help_text="the attention map, float32 .npy (H, W)")
+
+    class Meta:
+        model = ImagePrediction
+        fields = ["id", "image", "model_version", "probabilities", "findings", "embedding", "attention_url",
+                  "created_at"]  # fmt: skip
+
+    def get_attention_url(self, obj: ImagePrediction) -> str:
+        return f"/api/image-predictions/{obj.pk}/attention.npy"

@@ -17,4 +17,8 @@ urlpatterns = [
     path("learning/loops/", views.LearningLoopListView.as_view()),
     path("learning/loops/<int:loop_id>/rounds/", views.LearningRoundListView.as_view()),
     path("learning/loops/<int:loop_id>/curve/", views.LearningCurveView.as_view()),
+    path("inference-jobs/", views.InferenceJobListView.as_view()),
+    path("inference-jobs/<int:job_id>/", views.InferenceJobView.as_view()),
+    path("inference-jobs/<int:job_id>/predictions/", views.InferenceJobPredictionsView.as_view()),
+    path("image-predictions/<int:prediction_id>/attention.npy", views.ImagePredictionAttentionView.as_view()),
 ]

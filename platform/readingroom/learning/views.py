@@ -19,6 +19,9 @@ from readingroom.curation.models import DatasetVersion
 from readingroom.learning import selectors
 from readingroom.learning.models import LearningLoop
 from readingroom.learning.serializers import (
+    ImagePredictionOutput,
+    InferenceJobInput,
+    InferenceJobOutput,
     LearningCurveOutput,
     LearningLoopOutput,
     LearningRoundOutput,
@@ -33,7 +36,16 @@ from readingroom.learning.serializers import (
 )
 from readingroom.learning.services import round_start
 from readingroom.modeling import registry
-from readingroom.modeling.models import ModelChange, ModelEvaluation, ModelVersion, ProjectModel, TrainingRun
+from readingroom.modeling.inference import inference_job_queue
+from readingroom.modeling.models import (
+    ImagePrediction,
+    InferenceJob,
+    ModelChange,
+    ModelEvaluation,
+    ModelVersion,
+    ProjectModel,
+    TrainingRun,
+)
 from readingroom.modeling.services import training_run_queue
 from readingroom.modeling.training import training_run_cancel
 from readingroom.reading.models import ReadingProject
@@ -219,3 +231,49 @@ class LearningCurveView(APIView):
         data = selectors.loop_curve(loop=_get(LearningLoop, loop_id, "learning loop"))
         return _respond(request, data, rows=data["points"], name=f"learning-loop-{loop_id}-curve",
                         columns=["round", "reads", "heldout_value", "metric", "promoted", "model_version"])  # fmt: skip
+
+
+class InferenceJobListView(APIView):
+    @extend_schema(request=InferenceJobInput, responses={201: InferenceJobOutput})
+    def post(self, request: Request):
+        """Predict every image of a cohort or a frozen dataset version with a model version (queue gpu)."""
+        require_role(request, *ENGINEERS)
+        data = _valid(InferenceJobInput, request)
+        from readingroom.curation.models import Cohort
+
+        job = inference_job_queue(
+            model_version=_get(ModelVersion, data["model_version"], "model version"),
+            cohort=_get(Cohort, data["cohort"], "cohort") if data["cohort"] else None,
+            dataset_version=_get(DatasetVersion, data["dataset_version"], "dataset version")
+            if data["dataset_version"] else None,
+            batch_size=data["batch_size"], user=request.user,
+        )  # fmt: skip
+        return Response(InferenceJobOutput(job).data, status=201)
+
+
+class InferenceJobView(APIView):
+    @extend_schema(responses=InferenceJobOutput)
+    def get(self, request: Request, job_id: int):
+        require_role(request, *READERS)
+        return Response(InferenceJobOutput(_get(InferenceJob, job_id, "inference job")).data)
+
+
+class InferenceJobPredictionsView(APIView):
+    @extend_schema(responses=ImagePredictionOutput(many=True))
+    def get(self, request: Request, job_id: int):
+        require_role(request, *READERS)
+        job = _get(InferenceJob, job_id, "inference job")
+        return Response(ImagePredictionOutput(job.predictions.order_by("image_id"), many=True).data)
+
+
+class ImagePredictionAttentionView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, prediction_id: int):
+        require_role(request, *READERS)
+        from readingroom.core.files import media_response
+
+        prediction = _get(ImagePrediction, prediction_id, "image prediction")
+        response = media_response(prediction.attention_file, "application/octet-stream",
+                                  missing=f"the attention map of image prediction {prediction.pk} is missing")  # fmt: skip
+        response["Content-Disposition"] = f'attachment; filename="prediction-{prediction.pk}-attention.npy"'
+        return response

@@ -126,3 +126,37 @@ def test_the_schema_lists_the_learning_endpoints(tmp_path):
     for path in ("/api/model-versions/", "/api/projects/{project_id}/model/promote/",
                  "/api/training-runs/{run_id}/loss/", "/api/learning/loops/{loop_id}/curve/"):  # fmt: skip
         assert path in paths, path
+
+
+def test_inference_job_through_the_api(
+    engineer, lead, image, tiny_checkpoints, django_capture_on_commit_callbacks
+):
+    import io
+
+    import numpy as np
+
+    from readingroom.curation.models import Cohort
+    from readingroom.modeling.inference import inference_job_execute
+
+    version = model_version_register(checkpoint=tiny_checkpoints["trained"], name="m", version="1")
+    cohort = Cohort.objects.create(name="all", filters={})
+    assert (
+        lead.post("/api/inference-jobs/", {"model_version": version.pk, "cohort": cohort.pk}).status_code
+        == 403
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        response = engineer.post("/api/inference-jobs/", {"model_version": version.pk, "cohort": cohort.pk},
+                                 format="json")  # fmt: skip
+    assert response.status_code == 201 and response.json()["status"] == "queued"
+    job_id = response.json()["id"]
+    inference_job_execute(job_id=job_id)
+    assert lead.get(f"/api/inference-jobs/{job_id}/").json()["done"] == 1
+    prediction = lead.get(f"/api/inference-jobs/{job_id}/predictions/").json()[0]
+    assert prediction["image"] == image.pk and len(prediction["probabilities"]) == 14
+    attention = lead.get(prediction["attention_url"])
+    array = np.load(io.BytesIO(b"".join(attention.streaming_content)))
+    assert array.shape == (image.rows, image.columns) and array.dtype == np.float32
+    refused = engineer.post("/api/inference-jobs/", {"model_version": version.pk}, format="json")
+    assert (
+        refused.status_code == 400 and "exactly one of cohort or dataset_version" in refused.json()["detail"]
+    )
