@@ -49,7 +49,7 @@ def _pool_outputs(images: list[Image], model_version, gaze_for: GazeLookup | Non
 
     outputs = []
     for image in images:
-        pred = image_predict(image=image, model_version=model_version)
+        pred = image_predict(image=image, model_version=model_version, generate=False)  # scores need no draft
         outputs.append(StudyOutput(
             key=str(image.study_id), probabilities=np.array(list(pred.probabilities.values())),
             embedding=pred.embedding, attention=pred.attention, gaze=gaze_for(image) if gaze_for else None,

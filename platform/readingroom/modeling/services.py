@@ -207,8 +207,11 @@ def _model_input(image: Image) -> np.ndarray:
         return np.asarray(png.convert("L"), dtype=np.float32) / 255.0
 
 
-def image_predict(*, image: Image, model_version: ModelVersion):
-    """Run a registered model on one image with its study's clinical context (a ``cogaze`` Prediction)."""
+def image_predict(*, image: Image, model_version: ModelVersion, generate: bool = True):
+    """Run a registered model on one image with its study's clinical context (a ``cogaze`` Prediction).
+
+    ``generate=False`` skips the report draft (beam search), by far the slowest part on CPU.
+    """
     from cogaze.data.export import context_text
 
     checkpoint = media_path(model_version.checkpoint)
@@ -217,7 +220,7 @@ def image_predict(*, image: Image, model_version: ModelVersion):
     study = image.study
     context = context_text({"indication": study.indication, "history": study.history})
     return _predictor(str(checkpoint)).predict(
-        _model_input(image), view_position=image.view_position or "PA", context=context
+        _model_input(image), view_position=image.view_position or "PA", context=context, generate=generate
     )
 
 
