@@ -44,15 +44,29 @@ def _unread_pool(loop: LearningLoop) -> list[Image]:
     return [img for img in loop.pool.select_related("study").order_by("pk") if img.study_id not in taken]
 
 
-def _pool_outputs(images: list[Image], model_version, gaze_for: GazeLookup | None) -> list[StudyOutput]:
+def _ensemble(loop: LearningLoop, current) -> list:
+    """Earlier models of the loop (up to two, newest first) whose disagreement with the current one
+    ``mc_disagreement`` measures (the cogaze models have no dropout to sample)."""
+    earlier = loop.rounds.filter(status=LearningRound.Status.DONE, model_after__isnull=False).exclude(
+        model_after=current
+    )
+    return [r.model_after for r in earlier.select_related("model_after").order_by("-number")[:2]]
+
+
+def _pool_outputs(
+    images: list[Image], model_version, gaze_for: GazeLookup | None, ensemble=()
+) -> list[StudyOutput]:
     from readingroom.modeling.services import image_predict
 
     outputs = []
     for image in images:
         pred = image_predict(image=image, model_version=model_version, generate=False)  # scores need no draft
+        probs = np.array(list(pred.probabilities.values()))
+        others = [list(image_predict(image=image, model_version=m, generate=False).probabilities.values())
+                  for m in ensemble]  # fmt: skip
         outputs.append(StudyOutput(
-            key=str(image.study_id), probabilities=np.array(list(pred.probabilities.values())),
-            embedding=pred.embedding, attention=pred.attention, gaze=gaze_for(image) if gaze_for else None,
+            key=str(image.study_id), probabilities=probs, embedding=pred.embedding, attention=pred.attention,
+            gaze=gaze_for(image) if gaze_for else None, samples=np.array([probs, *others]) if others else None,
         ))  # fmt: skip
     return outputs
 
@@ -86,7 +100,8 @@ def round_start(*, loop: LearningLoop, user=None, gaze_for: GazeLookup | None = 
         raise Conflict(f"another round of {loop.project} was started at the same time") from exc
     try:
         if loop.scoring and rnd.model_before is not None:
-            outputs = _pool_outputs(unread, rnd.model_before, gaze_for)
+            ensemble = _ensemble(loop, rnd.model_before) if loop.scoring == "mc_disagreement" else []
+            outputs = _pool_outputs(unread, rnd.model_before, gaze_for, ensemble)
             labelled = [o.embedding for o in _pool_outputs(_read_images(loop), rnd.model_before, None)]
             scores = score(
                 loop.scoring, ScoreRequest(outputs, np.stack(labelled) if labelled else None)

@@ -110,3 +110,16 @@ def test_the_command_runs_the_platform_rounds(tmp_path):
                  "--heldout", "6", "--initial", "2", "--per-round", "2", "--steps", "2", "--platform",
                  "--out", str(tmp_path))  # fmt: skip
     assert LearningRound.objects.get().status == "done"
+
+
+def test_mc_disagreement_scores_with_the_earlier_models_of_the_loop(loop, pool, reader):
+    by_image = {img.pk: s for img, s in zip(loop.pool.order_by("pk"), pool, strict=True)}
+    loop.scoring = "mc_disagreement"
+    loop.save()
+    for _ in range(2):
+        rnd = round_start(loop=loop)
+        simulated_read(rnd=rnd, reader=reader, samples_by_image=by_image)
+        assert round_finish(rnd=rnd).status == LearningRound.Status.DONE
+    third = round_start(loop=loop)  # round 1 had no model; round 2's model disagrees with round 1's
+    assert third.model_before is not None
+    assert all(isinstance(s["score"], float) and s["score"] >= 0 for s in third.selected)
