@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "readingroom.gaze",
     "readingroom.modeling",
     "readingroom.curation",
+    "readingroom.learning",
 ]
 
 MIDDLEWARE = [
@@ -207,8 +208,23 @@ CELERY_TASK_ROUTES = {
     "readingroom.gaze.import_gaze": {"queue": "io"},  # an exact name wins over the patterns
     "readingroom.gaze.*": {"queue": "default"},
     "readingroom.modeling.*": {"queue": "gpu"},
+    "readingroom.learning.*": {"queue": "gpu"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# celery beat ticks every active-learning loop (finish rounds whose reads are in, start due rounds)
+CELERY_BEAT_SCHEDULE = {
+    "learning-tick": {
+        "task": "readingroom.learning.tick_all",
+        "schedule": env_float("LEARNING_TICK_SECONDS", 600.0),
+    },
+    # training runs whose worker died resume from their checkpoint
+    "training-resume": {"task": "readingroom.modeling.resume_stale_training", "schedule": 60.0},
+}
+# a running training run without progress for this long is resumed from its checkpoint by another worker
+TRAINING_STALE_SECONDS = env_float("TRAINING_STALE_SECONDS", 120.0)
+# promotion of a retrained model: the held-out metric it must improve and by how much
+LEARNING_PROMOTION_METRIC = env_str("LEARNING_PROMOTION_METRIC", "head_macro_auroc")
+LEARNING_PROMOTION_MARGIN = env_float("LEARNING_PROMOTION_MARGIN", 0.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- reliability: late acknowledgement, the outbox and the reaper ---------------------------------------
@@ -223,10 +239,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
 READING_TASK_STUCK_AFTER_S = env_int("READING_TASK_STUCK_AFTER_S", 600)
 READING_TASK_MAX_ATTEMPTS = env_int("READING_TASK_MAX_ATTEMPTS", 5)
 OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 7)
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE.update({
     "outbox-drain": {"task": "readingroom.core.outbox_drain", "schedule": 30.0},
     "recover-submitted": {"task": "readingroom.reading.recover_submitted", "schedule": 120.0},
-}
+})  # fmt: skip
 
 # --- Channels -------------------------------------------------------------------------------------------
 if REDIS_URL:

@@ -8,6 +8,8 @@ from readingroom import spa
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
 from readingroom.gaze import views as gaze_views
+from readingroom.learning import pages as learning_pages
+from readingroom.learning import urls as learning_urls
 from readingroom.reading import study_views
 from readingroom.reading import views as reading_views
 from readingroom.studies import views as studies_views
@@ -64,6 +66,7 @@ api = [
     path("studies/<int:study_id>/labels/", curation_views.StudyLabelsView.as_view()),
     path("studies/<int:study_id>/report/", curation_views.StudyReportView.as_view()),
     *dicomweb_urls.urlpatterns,
+    *learning_urls.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema")),  # no inline script (CSP)
 ]
@@ -71,6 +74,8 @@ api = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
+    path("learning/loops/<int:loop_id>/", learning_pages.curve_page, name="learning-curve"),
+    path("learning/loops/<int:loop_id>/curve.png", learning_pages.curve_png, name="learning-curve-png"),
     path("", spa.index),
     re_path(r"^(?!api/|admin/|static/|ws/|media/)(?P<path>.*)$", spa.index),
 ]

@@ -26,3 +26,20 @@ class ErrorOutput(serializers.Serializer):
     """The body of every refusal: ``{"detail": "what is wrong"}``."""
 
     detail = serializers.CharField()
+
+
+def get_or_not_found(model, pk: int, what: str):
+    """The object of ``model`` with primary key ``pk``, or :class:`NotFound` naming ``what``."""
+    from readingroom.core.exceptions import NotFound
+
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"{what} {pk} does not exist")
+    return obj
+
+
+def validated(serializer_class, request) -> dict:
+    """The request body checked by ``serializer_class`` (a 400 naming the fields when it is not valid)."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data

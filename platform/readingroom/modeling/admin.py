@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
+from readingroom.modeling.models import (
+    ModelChange,
+    ModelEvaluation,
+    ModelVersion,
+    Prediction,
+    ProjectModel,
+    TrainingRun,
+)
 
 
 @admin.register(ModelVersion)
@@ -17,3 +24,22 @@ class PredictionAdmin(admin.ModelAdmin):
 class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "config_name", "data_spec", "status", "model_version", "created_at")
     readonly_fields = ("status", "error", "metrics", "model_version")
+
+
+@admin.register(ModelEvaluation)
+class ModelEvaluationAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "candidate", "baseline", "metric", "candidate_value", "baseline_value",
+                    "promoted", "created_at")  # fmt: skip
+    readonly_fields = [f.name for f in ModelEvaluation._meta.fields]
+
+
+@admin.register(ProjectModel)
+class ProjectModelAdmin(admin.ModelAdmin):
+    list_display = ("project", "current", "updated_at")
+    readonly_fields = ("project", "current")
+
+
+@admin.register(ModelChange)
+class ModelChangeAdmin(admin.ModelAdmin):
+    list_display = ("id", "project", "kind", "previous", "current", "created_at")
+    readonly_fields = [f.name for f in ModelChange._meta.fields]

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import functools
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 
 from readingroom.core.exceptions import InvalidInput, NotFound
@@ -19,6 +17,7 @@ from readingroom.core.files import media_path, media_write
 from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.services import session_image
 from readingroom.modeling.models import ModelVersion, Prediction, TrainingRun
+from readingroom.modeling.registry import file_sha256, project_model_version
 from readingroom.reading.models import ReadingSession
 from readingroom.studies.derivatives import image_display_array
 from readingroom.studies.models import Image
@@ -43,13 +42,15 @@ def _predictor(checkpoint: str):
 
 def model_version_register(
     *, checkpoint: Path | str, name: str, version: str, description: str = "", metrics: dict | None = None,
-    activate: bool = True,
+    activate: bool = True, dataset_version=None, user=None,
 ) -> ModelVersion:  # fmt: skip
     """Copy a CoGaze checkpoint into the registry (MEDIA_ROOT/models/NAME/VERSION/) and record it.
 
     The checkpoint is loaded once first, so a broken or foreign file is refused with :class:`InvalidInput`.
-    With ``activate``, it becomes the only active version.
+    With ``activate``, it becomes the only active version. The registry keeps the checkpoint's SHA-256 and
+    cogaze configuration, checked again before every evaluation (``registry.model_version_verify``).
     """
+
     from cogaze import CogazeError
 
     source = Path(checkpoint)
@@ -68,6 +69,7 @@ def model_version_register(
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target.with_suffix(".part"))
     target.with_suffix(".part").replace(target)
+    sha256 = file_sha256(target)
     with transaction.atomic():
         if activate:
             ModelVersion.objects.filter(is_active=True).update(is_active=False)
@@ -76,6 +78,10 @@ def model_version_register(
             version=version,
             checkpoint=relative,
             config_name=predictor.config.name,
+            config=predictor.config.to_dict(),
+            checkpoint_sha256=sha256,
+            dataset_version=dataset_version,
+            created_by=user,
             description=description,
             metrics=metrics or {},
             is_active=activate,
@@ -84,15 +90,28 @@ def model_version_register(
 
 def training_run_queue(
     *, name: str, config_name: str = "tiny", data_spec: str = "phantoms:64", max_steps: int | None = None,
-    activate: bool = True,
+    activate: bool = True, dataset_version=None, checkpoint_every: int | None = None, user=None,
 ) -> TrainingRun:  # fmt: skip
-    """Record a training run and enqueue it on the ``gpu`` queue once the transaction commits."""
+    """Record a training run and enqueue it on the ``gpu`` queue once the transaction commits.
+
+    With ``dataset_version`` the run trains on that frozen version's train split (``data_spec`` is then
+    ``dataset-version:ID``); an empty or unlabelled version fails the run with the reason.
+    """
     from readingroom.modeling.tasks import train_model
 
-    if not (data_spec.startswith("phantoms:") or data_spec.startswith("export:")):
+    if dataset_version is not None:
+        data_spec = f"dataset-version:{dataset_version.pk}"
+    elif not (data_spec.startswith("phantoms:") or data_spec.startswith("export:")):
         raise InvalidInput(f"data_spec must be phantoms:N or export:PATH, got {data_spec!r}")
     run = TrainingRun.objects.create(
-        name=name, config_name=config_name, data_spec=data_spec, max_steps=max_steps, activate=activate
+        name=name,
+        config_name=config_name,
+        data_spec=data_spec,
+        max_steps=max_steps,
+        activate=activate,
+        dataset_version=dataset_version,
+        checkpoint_every=checkpoint_every,
+        created_by=user,
     )
     transaction.on_commit(lambda: train_model.delay(run.pk))
     return run
@@ -116,47 +135,10 @@ def _cogaze_data_spec(spec: str) -> str:
 
 
 def training_run_execute(*, run_id: int, progress: bool = False) -> TrainingRun | None:
-    """Train CoGaze for a run and register the resulting model version. None if the run is gone."""
-    from cogaze import CogazeError, load_config
-    from cogaze.data import open_dataset
-    from cogaze.train import train
+    """Train (or resume) a run; see :func:`readingroom.modeling.training.training_run_execute`."""
+    from readingroom.modeling.training import training_run_execute as execute
 
-    run = TrainingRun.objects.filter(pk=run_id).first()
-    if run is None:
-        return None
-    if run.status != TrainingRun.Status.QUEUED:
-        return run  # already done, failed or abandoned: a redelivered message must not train it again
-    run.status = TrainingRun.Status.RUNNING
-    run.save(update_fields=["status", "updated_at"])
-    try:
-        config = load_config(run.config_name)
-        dataset = open_dataset(_cogaze_data_spec(run.data_spec), split="train" if "export:" in run.data_spec else None,
-                               size=config.vision.image_size, seed=0)  # fmt: skip
-        with tempfile.TemporaryDirectory(
-            dir=settings.MEDIA_ROOT if Path(settings.MEDIA_ROOT).exists() else None
-        ) as out:
-            result = train(config, dataset, out_dir=out, max_steps=run.max_steps, progress=progress)
-            first, last = result.first_last("loss")
-            metrics = {"steps": result.steps, "seconds": round(result.seconds, 1), "loss_first": first,
-                       "loss_last": last}  # fmt: skip
-            synthetic = run.data_spec.startswith("phantoms:")
-            description = f"{run.config_name} config trained on {run.data_spec}" + (
-                " (SYNTHETIC phantoms: a demonstration model, not for clinical use)" if synthetic else ""
-            )
-            version = model_version_register(
-                checkpoint=result.checkpoint, name=run.name, version=f"run-{run.pk}", description=description,
-                metrics=metrics, activate=run.activate,
-            )  # fmt: skip
-    except (CogazeError, InvalidInput, OSError) as exc:
-        run.status = TrainingRun.Status.FAILED
-        run.error = f"{type(exc).__name__}: {exc}"
-        run.save(update_fields=["status", "error", "updated_at"])
-        raise
-    run.status = TrainingRun.Status.DONE
-    run.metrics = metrics
-    run.model_version = version
-    run.save(update_fields=["status", "metrics", "model_version", "updated_at"])
-    return run
+    return execute(run_id=run_id, progress=progress)
 
 
 _LABEL_STATES = {"present": 1, "absent": 0, "uncertain": -1, "not_mentioned": -2}  # cogaze.labels.LabelState
@@ -231,8 +213,11 @@ def _model_input(image: Image) -> np.ndarray:
     return image_display_array(image).astype(np.float32) / 255.0
 
 
-def image_predict(*, image: Image, model_version: ModelVersion):
-    """Run a registered model on one image with its study's clinical context (a ``cogaze`` Prediction)."""
+def image_predict(*, image: Image, model_version: ModelVersion, generate: bool = True):
+    """Run a registered model on one image with its study's clinical context (a ``cogaze`` Prediction).
+
+    ``generate=False`` skips the report draft (beam search), by far the slowest part on CPU.
+    """
     from cogaze.data.export import context_text
 
     checkpoint = media_path(model_version.checkpoint)
@@ -241,7 +226,7 @@ def image_predict(*, image: Image, model_version: ModelVersion):
     study = image.study
     context = context_text({"indication": study.indication, "history": study.history})
     return _predictor(str(checkpoint)).predict(
-        _model_input(image), view_position=image.view_position or "PA", context=context
+        _model_input(image), view_position=image.view_position or "PA", context=context, generate=generate
     )
 
 
@@ -271,7 +256,7 @@ def _prediction_compute(*, session_id: int) -> Prediction | None:
     if prediction.status != Prediction.Status.PENDING:
         return prediction
     prediction.image = image = session_image(session=session)
-    prediction.model_version = model_version = active_model_version()
+    prediction.model_version = model_version = project_model_version(session.assignment.project)
     if model_version is None or image is None:
         prediction.status = Prediction.Status.NO_MODEL
         prediction.message = NO_MODEL_MESSAGE if model_version is None else "The study has no image."

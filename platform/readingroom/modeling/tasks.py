@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from readingroom.modeling.services import prediction_run, training_run_execute
 
@@ -16,6 +19,32 @@ def predict_session(session_id: int) -> str:
 
 @shared_task(name="readingroom.modeling.train_model", acks_late=False)
 def train_model(run_id: int) -> str:
-    """Train CoGaze for a training run and register the model version it produces."""
+    """Train (or resume) CoGaze for a training run and register the model version it produces."""
     run = training_run_execute(run_id=run_id)
     return "gone" if run is None else run.status
+
+
+@shared_task(name="readingroom.modeling.resume_stale_training", acks_late=False)
+def resume_stale_training() -> int:
+    """Queue again the running runs whose worker stopped writing progress (beat schedule, worker start)."""
+    from readingroom.modeling.training import training_runs_resume_stale
+
+    return len(training_runs_resume_stale())
+
+
+@worker_ready.connect(dispatch_uid="readingroom-modeling-resume-stale")
+def _resume_on_worker_start(sender=None, **kwargs) -> None:
+    """A worker that starts resumes the runs a dead worker left (their heartbeat is stale)."""
+    from readingroom.modeling.training import training_runs_resume_stale
+
+    resumed = training_runs_resume_stale()
+    logging.getLogger(__name__).info("training runs queued again to resume: %s", resumed or "none")
+
+
+@shared_task(name="readingroom.modeling.run_inference", acks_late=True)
+def run_inference(job_id: int) -> str:
+    """Predict every image of an inference job, batch by batch."""
+    from readingroom.modeling.inference import inference_job_execute
+
+    job = inference_job_execute(job_id=job_id)
+    return "gone" if job is None else job.status

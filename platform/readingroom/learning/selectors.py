@@ -1,0 +1,33 @@
+"""Reads for the learning API: a loop's learning curve, flat tables for CSV downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from readingroom.learning.models import LearningLoop, LearningRound
+
+
+def loop_curve(*, loop: LearningLoop) -> dict:
+    """Held-out metric of each finished round's retrained model against the number of reads."""
+    points = []
+    for rnd in (
+        loop.rounds.filter(status=LearningRound.Status.DONE).select_related("evaluation").order_by("number")
+    ):
+        evaluation = rnd.evaluation
+        points.append({
+            "round": rnd.number, "reads": rnd.reads_at_end, "heldout_value": rnd.heldout_value,
+            "metric": evaluation.metric if evaluation else None, "promoted": bool(evaluation and evaluation.promoted),
+            "model_version": rnd.model_after_id,
+        })  # fmt: skip
+    return {"loop": loop.pk, "stopped_reason": loop.stopped_reason, "points": points}
+
+
+def rows_csv(rows: list[dict], columns: list[str]) -> str:
+    """``rows`` as CSV with a header; nested values (lists, dicts) as JSON-ish text."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: row.get(c) for c in columns})
+    return out.getvalue()

@@ -1,0 +1,41 @@
+"""An active-learning round finished by a real worker: the reads are submitted here, each report ticks the
+loop on the worker (queue gpu), which retrains, evaluates on held-out phantoms and promotes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from readingroom.core.services import user_create
+from readingroom.learning.models import LearningLoop, LearningRound
+from readingroom.learning.platform_run import phantoms_import, simulated_read
+from readingroom.learning.services import round_start
+from readingroom.learning.simulation import SimulationSettings, phantom_pool
+from readingroom.modeling.registry import project_model_version
+from readingroom.reading.models import ReadingProject
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
+
+
+def test_reads_trigger_retraining_and_promotion_on_the_worker(live_stack):
+    pool = phantom_pool(SimulationSettings(pool=6, heldout=6))[0]
+    reader = user_create(username="al-reader", password="al-reader-pass", roles=["reader"])
+    loop = LearningLoop.objects.create(project=ReadingProject.objects.create(name="AL e2e"), strategy="random",
+                                       per_round=2, heldout_phantoms=6, train_steps=2, plateau_rounds=0)  # fmt: skip
+    images = phantoms_import(pool)
+    loop.pool.set(images)
+    loop.readers.set([reader])
+    rnd = round_start(loop=loop)
+    simulated_read(
+        rnd=rnd, reader=reader, samples_by_image={i.pk: s for i, s in zip(images, pool, strict=True)}
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        rnd.refresh_from_db()
+        if rnd.status in (LearningRound.Status.DONE, LearningRound.Status.FAILED):
+            break
+        time.sleep(0.3)
+    assert rnd.status == LearningRound.Status.DONE, (rnd.status, rnd.error)
+    assert rnd.reads_at_end == 2 and rnd.evaluation.promoted
+    assert project_model_version(loop.project) == rnd.model_after

@@ -1,0 +1,55 @@
+"""The simulation command on a tiny pool (tiny config, two optimizer steps per retraining)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from readingroom.learning.report import curve_area, markdown_table, summarise, verdict
+
+TINY = ["--seeds", "2", "--rounds", "1", "--pool", "12", "--heldout", "8", "--initial", "4", "--per-round", "4",
+        "--steps", "2"]  # fmt: skip
+
+
+def test_simulation_writes_plot_table_and_curves(tmp_path):
+    call_command("simulate_active_learning", "--strategy", "entropy", "random", *TINY, "--out", str(tmp_path))
+    data = json.loads((tmp_path / "learning_curves.json").read_text())
+    assert set(data["curves"]) == {"entropy", "random"}
+    for seeds in data["curves"].values():
+        assert len(seeds) == 2 and [p["reads"] for p in seeds[0]] == [4, 8]
+        assert all(p["auroc"] is None or 0.0 <= p["auroc"] <= 1.0 for s in seeds for p in s)
+    entropy_round = data["curves"]["entropy"][0][1]
+    assert len(entropy_round["selected"]) == 4 and all(
+        s.startswith("SYNTHETIC-") for s in entropy_round["selected"]
+    )
+    assert all(isinstance(v, float) for v in entropy_round["scores"])
+    table = (tmp_path / "learning_curves.md").read_text()
+    assert "| entropy |" in table and "| random |" in table and "random" in table.splitlines()[-1]
+    with Image.open(tmp_path / "learning_curves.png") as png:
+        assert png.format == "PNG" and png.width == 600
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(CommandError, match="unknown arm 'best'"):
+        call_command("simulate_active_learning", "--strategy", "best", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="--pool is too small"):
+        call_command("simulate_active_learning", "--pool", "10", "--out", str(tmp_path))
+    assert not (tmp_path / "learning_curves.md").exists()
+
+
+def test_curve_area_and_verdict():
+    assert curve_area([0, 10], [0.5, 0.7]) == pytest.approx(0.6)
+    assert curve_area([0, 10, 20], [0.5, None, 0.7]) == pytest.approx(0.6)
+    curves = {
+        "entropy": [[{"reads": 0, "auroc": 0.5, "seconds": 1}, {"reads": 10, "auroc": 0.9, "seconds": 1}]] * 2,
+        "random": [[{"reads": 0, "auroc": 0.5, "seconds": 1}, {"reads": 10, "auroc": v, "seconds": 1}]
+                   for v in (0.6, 0.62)],
+    }  # fmt: skip
+    rows = summarise(curves)
+    assert verdict(rows) == "Beating random by more than the spread over seeds: entropy."
+    assert "0.700 ± 0.000" in markdown_table(rows)
+    curves["entropy"] = curves["random"]
+    assert verdict(summarise(curves)) == "No strategy beats random by more than the spread over seeds."
