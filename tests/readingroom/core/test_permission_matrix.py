@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from readingroom import urls
 from readingroom.core.services import user_create
 from readingroom.curation.services import cohort_create, dataset_create, dataset_version_freeze
+from readingroom.modeling.models import TrainingRun
 from readingroom.reading.services import report_submit
 from readingroom.reading.study_services import study_create
 from readingroom.studies.dicomweb import series_uid_of
@@ -30,6 +31,8 @@ OWNER = {"owner"}
 STUDY_VIEWERS = {"owner", "lead", "curator", "engineer", "admin"}  # the assigned reader and all-studies roles
 CURATORS = {"curator", "admin"}
 LEADS = {"lead", "admin"}
+MODEL_READERS = {"lead", "engineer", "admin"}  # the registry, runs, loops and inference results
+ENGINEERS = {"engineer", "admin"}  # train, promote, roll back, infer
 
 # (route as written in the URL conf, method) -> the roles that get in.
 POLICY: dict[tuple[str, str], set[str]] = {
@@ -63,6 +66,24 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("reader-studies/<int:study_id>/readings/", "get"): LEADS,
     ("assignments/<int:assignment_id>/reassign/", "post"): LEADS,
     ("users/", "get"): LEADS,
+    ("model-versions/", "get"): MODEL_READERS,
+    ("model-evaluations/", "get"): MODEL_READERS,
+    ("projects/<int:project_id>/model/", "get"): MODEL_READERS,
+    ("projects/<int:project_id>/model/promote/", "post"): ENGINEERS,
+    ("projects/<int:project_id>/model/rollback/", "post"): ENGINEERS,
+    ("training-runs/", "get"): MODEL_READERS,
+    ("training-runs/", "post"): ENGINEERS,
+    ("training-runs/<int:run_id>/", "get"): MODEL_READERS,
+    ("training-runs/<int:run_id>/loss/", "get"): MODEL_READERS,
+    ("training-runs/<int:run_id>/cancel/", "post"): ENGINEERS,
+    ("learning/loops/", "get"): MODEL_READERS,
+    ("learning/loops/<int:loop_id>/rounds/", "get"): MODEL_READERS,
+    ("learning/loops/<int:loop_id>/rounds/", "post"): MODEL_READERS,  # a lead may start a round
+    ("learning/loops/<int:loop_id>/curve/", "get"): MODEL_READERS,
+    ("inference-jobs/", "post"): ENGINEERS,
+    ("inference-jobs/<int:job_id>/", "get"): MODEL_READERS,
+    ("inference-jobs/<int:job_id>/predictions/", "get"): MODEL_READERS,
+    ("image-predictions/<int:prediction_id>/attention.npy", "get"): MODEL_READERS,
     ("images/<int:image_id>/", "get"): STUDY_VIEWERS,
     ("images/<int:image_id>/pixels", "get"): STUDY_VIEWERS,
     ("images/<int:image_id>/display.png", "get"): STUDY_VIEWERS,
@@ -151,6 +172,10 @@ def world(reading_session, assignment, image, reader, other_reader):
         "study_uid": image.study.study_uid,
         "series_uid": series_uid_of(image),
         "sop_uid": image.sop_uid,
+        "project_id": assignment.project_id,
+        "run_id": TrainingRun.objects.create(name="matrix", data_spec="phantoms:4").pk,
+        "loop_id": 999999,  # none: every role gets 404 or its refusal
+        "prediction_id": 999999,
         "frames": "1",
         "frame": 1,
     }

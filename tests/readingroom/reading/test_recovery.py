@@ -83,6 +83,10 @@ def test_beat_and_worker_start_run_tasks_that_exist(settings):
     app.loader.import_default_modules()
     names = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     # the recovery tasks and the learning loop's ticks: one schedule (a second definition would drop one)
-    expected = {*RECOVERY_TASKS, "readingroom.learning.tick_all", "readingroom.modeling.resume_stale_training"}
+    expected = {
+        *RECOVERY_TASKS,
+        "readingroom.learning.tick_all",
+        "readingroom.modeling.resume_stale_training",
+    }
     assert set(names) == expected
     assert all(name in app.tasks for name in names)
