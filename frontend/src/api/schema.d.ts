@@ -475,6 +475,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/image-predictions/{prediction_id}/attention.npy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["image_predictions_attention.npy_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/images/{image_id}/": {
         parameters: {
             query?: never;
@@ -567,6 +583,185 @@ export interface paths {
         get: operations["imports_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inference-jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Predict every image of a cohort or a frozen dataset version with a model version (queue gpu). */
+        post: operations["inference_jobs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inference-jobs/{job_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["inference_jobs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inference-jobs/{job_id}/predictions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["inference_jobs_predictions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/learning/loops/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["learning_loops_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/learning/loops/{loop_id}/curve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["learning_loops_curve_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/learning/loops/{loop_id}/rounds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["learning_loops_rounds_list"];
+        put?: never;
+        /** @description Start the next round now (refused while one is open): score, select, assign. */
+        post: operations["learning_loops_rounds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/model-evaluations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["model_evaluations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/model-versions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["model_versions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/model/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["projects_model_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/model/promote/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Evaluate a candidate on a frozen held-out set; promote it if it beats the current version. */
+        post: operations["projects_model_promote_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/model/rollback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["projects_model_rollback_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -872,6 +1067,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/training-runs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["training_runs_list"];
+        put?: never;
+        post: operations["training_runs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training-runs/{run_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["training_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training-runs/{run_id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["training_runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training-runs/{run_id}/loss/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["training_runs_loss_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/": {
         parameters: {
             query?: never;
@@ -1017,6 +1276,15 @@ export interface components {
         Csrf: {
             detail: string;
         };
+        CurvePoint: {
+            round: number;
+            reads: number | null;
+            /** Format: double */
+            heldout_value: number | null;
+            metric: string | null;
+            promoted: boolean;
+            model_version: number | null;
+        };
         DatasetInput: {
             name: string;
             /** @default  */
@@ -1148,6 +1416,19 @@ export interface components {
             sop_uid: string;
             readonly wado_rs_url: string;
         };
+        ImagePredictionOutput: {
+            readonly id: number;
+            image: number;
+            model_version: number;
+            probabilities: unknown;
+            findings?: string;
+            /** @description L2-normalised image embedding */
+            embedding: unknown;
+            /** @description the attention map, float32 .npy (H, W) */
+            readonly attention_url: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
         ImportItemError: {
             /** @description the file's pseudonym */
             item: string;
@@ -1218,6 +1499,42 @@ export interface components {
          * @enum {string}
          */
         ImportJobOutputStatusEnum: "pending" | "running" | "done" | "failed";
+        InferenceJobInput: {
+            model_version: number;
+            cohort?: number | null;
+            dataset_version?: number | null;
+            /** @default 16 */
+            batch_size: number;
+        };
+        InferenceJobOutput: {
+            readonly id: number;
+            model_version: number;
+            cohort?: number | null;
+            dataset_version?: number | null;
+            /** Format: int64 */
+            batch_size?: number;
+            status?: components["schemas"]["InferenceJobOutputStatusEnum"];
+            /** Format: int64 */
+            total?: number;
+            /** Format: int64 */
+            done?: number;
+            /** @description image id -> why it could not be predicted */
+            failed?: unknown;
+            error?: string;
+            created_by?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        InferenceJobOutputStatusEnum: "queued" | "running" | "done" | "failed";
         LabelEditOutput: {
             readonly id: number;
             observation: string;
@@ -1244,13 +1561,151 @@ export interface components {
          * @enum {string}
          */
         LayoutEnum: "mimic-cxr-jpg" | "iu-xray";
+        LearningCurveOutput: {
+            loop: number;
+            stopped_reason: string;
+            points: components["schemas"]["CurvePoint"][];
+        };
+        LearningLoopOutput: {
+            readonly id: number;
+            project: number;
+            /** @description scoring method; empty for random */
+            scoring?: string;
+            strategy?: string;
+            /** Format: int64 */
+            per_round?: number;
+            heldout_version?: number | null;
+            /**
+             * Format: int64
+             * @description SYNTHETIC held-out set when no version
+             */
+            heldout_phantoms?: number;
+            config_name?: string;
+            /** Format: int64 */
+            train_steps?: number;
+            /**
+             * Format: int64
+             * @description start a round after N new reads (0: off)
+             */
+            retrain_every?: number;
+            /** Format: int64 */
+            plateau_rounds?: number;
+            /** Format: double */
+            plateau_delta?: number;
+            /** @description set when the held-out metric has plateaued */
+            stopped_reason?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        LearningRoundOutput: {
+            readonly id: number;
+            loop: number;
+            /** Format: int64 */
+            number: number;
+            /** @default reading */
+            status: components["schemas"]["LearningRoundOutputStatusEnum"];
+            scoring?: string;
+            strategy: string;
+            model_before?: number | null;
+            model_after?: number | null;
+            evaluation?: number | null;
+            /** Format: int64 */
+            reads_at_start?: number;
+            /** Format: int64 */
+            reads_at_end?: number | null;
+            /**
+             * Format: double
+             * @description the retrained model's held-out metric
+             */
+            heldout_value?: number | null;
+            selected: components["schemas"]["SelectedStudy"][];
+            /** @description study id -> score */
+            scores: {
+                [key: string]: number | null;
+            };
+            error?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        /**
+         * @description * `reading` - Reading
+         *     * `training` - Training
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        LearningRoundOutputStatusEnum: "reading" | "training" | "done" | "failed";
         LoginInput: {
             username: string;
             password: string;
         };
+        LossPoint: {
+            step: number;
+            /** Format: double */
+            loss: number;
+        };
         MeOutput: {
             authenticated: boolean;
             user: components["schemas"]["UserOutput"] | null;
+        };
+        ModelChangeOutput: {
+            readonly id: number;
+            kind: components["schemas"]["ModelChangeOutputKindEnum"];
+            previous?: number | null;
+            current?: number | null;
+            evaluation?: number | null;
+            created_by?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `promote` - Promote
+         *     * `rollback` - Rollback
+         * @enum {string}
+         */
+        ModelChangeOutputKindEnum: "promote" | "rollback";
+        ModelEvaluationOutput: {
+            readonly id: number;
+            project: number;
+            candidate: number;
+            baseline?: number | null;
+            heldout_version?: number | null;
+            /** @description the held-out set as evaluated (kind, size, seed) */
+            heldout_spec: string;
+            metric: string;
+            /** Format: double */
+            margin: number;
+            /** Format: double */
+            candidate_value?: number | null;
+            /** Format: double */
+            baseline_value?: number | null;
+            beats: boolean;
+            promoted?: boolean;
+            reason?: string;
+            created_by?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        ModelVersionOutput: {
+            readonly id: number;
+            name: string;
+            version: string;
+            /** @description what it was trained on; shown beside its predictions */
+            description?: string;
+            config_name?: string;
+            /** @description the cogaze configuration of the checkpoint */
+            config?: unknown;
+            checkpoint_sha256?: string;
+            /** @description the frozen dataset version it was trained on (empty for phantoms) */
+            dataset_version?: number | null;
+            metrics?: unknown;
+            /** @description the global default, for reading projects without a current version */
+            is_active?: boolean;
+            created_by?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
         };
         /** @enum {unknown} */
         NullEnum: null;
@@ -1349,6 +1804,24 @@ export interface components {
          * @enum {string}
          */
         PredictionOutputStatusEnum: "pending" | "no_model" | "done" | "failed" | "hidden";
+        ProjectModelOutput: {
+            project: number;
+            /** @description the project's own, else the global active version */
+            current: components["schemas"]["ModelVersionOutput"] | null;
+            /** @description false when the project falls back to the global active version */
+            own: boolean;
+            changes: components["schemas"]["ModelChangeOutput"][];
+        };
+        PromoteInput: {
+            candidate: number;
+            heldout_version?: number | null;
+            heldout_split?: string | null;
+            /** @default 0 */
+            heldout_phantoms: number;
+            metric?: string | null;
+            /** Format: double */
+            margin?: number | null;
+        };
         ReaderProgressOutput: {
             reader_id: number;
             username: string;
@@ -1489,6 +1962,15 @@ export interface components {
             height_mm: number;
             /** Format: double */
             distance_mm: number;
+        };
+        SelectedStudy: {
+            study: number;
+            image: number;
+            /**
+             * Format: double
+             * @description the scoring method's value; null: no evidence
+             */
+            score: number | null;
         };
         SentenceInput: {
             text: string;
@@ -1732,6 +2214,61 @@ export interface components {
             /** @description every check of this session */
             checks: components["schemas"]["TrackerCheckOutput"][];
         };
+        TrainingRunInput: {
+            name: string;
+            /** @default tiny */
+            config_name: string;
+            dataset_version?: number | null;
+            /**
+             * @description without dataset_version
+             * @default phantoms:64
+             */
+            data_spec: string;
+            max_steps?: number | null;
+            /** @default false */
+            activate: boolean;
+        };
+        TrainingRunOutput: {
+            readonly id: number;
+            name: string;
+            config_name?: string;
+            data_spec: string;
+            /** @description train on this frozen dataset version's train split (then data_spec is dataset-version:ID) */
+            dataset_version?: number | null;
+            /** Format: int64 */
+            max_steps?: number | null;
+            status?: components["schemas"]["TrainingRunOutputStatusEnum"];
+            error?: string;
+            metrics?: unknown;
+            progress: components["schemas"]["LossPoint"][];
+            log?: string;
+            cancel_requested?: boolean;
+            /**
+             * Format: int64
+             * @description times resumed from its checkpoint
+             */
+            resumes?: number;
+            /**
+             * Format: date-time
+             * @description last progress written by the worker
+             */
+            heartbeat_at?: string | null;
+            model_version?: number | null;
+            created_by?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        TrainingRunOutputStatusEnum: "queued" | "running" | "done" | "failed" | "cancelled";
         TranscriptInput: {
             /** @default  */
             stream: string;
@@ -2832,6 +3369,27 @@ export interface operations {
             };
         };
     };
+    "image_predictions_attention.npy_retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prediction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+        };
+    };
     images_retrieve: {
         parameters: {
             query?: never;
@@ -2974,6 +3532,276 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportJobOutput"];
+                };
+            };
+        };
+    };
+    inference_jobs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InferenceJobInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["InferenceJobInput"];
+                "multipart/form-data": components["schemas"]["InferenceJobInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceJobOutput"];
+                };
+            };
+        };
+    };
+    inference_jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InferenceJobOutput"];
+                };
+            };
+        };
+    };
+    inference_jobs_predictions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePredictionOutput"][];
+                };
+            };
+        };
+    };
+    learning_loops_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"][];
+                };
+            };
+        };
+    };
+    learning_loops_curve_retrieve: {
+        parameters: {
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningCurveOutput"];
+                };
+            };
+        };
+    };
+    learning_loops_rounds_list: {
+        parameters: {
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningRoundOutput"][];
+                };
+            };
+        };
+    };
+    learning_loops_rounds_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningRoundOutput"];
+                };
+            };
+        };
+    };
+    model_evaluations_list: {
+        parameters: {
+            query?: {
+                candidate?: number;
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+                project?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelEvaluationOutput"][];
+                };
+            };
+        };
+    };
+    model_versions_list: {
+        parameters: {
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionOutput"][];
+                };
+            };
+        };
+    };
+    projects_model_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectModelOutput"];
+                };
+            };
+        };
+    };
+    projects_model_promote_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PromoteInput"];
+                "multipart/form-data": components["schemas"]["PromoteInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelEvaluationOutput"];
+                };
+            };
+        };
+    };
+    projects_model_rollback_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectModelOutput"];
                 };
             };
         };
@@ -3626,6 +4454,116 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StudyLabelsOutput"];
+                };
+            };
+        };
+    };
+    training_runs_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRunOutput"][];
+                };
+            };
+        };
+    };
+    training_runs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingRunInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["TrainingRunInput"];
+                "multipart/form-data": components["schemas"]["TrainingRunInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRunOutput"];
+                };
+            };
+        };
+    };
+    training_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRunOutput"];
+                };
+            };
+        };
+    };
+    training_runs_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRunOutput"];
+                };
+            };
+        };
+    };
+    training_runs_loss_list: {
+        parameters: {
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LossPoint"][];
                 };
             };
         };
