@@ -16,7 +16,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from readingroom.core.exceptions import Conflict, InvalidInput
+from readingroom.core.exceptions import Conflict, InvalidInput, NotFound
 from readingroom.learning.models import LearningLoop, LearningRound
 from readingroom.learning.scoring import ScoreRequest, StudyOutput, score
 from readingroom.learning.strategies import SelectRequest, select
@@ -220,7 +220,7 @@ def round_finish(*, rnd: LearningRound, user=None) -> LearningRound:
         evaluation = model_version_promote(
             project=loop.project, candidate=version, heldout=_heldout(loop), user=user
         )
-    except (CogazeError, InvalidInput, OSError) as exc:
+    except (CogazeError, InvalidInput, NotFound, OSError) as exc:
         rnd.status, rnd.error, rnd.finished_at = LearningRound.Status.FAILED, str(exc), timezone.now()
         rnd.save(update_fields=["status", "error", "finished_at"])
         return rnd
