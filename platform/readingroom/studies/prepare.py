@@ -132,8 +132,11 @@ def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None
     if dicom is not None:
         names["dicom_file"] = str(base.with_suffix(".dcm"))
         media_write(names["dicom_file"], dicom)
-    media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
-    media_write(display_raw_name(names["display_file"]), np.ascontiguousarray(decoded.display).tobytes())
+    # the arrays' own buffers are written (no bytes copy of each image)
+    media_write(names["pixels_file"], memoryview(np.ascontiguousarray(decoded.stored, dtype="<u2")).cast("B"))
+    media_write(
+        display_raw_name(names["display_file"]), memoryview(np.ascontiguousarray(decoded.display)).cast("B")
+    )
     return names
 
 
@@ -159,13 +162,17 @@ def _image_fields(decoded: DecodedImage) -> dict:
     }
 
 
-def read_source(path: Path | str) -> tuple[bytes, str]:
-    """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable."""
+def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, str]:
+    """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable.
+
+    With ``digest`` (the hash a batch import computed when it checked the file against the images already
+    imported), the content is not hashed again.
+    """
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
-    return content, hashlib.sha256(content).hexdigest()
+    return content, digest or hashlib.sha256(content).hexdigest()
 
 
 def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> PreparedImage:
@@ -295,9 +302,14 @@ def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metad
     )
 
 
-def image_prepare(*, path: Path | str, metadata: dict | None = None) -> PreparedImage:
-    """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above."""
-    content, digest = read_source(path)
+def image_prepare(
+    *, path: Path | str, metadata: dict | None = None, digest: str | None = None
+) -> PreparedImage:
+    """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above.
+
+    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`).
+    """
+    content, digest = read_source(path, digest=digest)
     if Path(path).suffix.lower() in BITMAP_SUFFIXES:
         return image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
     return image_prepare_dicom(path=path, content=content, digest=digest)

@@ -119,7 +119,7 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         stored = (raw.astype(np.int32) + shift).astype(np.uint16)
         intercept -= slope * shift
     else:
-        stored = raw.astype(np.uint16)
+        stored = raw.astype(np.uint16, copy=False)  # most sources decode to uint16 already: no copy
 
     # The pipeline maps each stored value on its own (the percentile window aside), so it is computed once
     # per distinct value in the image's range and applied by table look-up: the same output as mapping every
