@@ -92,8 +92,8 @@ _STAGES = [
     ("read (dcmread)", "dcmread"),
     ("hash (SHA-256)", "sha256"),
     ("de-identify", "deidentify"),
-    ("decode pixels", "pixel_array"),
-    ("render (VOI LUT, display u8)", "render"),
+    ("decode pixels (pixel_array)", "pixel_array"),
+    ("decode + VOI LUT render (decode_radiograph)", "decode_radiograph"),
     ("write files", "media_write"),
     ("save de-identified DICOM", "save_as"),
     ("database rows", "image_commit_prepared"),
@@ -115,7 +115,7 @@ def _profile_report(profiler, top: int, elapsed: float) -> None:
     for stage, name in _STAGES:
         found = [(n, t) for n, t in cumulative.items() if name in n]
         t = max((t for _, t in found), default=0.0)
-        print(f"  {stage:32s} {t:7.2f} s  {100 * t / elapsed:5.1f} %")
+        print(f"  {stage:44s} {t:7.2f} s  {100 * t / elapsed:5.1f} %")
     print()
 
 

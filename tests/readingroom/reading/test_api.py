@@ -145,7 +145,7 @@ def test_submit_runs_gaze_analysis_and_prediction(api, reading_session, image, e
     assert prior[2, 2] > prior[12, 9] > prior[15, 1]
     # the display heatmap is the stored prior's size; the overlay stretches it over the image's 48 x 64
     heat = PILImage.open(io.BytesIO((settings.MEDIA_ROOT / analysis.heatmap_file).read_bytes()))
-    assert heat.size == (12, 16) and heat.mode == "RGBA"
+    assert heat.size == (12, 16) and heat.convert("RGBA").getextrema()[3] == (0, 200)
     fixations = list(reading_session.fixations.order_by("index"))
     assert fixations[0].x_image == pytest.approx(10.0, abs=0.5)
     assert fixations[3].x_image is None  # off the image
