@@ -58,10 +58,10 @@ def test_bad_files_are_per_file_errors_and_the_rest_imports(tmp_path, settings):
         assert f"{name}: " in errors and why in errors
     assert good.read_bytes() == original
     assert any("new UID" in w["warning"] for w in job.warnings)
-    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, raw display,
-    # de-identified DICOM; the PNGs are made when first read)
+    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, the display's
+    # look-up table, de-identified DICOM; the PNGs are made when first read)
     names = {p.name for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()}
-    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".u8", ".dcm")}
+    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".lut", ".dcm")}
     assert names == expected
 
     again = _run([folder], workers=1)

@@ -8,6 +8,7 @@ to 8 bits. Where the file has no VOI, the window spans the 0.5th to 99.5th perce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -51,11 +52,12 @@ class DecodedImage:
 
     ``stored`` is (rows, columns) uint16; signed sources are shifted into the unsigned range with the
     intercept adjusted, so that ``stored * rescale_slope + rescale_intercept`` gives the modality values.
-    ``display`` is (rows, columns) uint8, ready to show (windowed, MONOCHROME1 inverted).
+    The display (windowed, MONOCHROME1 inverted, uint8) is ``display_table[stored]``, the table holding the
+    display value of every stored value (65,536 entries), or ``display_pixels`` where no such table exists
+    (a source whose values do not fit 16 bits); :attr:`display` gives it as an array.
     """
 
     stored: np.ndarray
-    display: np.ndarray
     bits_stored: int
     photometric_interpretation: str
     rescale_slope: float
@@ -63,6 +65,17 @@ class DecodedImage:
     window_center: float
     window_width: float
     pixel_spacing: tuple[float, float] | None
+    display_table: np.ndarray | None = None
+    display_pixels: np.ndarray | None = None
+
+    @cached_property
+    def display(self) -> np.ndarray:
+        """(rows, columns) uint8, ready to show."""
+        if self.display_pixels is not None:
+            return self.display_pixels
+        if self.display_table is None:
+            raise ValueError("a decoded image needs a display table or display pixels")
+        return np.take(self.display_table, self.stored)
 
 
 def _first(value: object) -> float:
@@ -155,13 +168,22 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     table = np.rint(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
     if photometric == "MONOCHROME1":
         table = 255 - table
-    display = np.take(table, index) if index is not None else table.reshape(raw.shape)
+    # The display is kept as a table over the stored values (64 KB) and looked up when it is needed: the
+    # import then neither maps nor writes a display image. The stored value of raw value v is v + offset.
+    offset = 2 ** (bits - 1) if int(ds.get("PixelRepresentation", 0)) == 1 else 0
+    full_table, pixels = None, None
+    if index is not None and lo + offset >= 0 and hi + offset < 65536:
+        full_table = np.zeros(65536, dtype=np.uint8)
+        full_table[lo + offset : hi + offset + 1] = table
+    else:
+        pixels = np.take(table, index) if index is not None else table.reshape(raw.shape)
 
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
     return DecodedImage(
         stored=np.ascontiguousarray(stored),
-        display=display,
+        display_table=full_table,
+        display_pixels=pixels,
         bits_stored=bits,
         photometric_interpretation=photometric,
         rescale_slope=slope,
