@@ -138,10 +138,9 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     # per distinct value in the image's range and applied by table look-up: the same output as mapping every
     # pixel, in a fraction of the time for images of millions of pixels.
     lo, hi = int(raw.min()), int(raw.max())
-    index = None
-    if hi - lo < _MAX_TABLE:
+    tabulated = hi - lo < _MAX_TABLE
+    if tabulated:  # the table's index (raw - lo) is made only where it is needed (a full pass)
         values = np.arange(lo, hi + 1, dtype=np.int64).astype(raw.dtype)
-        index = _table_index(raw, lo)
     else:  # a sparse range too wide for a table (floating-point-like data): map the pixels themselves
         values = raw.ravel()
     # integers where there is no rescale: what a VOI LUT sequence indexes with
@@ -158,7 +157,7 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         windowed = apply_voi_lut(mapped, ds, index=0)
         y_min, y_max = _voi_output_range(ds)
     else:
-        counts = None if index is None else np.bincount(index.ravel(), minlength=values.size)
+        counts = np.bincount(_table_index(raw, lo).ravel(), minlength=values.size) if tabulated else None
         low, high = _weighted_percentiles(modality, counts, (0.5, 99.5))
         width = max(float(high - low), 1.0)
         center = float(low) + width / 2.0
@@ -172,11 +171,11 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     # import then neither maps nor writes a display image. The stored value of raw value v is v + offset.
     offset = 2 ** (bits - 1) if int(ds.get("PixelRepresentation", 0)) == 1 else 0
     full_table, pixels = None, None
-    if index is not None and lo + offset >= 0 and hi + offset < 65536:
+    if tabulated and lo + offset >= 0 and hi + offset < 65536:
         full_table = np.zeros(65536, dtype=np.uint8)
         full_table[lo + offset : hi + offset + 1] = table
     else:
-        pixels = np.take(table, index) if index is not None else table.reshape(raw.shape)
+        pixels = np.take(table, _table_index(raw, lo)) if tabulated else table.reshape(raw.shape)
 
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
