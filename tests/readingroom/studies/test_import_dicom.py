@@ -173,3 +173,15 @@ def test_display_pngs_are_encoded_when_first_read(dicom_file, settings):
     assert np.array_equal(png, image_display_array(image)) and png.shape == (image.rows, image.columns)
     with PILImage.open(image_thumbnail_png(image)) as thumb:
         assert max(thumb.size) <= 256
+
+
+def test_images_imported_with_a_raw_display_still_show(dicom_file, settings):
+    """Images imported before the display table have an image-sized raw display (.u8) instead; it is read."""
+    from readingroom.studies.derivatives import display_raw_name, display_table_name, image_display_array
+
+    image = image_import_dicom(path=dicom_file).image
+    expected = image_display_array(image)
+    (settings.MEDIA_ROOT / display_table_name(image.display_file)).unlink()
+    (settings.MEDIA_ROOT / display_raw_name(image.display_file)).write_bytes(expected.tobytes())
+    assert np.array_equal(image_display_array(image), expected)
+    assert np.array_equal(np.asarray(PILImage.open(image_display_png(image))), expected)
