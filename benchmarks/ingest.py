@@ -5,7 +5,10 @@ The real samples (the two JPEG-baseline CR radiographs in ../shared/data/cxr_dic
 RG1_UNCR.dcm, 1955x1841, uncompressed) are replicated to N files, each copy with its own patient and UIDs so
 that nothing is skipped as already imported. Copies are written before timing starts.
 
-    python benchmarks/ingest.py [--n 1000] [--workers 1 2]
+    python benchmarks/ingest.py [--n 1000] [--workers 1 2] [--profile 25]
+
+``--profile K`` runs the one-process import under cProfile and prints its K costliest functions (own time)
+and the split of the import's time over its stages (read, de-identify, decode, render, files, rows).
 
 Uses a fresh SQLite database in a temporary VAR_DIR (no server needed). Prints a markdown table.
 """
@@ -74,11 +77,54 @@ def _decode(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def _profiler(top: int):
+    if not top:
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+# the stages of one import, by the function whose cumulative time is that stage's (first match wins)
+_STAGES = [
+    ("read (dcmread)", "dcmread"),
+    ("hash (SHA-256)", "sha256"),
+    ("de-identify", "deidentify"),
+    ("decode pixels (pixel_array)", "pixel_array"),
+    ("decode + VOI LUT render (decode_radiograph)", "decode_radiograph"),
+    ("write files", "media_write"),
+    ("save de-identified DICOM", "save_as"),
+    ("database rows", "image_commit_prepared"),
+]
+
+
+def _profile_report(profiler, top: int, elapsed: float) -> None:
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buf)
+    stats.sort_stats("tottime").print_stats(top)
+    print(buf.getvalue())
+    cumulative: dict[str, float] = {}
+    for (_, _, name), (_, _, _, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        cumulative[name] = max(cumulative.get(name, 0.0), ct)
+    print(f"cumulative time of each stage's function (profiled run, {elapsed:.1f} s; stages may nest):")
+    for stage, name in _STAGES:
+        found = [(n, t) for n, t in cumulative.items() if name in n]
+        t = max((t for _, t in found), default=0.0)
+        print(f"  {stage:44s} {t:7.2f} s  {100 * t / elapsed:5.1f} %")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="files to import")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="process counts to time")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (about 8 GB at 1000)")
+    parser.add_argument("--profile", type=int, default=0, metavar="K", help="profile the 1-process import")
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="readingroom-ingest-bench-"))
@@ -111,9 +157,13 @@ def main() -> None:
         Study.objects.all().delete()
         Patient.objects.all().delete()
         job = import_job_create(sources=[str(var / "in")], enqueue=False)
+        profiler = _profiler(args.profile if workers == 1 else 0)
         start = time.perf_counter()
         job = import_job_run(job_id=job.pk, workers=workers)
         elapsed = time.perf_counter() - start
+        if profiler is not None:
+            profiler.disable()
+            _profile_report(profiler, args.profile, elapsed)
         if job.imported != args.n:
             sys.exit(f"import job imported {job.imported} of {args.n}: {job.errors[:3]}")
         rows.append(("import job: de-id + render + derivatives + rows", workers, elapsed))

@@ -1,6 +1,9 @@
 """Time to build a gaze prior (200 fixations on a 2000x2000 image, sigma = 1 degree) at full resolution and
 at the stored resolution (longer side at most PRIOR_MAX_SIDE = 518 px, a 4x4-pixel block per value here),
 and to pool it to the 37x37 patch grid of a ViT-B/14 at 518 px, with and without the model's centre crop.
+The platform rows time ``readingroom.gaze.analysis.gaze_prior`` (two views, each with its own sigma and
+on-screen region, at the factor the platform stores priors at) alone and with what the analysis writes
+after it (the .npy bytes and the display heatmap PNG).
 
 Run from the repository root::
 
@@ -21,7 +24,54 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gaze_capture import fixation_prior, pool_prior, prior_downsample  # noqa: E402
+from gaze_capture import View, fixation_prior, pool_prior, prior_downsample  # noqa: E402
+
+
+def platform_rows(x, y, d, h, w, repeats):
+    """Timings of the platform's prior path (Django set up with the project's settings, no database)."""
+    import os
+
+    sys.path.insert(0, str(ROOT / "platform"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "readingroom.settings")
+    import django
+
+    django.setup()
+    from readingroom.core.heatmap import heatmap_png, npy_bytes
+    from readingroom.gaze.analysis import gaze_prior
+    from readingroom.gaze.prior_scale import prior_downsample_of
+
+    # two views: the whole image fit to a 1000 px high screen area (2 image px per screen px: sigma 45 px at
+    # 22.5 screen px per degree), then the upper half across the screen (sigma about 23 px)
+    views = [
+        View(
+            t_ms=0.0,
+            image_region=(0.0, 0.0, float(w), float(h)),
+            screen_rect=(460.0, 40.0, 1460.0, 1040.0),
+            image_shape=(h, w),
+        ),
+        View(
+            t_ms=1.0,
+            image_region=(0.0, 0.0, float(w), h / 2.0),
+            screen_rect=(0.0, 40.0, 1920.0, 1000.0),
+            image_shape=(h, w),
+        ),
+    ]
+    view_index = (y >= h / 2.0).astype(np.intp) ^ 1  # fixations on the upper half fell in the zoomed view
+    f = prior_downsample_of((h, w))
+
+    def build(downsample):
+        return gaze_prior(x_img=x, y_img=y, duration_ms=d, view_index=view_index, views=views,
+                          image_shape=(h, w), pixels_per_degree=22.5, downsample=downsample)  # fmt: skip
+
+    def analysis_writes():
+        prior = build(f)
+        return npy_bytes(prior), heatmap_png(prior)
+
+    return [
+        (f"platform gaze_prior, stored ({f}x{f} blocks), two views", timed(lambda: build(f), repeats)),
+        ("platform gaze_prior stored + .npy + heatmap PNG", timed(analysis_writes, repeats)),
+        ("platform gaze_prior at full resolution (before), two views", timed(lambda: build(1), repeats)),
+    ]
 
 
 def timed(fn, repeats):
@@ -93,6 +143,7 @@ def main() -> None:
             timed(lambda: pool_prior(prior, (37, 37), resize_to=518, center_crop=True), args.repeats),
         ),
         ("pool to 14x14", timed(lambda: pool_prior(prior, (14, 14), resize_to=224), args.repeats)),
+        *platform_rows(x, y, d, h, w, args.repeats),
     ]
     print(f"{args.fixations} fixations, {h}x{w} image, sigma {sigma:g} px, float32; {args.repeats} repeats\n")
     print("| step | median ms | best ms |")

@@ -369,6 +369,7 @@ def sentence_priors(
     sigma_px: float,
     region: tuple[float, float, float, float] | None = None,
     lead_ms: float = 0.0,
+    downsample: int = 1,
 ) -> list[F32 | None]:
     """One prior per time span (report sentence), weighting each fixation by its overlap with the span.
 
@@ -378,14 +379,14 @@ def sentence_priors(
         Fixations in image pixels and their times (same clock as the spans).
     spans_ms : sequence of (start, end)
         Sentence time spans in ms (dictation or typing).
-    image_shape, sigma_px, region
+    image_shape, sigma_px, region, downsample
         As for :func:`fixation_prior`.
     lead_ms : float
         Extend each span this far back in time (readers look before they speak or type).
 
     Returns
     -------
-    list of (ndarray float32 (H, W) or None)
+    list of (ndarray float32 (ceil(H / downsample), ceil(W / downsample)) or None)
         ``None`` where no fixation inside the region overlaps the span.
     """
     on = np.asarray(onset_ms, dtype=np.float64)
@@ -402,7 +403,13 @@ def sentence_priors(
         try:
             out.append(
                 fixation_prior(
-                    x_img, y_img, weight, image_shape=image_shape, sigma_px=sigma_px, region=region
+                    x_img,
+                    y_img,
+                    weight,
+                    image_shape=image_shape,
+                    sigma_px=sigma_px,
+                    region=region,
+                    downsample=downsample,
                 )
             )
         except EmptyInputError:

@@ -287,6 +287,11 @@ GAZE_VALIDATION_MAX_DATA_LOSS_PCT = env_float("GAZE_VALIDATION_MAX_DATA_LOSS_PCT
 GAZE_DRIFT_MAX_OFFSET_DEG = env_float("GAZE_DRIFT_MAX_OFFSET_DEG", 1.5)
 # Readers look before they type or speak: a sentence's gaze window starts this long before its span (ms).
 GAZE_SENTENCE_LEAD_MS = env_float("GAZE_SENTENCE_LEAD_MS", 1000.0)
+# Gaze priors (whole-report and per-sentence) are stored with their longer side at most this many pixels:
+# the image's size divided by a whole factor (recorded on the row as ``prior_downsample``). 518 is the
+# model's input size (a ViT-B/14 pooled to 37 x 37 patches), so nothing the model can use is lost, and a
+# 2000 x 2000 prior is 16x smaller and several times faster to build (gaze_capture.PRIOR_MAX_SIDE).
+GAZE_PRIOR_MAX_SIDE = env_int("GAZE_PRIOR_MAX_SIDE", 518)
 PATIENT_KEY_SALT = env_str("PATIENT_KEY_SALT", SECRET_KEY)
 
 # --- studies: ingest and de-identification --------------------------------------------------------------

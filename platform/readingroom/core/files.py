@@ -15,7 +15,7 @@ def media_path(relative: str) -> Path:
     return Path(settings.MEDIA_ROOT) / relative
 
 
-def media_write(relative: str, data: bytes) -> Path:
+def media_write(relative: str, data: bytes | memoryview) -> Path:
     """Write ``data`` to MEDIA_ROOT/relative through a temporary file and an atomic rename.
 
     On an OSError (a full disk) the temporary file is removed and the error raised: the target is either

@@ -4,6 +4,11 @@ Samples stay in screen coordinates for detection (velocities in degrees per seco
 pixels per degree); each fixation is then mapped to image pixels with the view in force at its midpoint.
 The prior is a sum of Gaussians of sigma = 1 degree of visual angle, expressed in image pixels for the zoom
 of each view, limited to the image region that view showed, and normalised to sum to 1.
+
+Priors are stored at a reduced resolution (:func:`~readingroom.gaze.prior_scale.prior_downsample_of`): the image's size divided by the
+whole factor that brings its longer side to ``GAZE_PRIOR_MAX_SIDE`` (518, the model's input size) or less,
+each stored pixel holding the prior at the centre of its block of image pixels. The factor is recorded on
+the row (``prior_downsample``); :func:`~readingroom.gaze.prior_scale.prior_shape` gives the stored shape.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from readingroom.core.files import media_write
 from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.gaze.batches import COORD_MAX, TIME_MAX_MS
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
+from readingroom.gaze.prior_scale import prior_downsample_of, prior_shape
 from readingroom.gaze.sentences import sentence_priors_store
 from readingroom.gaze.services import session_image
 from readingroom.reading.events import results_push_on_commit
@@ -130,13 +136,15 @@ def gaze_prior(
     views: list[gc.View],
     image_shape: tuple[int, int],
     pixels_per_degree: float,
+    downsample: int = 1,
 ) -> np.ndarray:
-    """The duration-weighted prior over the image, float32 (H, W) summing to 1.
+    """The duration-weighted prior over the image, float32 summing to 1, of shape
+    :func:`prior_shape` ``(image_shape, downsample)`` (positions and regions stay in image pixels).
 
     Fixations are grouped by the view they fell in: each group gets its own sigma (1 degree at that view's
     zoom) and its own on-screen region; groups are weighted by their total fixation duration.
     """
-    prior = np.zeros(image_shape, dtype=np.float64)
+    prior = np.zeros(prior_shape(image_shape, downsample), dtype=np.float64)
     total = float(duration_ms.sum())
     for index in np.unique(view_index):
         member = view_index == index
@@ -148,6 +156,7 @@ def gaze_prior(
             image_shape=image_shape,
             sigma_px=pixels_per_degree * _image_px_per_screen_px(view),
             region=view.image_region,
+            downsample=int(downsample),
         )
         prior += part * (float(duration_ms[member].sum()) / total)
     prior /= prior.sum()
@@ -202,6 +211,7 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
     on_this_image = f_on & np.isin(f_view, [i for i, v in enumerate(gaze.view_image_ids) if v == image.pk])
 
     prior_name = heat_name = ""
+    downsample = prior_downsample_of((image.rows, image.columns))
     if on_this_image.any():
         prior = gaze_prior(
             x_img=fx_img[on_this_image],
@@ -211,6 +221,7 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
             views=gaze.views,
             image_shape=(image.rows, image.columns),
             pixels_per_degree=geometry.pixels_per_degree,
+            downsample=downsample,
         )
         prior_name = f"gaze/session-{session.pk}/prior.npy"
         heat_name = f"gaze/session-{session.pk}/heatmap.png"
@@ -221,6 +232,7 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
             onset_ms=fixations.onset_ms[on_this_image], offset_ms=fixations.offset_ms[on_this_image],
             view_index=f_view[on_this_image], views=gaze.views,
             sigma_px_of_view=[geometry.pixels_per_degree * _image_px_per_screen_px(v) for v in gaze.views],
+            downsample=downsample,
         )  # fmt: skip
 
     view_image = np.array(gaze.view_image_ids, dtype=np.int64)
@@ -250,6 +262,7 @@ def _analyse(session: ReadingSession, analysis: GazeAnalysis) -> GazeAnalysis:
         analysis.on_image_fraction = float((s_on & samples.valid).sum() / max(int(samples.valid.sum()), 1))
         analysis.fixation_count = len(rows)
         analysis.prior_file = prior_name
+        analysis.prior_downsample = downsample
         analysis.heatmap_file = heat_name
         analysis.status = GazeAnalysis.Status.DONE
         analysis.error = "" if prior_name else "no fixation fell on the image"

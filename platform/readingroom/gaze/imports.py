@@ -40,6 +40,7 @@ from readingroom.core.heatmap import heatmap_png, npy_bytes
 from readingroom.core.models import Role, User
 from readingroom.gaze.analysis import gaze_prior
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
+from readingroom.gaze.prior_scale import prior_downsample_of
 from readingroom.reading.models import Assignment, ReadingProject, ReadingSession, Report, ViewEvent
 from readingroom.studies.models import Image
 
@@ -222,6 +223,7 @@ def _store(source: str, rec: Recording, report: GazeImportReport) -> None:
             Report.objects.create(session=session, findings=text, impression="", labels=report_label(text),
                                   sentence_spans=spans)  # fmt: skip
         prior_name = heat_name = ""
+        downsample = prior_downsample_of((rows, cols))
         if inside.any():
             prior = gaze_prior(
                 x_img=f.x[inside],
@@ -231,6 +233,7 @@ def _store(source: str, rec: Recording, report: GazeImportReport) -> None:
                 views=views,
                 image_shape=(rows, cols),
                 pixels_per_degree=ppd,
+                downsample=downsample,
             )
             prior_name = f"gaze/session-{session.pk}/prior.npy"
             heat_name = f"gaze/session-{session.pk}/heatmap.png"
@@ -251,6 +254,7 @@ def _store(source: str, rec: Recording, report: GazeImportReport) -> None:
             fixation_count=len(f),
             image=image,
             prior_file=prior_name,
+            prior_downsample=downsample,
             heatmap_file=heat_name,
             error="" if prior_name else "no fixation fell on the image",
         )

@@ -56,7 +56,12 @@ class GazeAnalysis(models.Model):
     fixation_count = models.PositiveIntegerField(null=True)
     image = models.ForeignKey(Image, null=True, blank=True, on_delete=models.SET_NULL)
     prior_file = models.CharField(
-        max_length=255, blank=True, help_text="float32 .npy, image-sized, sums to 1"
+        max_length=255,
+        blank=True,
+        help_text="float32 .npy summing to 1, the image's size divided by prior_downsample (rounded up)",
+    )
+    prior_downsample = models.PositiveSmallIntegerField(
+        default=1, help_text="the whole factor the prior is reduced by (readingroom.gaze.prior_scale)"
     )
     heatmap_file = models.CharField(max_length=255, blank=True, help_text="RGBA PNG for display")
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,8 +127,8 @@ class TrackerCheck(models.Model):
 class SentencePrior(models.Model):
     """The gaze prior of one report sentence: fixations weighted by their overlap with its time span.
 
-    ``prior_file`` is a float32 .npy of the image's shape summing to 1 (empty when no fixation on the image
-    overlapped the span). ``version`` is the number of the report version the sentence belongs to.
+    ``prior_file`` is a float32 .npy summing to 1, of the image's shape reduced by ``prior_downsample``
+    (:mod:`readingroom.gaze.prior_scale`; empty when no fixation on the image overlapped the span). ``version`` is the number of the report version the sentence belongs to.
     """
 
     session = models.ForeignKey(ReadingSession, on_delete=models.CASCADE, related_name="sentence_priors")
@@ -135,6 +140,7 @@ class SentencePrior(models.Model):
     end_ms = models.FloatField()
     image = models.ForeignKey(Image, null=True, blank=True, on_delete=models.SET_NULL)
     prior_file = models.CharField(max_length=255, blank=True)
+    prior_downsample = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["session", "version", "index"]

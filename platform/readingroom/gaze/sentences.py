@@ -16,6 +16,7 @@ import gaze_capture as gc
 from readingroom.core.files import media_write
 from readingroom.core.heatmap import npy_bytes
 from readingroom.gaze.models import SentencePrior
+from readingroom.gaze.prior_scale import prior_shape
 from readingroom.reading.models import ReadingSession, ReportVersion
 from readingroom.studies.models import Image
 
@@ -35,20 +36,23 @@ def sentence_priors_store(
     view_index: np.ndarray,
     views: list[gc.View],
     sigma_px_of_view: list[float],
+    downsample: int = 1,
 ) -> int:
     """Store the priors of every sentence of the session's reads (not of later amendments); returns the
-    number of sentences with a prior. Fixations are those on ``image``, on the session clock."""
+    number of sentences with a prior. Fixations are those on ``image``, on the session clock; priors are
+    stored reduced by ``downsample`` (see :mod:`readingroom.gaze.prior_scale`)."""
     versions = ReportVersion.objects.filter(
         report__session=session, kind__in=[ReportVersion.Kind.FIRST_READ, ReportVersion.Kind.SECOND_READ]
     ).order_by("number")
     lead = float(settings.GAZE_SENTENCE_LEAD_MS)
     shape = (image.rows, image.columns)
+    stored_shape = prior_shape(shape, downsample)
     rows, with_prior = [], 0
     for version in versions:
         spans = [(float(s["start_ms"]), float(s["end_ms"])) for s in version.sentences]
         if not spans:
             continue
-        mixed = [np.zeros(shape, dtype=np.float64) for _ in spans]
+        mixed = [np.zeros(stored_shape, dtype=np.float64) for _ in spans]
         mass = np.zeros(len(spans))
         for index in np.unique(view_index):
             member = view_index == index
@@ -56,6 +60,7 @@ def sentence_priors_store(
             parts = gc.sentence_priors(
                 x_img[member], y_img[member], onset_ms[member], offset_ms[member], spans,
                 image_shape=shape, sigma_px=sigma_px_of_view[int(index)], region=view.image_region, lead_ms=lead,
+                downsample=downsample,
             )  # fmt: skip
             for k, part in enumerate(parts):
                 if part is not None:
@@ -72,6 +77,7 @@ def sentence_priors_store(
             rows.append(SentencePrior(
                 session=session, version=version.number, index=k, text=sentence["text"], source=sentence["source"],
                 start_ms=sentence["start_ms"], end_ms=sentence["end_ms"], image=image, prior_file=name,
+                prior_downsample=downsample,
             ))  # fmt: skip
     with transaction.atomic():
         SentencePrior.objects.filter(session=session).delete()

@@ -1,9 +1,10 @@
 """Display derivatives of an image, encoded when first asked for.
 
-An import writes the 8-bit display rendering as raw bytes (``<digest>.u8``, rows x columns, about a
-millisecond); the PNG of the display and its thumbnail, whose encoding costs far more than the import's
-other steps together (about 250 ms for a 1955x1841 radiograph), are made from it the first time something
-reads them, then kept. Images imported before this have their PNGs already and no raw file.
+An import writes the display's look-up table (``<digest>.lut``: the 8-bit display value of each of the
+65,536 stored values, 64 KB) beside the uint16 pixels; the display is ``table[pixels]``. The PNG of the
+display and its thumbnail, whose encoding costs far more than the import's other steps together (about
+250 ms for a 1955x1841 radiograph), are made from it the first time something reads them, then kept.
+Images imported earlier have the display as raw bytes (``<digest>.u8``, rows x columns) or their PNGs.
 """
 
 from __future__ import annotations
@@ -36,8 +37,24 @@ def display_raw_name(display_file: str) -> str:
     return str(Path(display_file).with_suffix(".u8"))
 
 
+def display_table_name(display_file: str) -> str:
+    """Where the display look-up table of an image whose display PNG is ``display_file`` is kept."""
+    return str(Path(display_file).with_suffix(".lut"))
+
+
 def image_display_array(image: Image) -> np.ndarray:
     """The display rendering (uint8, rows x columns: windowed, MONOCHROME1 inverted)."""
+    table = media_path(display_table_name(image.display_file)) if image.display_file else None
+    if (
+        table is not None
+        and table.is_file()
+        and image.pixels_file
+        and media_path(image.pixels_file).is_file()
+    ):
+        lut = np.fromfile(table, dtype=np.uint8)
+        stored = np.fromfile(media_path(image.pixels_file), dtype="<u2").reshape(image.rows, image.columns)
+        if lut.size == 65536:
+            return np.take(lut, stored)
     raw = media_path(display_raw_name(image.display_file)) if image.display_file else None
     if raw is not None and raw.is_file():
         return np.fromfile(raw, dtype=np.uint8).reshape(image.rows, image.columns)

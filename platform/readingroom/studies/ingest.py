@@ -307,7 +307,7 @@ def _import_job_run(
         job.total = len(done) + len(items)
         job.save()
         recorder = _Recorder(job, progress)
-        todo: list[IngestItem] = []
+        todo: list[tuple[IngestItem, str]] = []  # with the SHA-256 computed here (hashed once)
         for item in items:
             if item.error:
                 recorder.finish(item.key, outcome="failed", message=item.error)
@@ -321,7 +321,7 @@ def _import_job_run(
             if existing is not None:
                 recorder.finish(item.key, outcome="skipped", message=_run_hooks(item, existing))
             else:
-                todo.append(item)
+                todo.append((item, digest))
         _prepare_all(recorder, todo, workers=workers, options=job.options)
     job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
     job.message = f"{job.imported} imported, {job.skipped} already imported, {job.failed} failed"
@@ -341,14 +341,16 @@ def _executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
 
 
-def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, options: dict) -> None:
+def _prepare_all(
+    recorder: _Recorder, todo: list[tuple[IngestItem, str]], *, workers: int, options: dict
+) -> None:
     def metadata(item: IngestItem) -> dict | None:
         return item.metadata if item.path.suffix.lower() in BITMAP_SUFFIXES else None
 
     if workers == 1 or len(todo) < 2:
-        for item in todo:
+        for item, digest in todo:
             try:
-                prepared = image_prepare(path=item.path, metadata=metadata(item))
+                prepared = image_prepare(path=item.path, metadata=metadata(item), digest=digest)
             except ReadingRoomError as exc:
                 recorder.finish(item.key, outcome="failed", message=str(exc))
                 continue
@@ -360,7 +362,9 @@ def _prepare_all(recorder: _Recorder, todo: list[IngestItem], *, workers: int, o
             _commit(recorder, item, prepared, options)
         return
     with _executor(workers) as pool:
-        futures = {pool.submit(image_prepare, path=i.path, metadata=metadata(i)): i for i in todo}
+        futures = {
+            pool.submit(image_prepare, path=i.path, metadata=metadata(i), digest=d): i for i, d in todo
+        }
         for future in as_completed(futures):
             item = futures[future]
             try:

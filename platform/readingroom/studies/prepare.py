@@ -23,7 +23,7 @@ from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.core.files import media_path, media_write
-from readingroom.studies.derivatives import display_raw_name
+from readingroom.studies.derivatives import display_raw_name, display_table_name
 from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 
@@ -118,7 +118,7 @@ def dicom_bytes(ds: pydicom.Dataset) -> bytes:
 
 
 def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None = None) -> dict[str, str]:
-    """Write the pixels, the raw display (and the de-identified DICOM) under MEDIA_ROOT.
+    """Write the pixels, the display's look-up table (and the de-identified DICOM) under MEDIA_ROOT.
 
     Returns the names relative to MEDIA_ROOT, keyed by the ``Image`` field that holds each; the display and
     thumbnail PNGs named there are encoded when first read (:mod:`readingroom.studies.derivatives`).
@@ -132,8 +132,17 @@ def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None
     if dicom is not None:
         names["dicom_file"] = str(base.with_suffix(".dcm"))
         media_write(names["dicom_file"], dicom)
-    media_write(names["pixels_file"], decoded.stored.astype("<u2").tobytes())
-    media_write(display_raw_name(names["display_file"]), np.ascontiguousarray(decoded.display).tobytes())
+    # the arrays' own buffers are written (no bytes copy of each image)
+    media_write(names["pixels_file"], memoryview(np.ascontiguousarray(decoded.stored, dtype="<u2")).cast("B"))
+    if decoded.display_table is not None:  # 64 KB instead of the display image: looked up when first read
+        media_write(
+            display_table_name(names["display_file"]), decoded.display_table.astype(np.uint8).tobytes()
+        )
+    else:
+        media_write(
+            display_raw_name(names["display_file"]),
+            memoryview(np.ascontiguousarray(decoded.display)).cast("B"),
+        )
     return names
 
 
@@ -143,6 +152,7 @@ def remove_files(names: dict[str, str]) -> None:
         media_path(name).unlink(missing_ok=True)
     if "display_file" in names:
         media_path(display_raw_name(names["display_file"])).unlink(missing_ok=True)
+        media_path(display_table_name(names["display_file"])).unlink(missing_ok=True)
 
 
 def _image_fields(decoded: DecodedImage) -> dict:
@@ -159,13 +169,17 @@ def _image_fields(decoded: DecodedImage) -> dict:
     }
 
 
-def read_source(path: Path | str) -> tuple[bytes, str]:
-    """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable."""
+def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, str]:
+    """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable.
+
+    With ``digest`` (the hash a batch import computed when it checked the file against the images already
+    imported), the content is not hashed again.
+    """
     try:
         content = Path(path).read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
-    return content, hashlib.sha256(content).hexdigest()
+    return content, digest or hashlib.sha256(content).hexdigest()
 
 
 def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> PreparedImage:
@@ -253,9 +267,10 @@ def decode_bitmap(path: Path | str, content: bytes) -> DecodedImage:
     if stored.ndim != 2 or min(stored.shape) < 1:
         raise InvalidInput(f"{path}: image has shape {stored.shape}, expected a 2-D grayscale image")
     top = float(2**bits)
-    display = stored.astype(np.uint8) if bits == 8 else np.rint(stored / 257.0).astype(np.uint8)
+    values = np.arange(65536)
+    table = (np.minimum(values, 255) if bits == 8 else np.rint(values / 257.0)).astype(np.uint8)
     return DecodedImage(
-        stored=np.ascontiguousarray(stored), display=display, bits_stored=bits,
+        stored=np.ascontiguousarray(stored), display_table=table, bits_stored=bits,
         photometric_interpretation="MONOCHROME2", rescale_slope=1.0, rescale_intercept=0.0,
         window_center=top / 2.0, window_width=top, pixel_spacing=None,
     )  # fmt: skip
@@ -295,9 +310,14 @@ def image_prepare_bitmap(*, path: Path | str, content: bytes, digest: str, metad
     )
 
 
-def image_prepare(*, path: Path | str, metadata: dict | None = None) -> PreparedImage:
-    """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above."""
-    content, digest = read_source(path)
+def image_prepare(
+    *, path: Path | str, metadata: dict | None = None, digest: str | None = None
+) -> PreparedImage:
+    """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above.
+
+    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`).
+    """
+    content, digest = read_source(path, digest=digest)
     if Path(path).suffix.lower() in BITMAP_SUFFIXES:
         return image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
     return image_prepare_dicom(path=path, content=content, digest=digest)

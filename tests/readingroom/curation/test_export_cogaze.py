@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from readingroom.curation.exports.cogaze import version_export_cogaze
+from readingroom.curation.exports.common import item_prior
+from readingroom.curation.exports.sentence_gaze import reduce_prior
 from readingroom.curation.services import dataset_create, dataset_version_freeze, study_report_set
 from readingroom.gaze.models import GazeAnalysis
 from readingroom.studies.services import image_import_dicom
@@ -155,3 +157,25 @@ def test_sentence_spans_are_read_from_report_versions_or_the_report():
     assert session_sentence_spans(session=on_report) == [("No effusion.", 10.0, 900.5)]
     assert session_sentence_spans(session=SimpleNamespace(report=None)) == []
     assert session_sentence_spans(session=SimpleNamespace(report=SimpleNamespace())) == []
+
+
+def test_a_prior_stored_reduced_is_pooled_at_the_image_scale(image, reading_session, settings):
+    # the 48 x 64 image's prior stored at factor 4 (12 x 16): mass on stored pixel (row 2, column 2), i.e.
+    # image rows and columns 8-12, i.e. cells 16-24 (rows) and 21-32 (columns) of the 128 x 128 grid
+    f = 4
+    prior = np.zeros((-(-image.rows // f), -(-image.columns // f)), np.float32)
+    prior[2, 2] = 1.0
+    (settings.MEDIA_ROOT / "gaze").mkdir(parents=True, exist_ok=True)
+    np.save(settings.MEDIA_ROOT / "gaze" / "small.npy", prior)
+    analysis = GazeAnalysis.objects.create(session=reading_session, status="done", image=image,
+                                           prior_file="gaze/small.npy", prior_downsample=f)  # fmt: skip
+    session_id, loaded = item_prior({"gaze_sessions": [reading_session.pk]}, image)
+    assert session_id == reading_session.pk and loaded.shape == (16, 12)
+    grid = reduce_prior(loaded)
+    rows, cols = np.nonzero(grid > 0)
+    assert abs(float(grid.sum()) - 1) < 1e-5
+    assert (rows.min(), rows.max() + 1) == (16, 24) and (cols.min(), cols.max() + 1) == (21, 32)
+    # a file whose shape is not the one its recorded factor gives (another image's prior) is not used
+    analysis.prior_downsample = 2
+    analysis.save()
+    assert item_prior({"gaze_sessions": [reading_session.pk]}, image) is None

@@ -62,7 +62,12 @@ def version(image, reading_session, reader, tmp_path):
     return dataset_version_freeze(dataset=dataset_create(name="exp"), seed=0)
 
 
-def test_native_layout(version, image, tmp_path, settings):
+@pytest.fixture
+def reduced_priors(settings):
+    settings.GAZE_PRIOR_MAX_SIDE = 16  # priors of the 48 x 64 image are stored at 12 x 16 (factor 4)
+
+
+def test_native_layout(reduced_priors, version, image, tmp_path, settings):
     root = tmp_path / "native"
     manifest = json.loads(version_export(version=version, format="native", root=root).read_text())
     assert manifest["manifest_sha256"] == version.manifest_sha256 and len(manifest["items"]) == 2
@@ -78,7 +83,12 @@ def test_native_layout(version, image, tmp_path, settings):
     ][0]
     assert np.load(root / "gaze" / str(session_id) / "samples.npy").shape == (4, 900)
     prior = np.load(root / "gaze" / str(session_id) / f"prior_{image.pk}.npy")
-    assert prior.shape == (image.rows, image.columns) and abs(float(prior.sum()) - 1) < 1e-5
+    scale = json.loads((root / "gaze" / str(session_id) / f"prior_{image.pk}.json").read_text())
+    assert scale == {"downsample": 4, "rows": image.rows, "columns": image.columns}
+    assert prior.shape == (16, 12) and abs(float(prior.sum()) - 1) < 1e-5
+    # the three equal fixations, at image (x, y) (25, 12.5), (37.5, 32.5), (12.5, 50), peak in stored
+    # pixels (row, column) (3, 6), (8, 9) and (12, 3)
+    assert min(prior[3, 6], prior[8, 9], prior[12, 3]) > 0.8 * prior.max()
     fixations = _csv(root / "gaze" / str(session_id) / "fixations.csv")
     assert len(fixations) == 3
     with pytest.raises(Conflict, match="not empty"):

@@ -22,6 +22,7 @@ from readingroom.core.models import User
 from readingroom.gaze.analysis import screen_geometry, session_gaze
 from readingroom.gaze.imports import gaze_import
 from readingroom.gaze.models import Fixation, GazeAnalysis, GazeChunk
+from readingroom.gaze.prior_scale import prior_image_position
 from readingroom.reading.models import ReadingSession, Report, ViewEvent
 from readingroom.studies.ingest import import_job_create, import_job_run
 from readingroom.studies.models import Image
@@ -102,14 +103,16 @@ def _reflacx_root(tmp_path):
     return tmp_path / "reflacx"
 
 
-def _assert_prior_peak(session, image, settings, x, y):
+def _assert_prior_peak(session, image, settings, x, y, downsample=1):
     analysis = GazeAnalysis.objects.get(session=session)
     assert analysis.status == "done" and analysis.image == image and analysis.prior_file
+    assert analysis.prior_downsample == downsample
     prior = np.load(settings.MEDIA_ROOT / analysis.prior_file)
-    assert prior.shape == (ROWS, COLS) and prior.dtype == np.float32
+    f = downsample
+    assert prior.shape == (-(-ROWS // f), -(-COLS // f)) and prior.dtype == np.float32
     assert abs(float(prior.sum()) - 1.0) < 1e-4
-    row, col = np.unravel_index(int(prior.argmax()), prior.shape)
-    assert abs(row - y) <= 1 and abs(col - x) <= 1
+    row, col = prior_image_position(*np.unravel_index(int(prior.argmax()), prior.shape), f)
+    assert abs(row - y) <= f and abs(col - x) <= f, (row, col)
     return analysis
 
 
@@ -181,6 +184,7 @@ def _egd_folder(tmp_path, *, columns_ok: bool = True):
 
 
 def test_egdcxr_import(tmp_path, image, settings):
+    settings.GAZE_PRIOR_MAX_SIDE = 50  # the 200 x 160 image's prior is stored at 50 x 40 (factor 4)
     settings.READING_DEFAULT_SCREEN = {**settings.READING_DEFAULT_SCREEN, "width_px": 1920, "height_px": 1080}
     folder = _egd_folder(tmp_path)
     report = gaze_import(fmt="egdcxr", path=folder)
@@ -199,7 +203,7 @@ def test_egdcxr_import(tmp_path, image, settings):
     fixations = list(Fixation.objects.filter(session=session).order_by("index"))
     assert [(f.x_image, f.y_image) for f in fixations] == [(120.0, 40.0), (120.0, 40.0), (30.0, 170.0)]
     assert fixations[0].x_screen == pytest.approx(340.0)
-    _assert_prior_peak(session, image, settings, 120, 40)
+    _assert_prior_peak(session, image, settings, 120, 40, downsample=4)
     stored = Report.objects.get(session=session)
     assert stored.labels["Cardiomegaly"] == "present"
     assert stored.sentence_spans == [{"text": "the heart is enlarged", "start_ms": 0.0, "end_ms": 900.0}]

@@ -10,6 +10,7 @@ import pytest
 
 from readingroom.celery import app as celery_app
 from readingroom.gaze.models import SentencePrior
+from readingroom.gaze.prior_scale import prior_image_position
 from readingroom.gaze.services import clock_sample_record, gaze_batch_store, view_event_store
 from tests.readingroom.reading.conftest import REPORT, api_for, fixation_samples
 
@@ -26,6 +27,7 @@ def eager_tasks():
 def test_per_sentence_priors_follow_the_fixations_in_each_span(reader, reading_session, image, settings, eager_tasks,
                                                                 django_capture_on_commit_callbacks):  # fmt: skip
     settings.GAZE_SENTENCE_LEAD_MS = 0.0
+    settings.GAZE_PRIOR_MAX_SIDE = 32  # priors of the 48 x 64 image are stored at 24 x 32 (factor 2)
     session_id = reading_session.pk
     # The page's clock reads 3000 ms now: the gaze and the sentences below lie in the last 3 s of the session.
     clock_sample_record(
@@ -53,6 +55,7 @@ def test_per_sentence_priors_follow_the_fixations_in_each_span(reader, reading_s
     assert impression.prior_file == ""  # nothing was looked at while it was typed
     for row, (col, line) in ((heart, (10, 10)), (lungs, (37, 50))):
         prior = np.load(settings.MEDIA_ROOT / row.prior_file)
-        assert prior.shape == (64, 48) and prior.sum() == pytest.approx(1.0, abs=1e-5)
-        peak_line, peak_col = np.unravel_index(np.argmax(prior), prior.shape)
-        assert abs(peak_line - line) <= 1 and abs(peak_col - col) <= 1, (row.text, peak_line, peak_col)
+        assert row.prior_downsample == 2
+        assert prior.shape == (32, 24) and prior.sum() == pytest.approx(1.0, abs=1e-5)
+        peak_line, peak_col = prior_image_position(*np.unravel_index(np.argmax(prior), prior.shape), 2)
+        assert abs(peak_line - line) <= 2 and abs(peak_col - col) <= 2, (row.text, peak_line, peak_col)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
 from readingroom.celery import app as celery_app
@@ -103,6 +106,7 @@ def test_report_validation_names_the_field(api, reading_session):
 
 def test_submit_runs_gaze_analysis_and_prediction(api, reading_session, image, eager_tasks, settings,
                                                   django_capture_on_commit_callbacks):  # fmt: skip
+    settings.GAZE_PRIOR_MAX_SIDE = 16  # priors of the 48 x 64 image are stored at 12 x 16 (factor 4)
     # The 48x64 image is drawn 4x enlarged at screen (100, 100)-(292, 356).
     view = {"seq": 0, "t": 0.0, "image_id": image.pk, "image_region": [0, 0, 48, 64],
             "screen_rect": [100, 100, 292, 356], "zoom": 4.0}  # fmt: skip
@@ -132,10 +136,16 @@ def test_submit_runs_gaze_analysis_and_prediction(api, reading_session, image, e
 
     analysis = reading_session.gaze_analysis
     prior = np.load(settings.MEDIA_ROOT / analysis.prior_file)
-    assert prior.shape == (64, 48) and prior.dtype == np.float32
+    assert analysis.prior_downsample == 4
+    assert prior.shape == (16, 12) and prior.dtype == np.float32
     assert prior.sum() == pytest.approx(1.0, abs=1e-5)
-    # Screen (140, 140) is image (10, 10); it held two of the three on-image fixations.
-    assert prior[10, 10] > prior[50, 37] > prior[60, 5]
+    # Screen (140, 140) is image (10, 10), stored pixel (2, 2); it held two of the three on-image fixations.
+    # Image (50, 37) is stored (12, 9), image (60, 5) stored (15, 1).
+    assert np.unravel_index(int(prior.argmax()), prior.shape) == (2, 2)
+    assert prior[2, 2] > prior[12, 9] > prior[15, 1]
+    # the display heatmap is the stored prior's size; the overlay stretches it over the image's 48 x 64
+    heat = PILImage.open(io.BytesIO((settings.MEDIA_ROOT / analysis.heatmap_file).read_bytes()))
+    assert heat.size == (12, 16) and heat.convert("RGBA").getextrema()[3] == (0, 200)
     fixations = list(reading_session.fixations.order_by("index"))
     assert fixations[0].x_image == pytest.approx(10.0, abs=0.5)
     assert fixations[3].x_image is None  # off the image

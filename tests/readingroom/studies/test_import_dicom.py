@@ -11,6 +11,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 from readingroom.core.exceptions import InvalidInput
 from readingroom.studies.derivatives import image_display_png
+from readingroom.studies.dicomio.render import decode_radiograph
 from readingroom.studies.models import Image, Patient, Study
 from readingroom.studies.services import image_import_dicom
 from tests.conftest import rg1_uncr, shared_data
@@ -147,9 +148,10 @@ def test_jpeg_lossless_keeps_its_modality_values(settings):
 
 
 def test_display_pngs_are_encoded_when_first_read(dicom_file, settings):
-    """An import writes the raw display only; the PNGs appear on first use and match it."""
+    """An import writes the display's look-up table only; the PNGs appear on first use and match it."""
     from readingroom.studies.derivatives import (
         display_raw_name,
+        display_table_name,
         image_display_array,
         image_display_png,
         image_thumbnail_png,
@@ -158,9 +160,28 @@ def test_display_pngs_are_encoded_when_first_read(dicom_file, settings):
     image = image_import_dicom(path=dicom_file).image
     assert not (settings.MEDIA_ROOT / image.display_file).exists()
     assert not (settings.MEDIA_ROOT / image.thumbnail_file).exists()
-    raw = np.fromfile(settings.MEDIA_ROOT / display_raw_name(image.display_file), dtype=np.uint8)
-    assert raw.size == image.rows * image.columns
+    assert not (settings.MEDIA_ROOT / display_raw_name(image.display_file)).exists()
+    table = np.fromfile(settings.MEDIA_ROOT / display_table_name(image.display_file), dtype=np.uint8)
+    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
+        image.rows, image.columns
+    )
+    assert table.size == 65536
+    assert np.array_equal(image_display_array(image), table[stored])
+    # the same display as rendering the DICOM directly
+    assert np.array_equal(image_display_array(image), decode_radiograph(pydicom.dcmread(dicom_file)).display)
     png = np.asarray(PILImage.open(image_display_png(image)))
     assert np.array_equal(png, image_display_array(image)) and png.shape == (image.rows, image.columns)
     with PILImage.open(image_thumbnail_png(image)) as thumb:
         assert max(thumb.size) <= 256
+
+
+def test_images_imported_with_a_raw_display_still_show(dicom_file, settings):
+    """Images imported before the display table have an image-sized raw display (.u8) instead; it is read."""
+    from readingroom.studies.derivatives import display_raw_name, display_table_name, image_display_array
+
+    image = image_import_dicom(path=dicom_file).image
+    expected = image_display_array(image)
+    (settings.MEDIA_ROOT / display_table_name(image.display_file)).unlink()
+    (settings.MEDIA_ROOT / display_raw_name(image.display_file)).write_bytes(expected.tobytes())
+    assert np.array_equal(image_display_array(image), expected)
+    assert np.array_equal(np.asarray(PILImage.open(image_display_png(image))), expected)

@@ -58,10 +58,10 @@ def test_bad_files_are_per_file_errors_and_the_rest_imports(tmp_path, settings):
         assert f"{name}: " in errors and why in errors
     assert good.read_bytes() == original
     assert any("new UID" in w["warning"] for w in job.warnings)
-    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, raw display,
-    # de-identified DICOM; the PNGs are made when first read)
+    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, the display's
+    # look-up table, de-identified DICOM; the PNGs are made when first read)
     names = {p.name for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()}
-    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".u8", ".dcm")}
+    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".lut", ".dcm")}
     assert names == expected
 
     again = _run([folder], workers=1)
@@ -167,3 +167,29 @@ def test_hannover_data_csv_imports_all_243_images():
     assert job.imported == 243
     assert Study.objects.values("patient").distinct().count() == 71
     assert set(Image.objects.values_list("view_position", flat=True)) <= {"AP", "PA"}
+
+
+def test_a_job_hashes_each_file_once_and_stores_that_hash(tmp_path, monkeypatch):
+    import hashlib
+
+    from readingroom.studies import prepare
+
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        write_dicom(tmp_path / "in" / f"{i}.dcm", seed=300 + i, PatientID=f"H{i}")
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    def counting(data=b"", *args, **kwargs):
+        if len(data) > 1000:  # file contents (the patient-key HMAC hashes short strings)
+            hashed.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(prepare.hashlib, "sha256", counting)
+    job = import_job_run(
+        job_id=import_job_create(sources=[str(tmp_path / "in")], enqueue=False).pk, workers=1
+    )
+    assert job.imported == 3 and len(hashed) == 3
+    for i in range(3):
+        digest = real((tmp_path / "in" / f"{i}.dcm").read_bytes()).hexdigest()
+        assert Image.objects.filter(source_sha256=digest).exists()

@@ -13,6 +13,7 @@ from readingroom.core.exceptions import Conflict, InvalidInput
 from readingroom.core.files import media_path
 from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.models import GazeAnalysis
+from readingroom.gaze.prior_scale import prior_matches
 from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.models import Image
 
@@ -51,13 +52,14 @@ def copy_display(image: Image, dest: Path) -> None:
 
 
 def item_prior(item: dict, image: Image) -> tuple[int, np.ndarray] | None:
-    """The gaze prior of the item's latest gaze session on this image: (session id, float32 (H, W))."""
+    """The gaze prior of the item's latest gaze session on this image: (session id, float32 map summing to
+    1), as stored (the image's shape reduced by the analysis's ``prior_downsample``)."""
     for session_id in reversed(item.get("gaze_sessions") or []):
         analysis = GazeAnalysis.objects.filter(session_id=session_id, image=image).first()
         if analysis is None or not analysis.prior_file or not media_path(analysis.prior_file).is_file():
             continue
         prior = np.load(media_path(analysis.prior_file)).astype(np.float32)
-        if prior.shape == (image.rows, image.columns) and float(prior.sum()) > 0:
+        if prior_matches(prior, (image.rows, image.columns), analysis.prior_downsample) and prior.sum() > 0:
             return session_id, prior / prior.sum()
     return None
 

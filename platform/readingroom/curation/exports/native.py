@@ -9,7 +9,10 @@ dicom/<image_id>.dcm           the de-identified DICOM, where the image came fro
 reports/<study_id>.json        indication, history, findings, impression
 gaze/<session_id>/samples.npy  float64 (4, n): device time ms, screen x px, screen y px, valid (0/1)
 gaze/<session_id>/fixations.csv  onset/offset/duration ms, screen and image pixel positions, image id
-gaze/<session_id>/prior_<image_id>.npy  float32 (rows, columns) gaze prior, sums to 1
+gaze/<session_id>/prior_<image_id>.npy  float32 gaze prior, sums to 1, at the stored resolution:
+                               (ceil(rows / f), ceil(columns / f)), stored pixel (i, j) the prior at the
+                               centre of image pixels [i f, (i + 1) f) x [j f, (j + 1) f)
+gaze/<session_id>/prior_<image_id>.json  {"downsample": f, "rows": rows, "columns": columns}
 ```
 """
 
@@ -55,10 +58,13 @@ def _write_session(root: Path, session_id: int) -> None:
             writer.writerow([f.index, f.onset_ms, f.offset_ms, f.duration_ms, f.x_screen, f.y_screen,
                              f.image_id or "", "" if f.x_image is None else f.x_image,
                              "" if f.y_image is None else f.y_image])  # fmt: skip
-    analysis = GazeAnalysis.objects.filter(session=session).first()
-    if analysis and analysis.prior_file and media_path(analysis.prior_file).is_file():
+    analysis = GazeAnalysis.objects.select_related("image").filter(session=session).first()
+    if analysis and analysis.image and analysis.prior_file and media_path(analysis.prior_file).is_file():
         prior = np.load(media_path(analysis.prior_file)).astype(np.float32)
         np.save(folder / f"prior_{analysis.image_id}.npy", prior)
+        image = analysis.image
+        scale = {"downsample": analysis.prior_downsample, "rows": image.rows, "columns": image.columns}
+        (folder / f"prior_{analysis.image_id}.json").write_text(json.dumps(scale))
 
 
 def version_export_native(*, version: DatasetVersion, root: Path | str) -> Path:

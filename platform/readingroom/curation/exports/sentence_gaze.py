@@ -25,6 +25,7 @@ import numpy as np
 import gaze_capture as gc
 from readingroom.gaze.analysis import gaze_prior, screen_geometry, session_gaze
 from readingroom.gaze.models import Fixation
+from readingroom.gaze.prior_scale import prior_downsample_of
 from readingroom.reading.models import ReadingSession
 from readingroom.studies.models import Image
 
@@ -42,7 +43,8 @@ class SentenceGaze:
 
 
 def reduce_prior(prior: np.ndarray) -> np.ndarray:
-    """A full-resolution prior (H, W) area-pooled onto :data:`GAZE_GRID`, float32 summing to 1."""
+    """A prior over the whole image (at full or stored resolution) area-pooled onto :data:`GAZE_GRID`,
+    float32 summing to 1."""
     return gc.pool_prior(prior, GAZE_GRID).astype(np.float32)
 
 
@@ -85,6 +87,7 @@ def session_sentence_gaze(*, session_id: int, image: Image) -> SentenceGaze:
     starts = np.array([v.t_ms for v in gaze.views])
     view_index = np.clip(np.searchsorted(starts, mid, side="right") - 1, 0, None).astype(np.intp)
     ppd = screen_geometry(session=session).pixels_per_degree
+    downsample = prior_downsample_of((image.rows, image.columns))
     priors: list[np.ndarray | None] = []
     for _, start, end in spans:
         inside = (mid >= start) & (mid <= end) & (rows[:, 2] > 0)
@@ -99,6 +102,7 @@ def session_sentence_gaze(*, session_id: int, image: Image) -> SentenceGaze:
             views=gaze.views,
             image_shape=(image.rows, image.columns),
             pixels_per_degree=ppd,
+            downsample=downsample,
         )
         priors.append(reduce_prior(prior))
     return SentenceGaze(sentences=[text for text, _, _ in spans], priors=priors)

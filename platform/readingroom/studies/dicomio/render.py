@@ -8,6 +8,7 @@ to 8 bits. Where the file has no VOI, the window spans the 0.5th to 99.5th perce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -51,11 +52,12 @@ class DecodedImage:
 
     ``stored`` is (rows, columns) uint16; signed sources are shifted into the unsigned range with the
     intercept adjusted, so that ``stored * rescale_slope + rescale_intercept`` gives the modality values.
-    ``display`` is (rows, columns) uint8, ready to show (windowed, MONOCHROME1 inverted).
+    The display (windowed, MONOCHROME1 inverted, uint8) is ``display_table[stored]``, the table holding the
+    display value of every stored value (65,536 entries), or ``display_pixels`` where no such table exists
+    (a source whose values do not fit 16 bits); :attr:`display` gives it as an array.
     """
 
     stored: np.ndarray
-    display: np.ndarray
     bits_stored: int
     photometric_interpretation: str
     rescale_slope: float
@@ -63,6 +65,17 @@ class DecodedImage:
     window_center: float
     window_width: float
     pixel_spacing: tuple[float, float] | None
+    display_table: np.ndarray | None = None
+    display_pixels: np.ndarray | None = None
+
+    @cached_property
+    def display(self) -> np.ndarray:
+        """(rows, columns) uint8, ready to show."""
+        if self.display_pixels is not None:
+            return self.display_pixels
+        if self.display_table is None:
+            raise ValueError("a decoded image needs a display table or display pixels")
+        return np.take(self.display_table, self.stored)
 
 
 def _first(value: object) -> float:
@@ -119,16 +132,15 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         stored = (raw.astype(np.int32) + shift).astype(np.uint16)
         intercept -= slope * shift
     else:
-        stored = raw.astype(np.uint16)
+        stored = raw.astype(np.uint16, copy=False)  # most sources decode to uint16 already: no copy
 
     # The pipeline maps each stored value on its own (the percentile window aside), so it is computed once
     # per distinct value in the image's range and applied by table look-up: the same output as mapping every
     # pixel, in a fraction of the time for images of millions of pixels.
     lo, hi = int(raw.min()), int(raw.max())
-    index = None
-    if hi - lo < _MAX_TABLE:
+    tabulated = hi - lo < _MAX_TABLE
+    if tabulated:  # the table's index (raw - lo) is made only where it is needed (a full pass)
         values = np.arange(lo, hi + 1, dtype=np.int64).astype(raw.dtype)
-        index = _table_index(raw, lo)
     else:  # a sparse range too wide for a table (floating-point-like data): map the pixels themselves
         values = raw.ravel()
     # integers where there is no rescale: what a VOI LUT sequence indexes with
@@ -145,7 +157,7 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         windowed = apply_voi_lut(mapped, ds, index=0)
         y_min, y_max = _voi_output_range(ds)
     else:
-        counts = None if index is None else np.bincount(index.ravel(), minlength=values.size)
+        counts = np.bincount(_table_index(raw, lo).ravel(), minlength=values.size) if tabulated else None
         low, high = _weighted_percentiles(modality, counts, (0.5, 99.5))
         width = max(float(high - low), 1.0)
         center = float(low) + width / 2.0
@@ -155,13 +167,22 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     table = np.rint(np.clip(scaled, 0.0, 1.0) * 255.0).astype(np.uint8)
     if photometric == "MONOCHROME1":
         table = 255 - table
-    display = np.take(table, index) if index is not None else table.reshape(raw.shape)
+    # The display is kept as a table over the stored values (64 KB) and looked up when it is needed: the
+    # import then neither maps nor writes a display image. The stored value of raw value v is v + offset.
+    offset = 2 ** (bits - 1) if int(ds.get("PixelRepresentation", 0)) == 1 else 0
+    full_table, pixels = None, None
+    if tabulated and lo + offset >= 0 and hi + offset < 65536:
+        full_table = np.zeros(65536, dtype=np.uint8)
+        full_table[lo + offset : hi + offset + 1] = table
+    else:
+        pixels = np.take(table, _table_index(raw, lo)) if tabulated else table.reshape(raw.shape)
 
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
     return DecodedImage(
         stored=np.ascontiguousarray(stored),
-        display=display,
+        display_table=full_table,
+        display_pixels=pixels,
         bits_stored=bits,
         photometric_interpretation=photometric,
         rescale_slope=slope,
