@@ -112,6 +112,9 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
   const [showPoint, setShowPoint] = useState(false);
   const [showDensity, setShowDensity] = useState(false);
   const [layer, setLayer] = useState<OverlayLayer>("none");
+  // Whether the socket is open (the server pushes the results on it).
+  const [live, setLive] = useState(false);
+  useEffect(() => stream.onChange((stats) => setLive(stats.connection === "open")), [stream]);
   const [firstRead, setFirstRead] = useState<SubmittedReport | null>(null);
   const [secondDone, setSecondDone] = useState(false);
   const [lossPct, setLossPct] = useState<number | null>(null);
@@ -136,7 +139,6 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
     setFirstRead(report);
     setSubmitted(true);
     void queryClient.invalidateQueries({ queryKey: ["worklist"] });
-    void queryClient.invalidateQueries({ queryKey: resultsQueryKey(sessionId) });
     void queryClient.invalidateQueries({ queryKey: trackingQueryKey(sessionId) });
   };
   const submitSecond = async (report: SubmittedReport) => {
@@ -201,7 +203,7 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
       <ViewerPane study={study} onReady={setViewer} onView={(view) => stream.sendView(view)} onFirstImage={() => setShown(true)} />
       <aside className="right" aria-label="Report and results">
         {undrained ? <p className="error small">Some gaze batches were not acknowledged before the report was sent; they will still be resent.</p> : null}
-        {showResults ? <ResultsPanel http={http} api={api} sessionId={sessionId} overlay={viewer?.overlay ?? null} submitted={submitted} onLayer={setLayer} /> : null}
+        {showResults ? <ResultsPanel http={http} api={api} sessionId={sessionId} overlay={viewer?.overlay ?? null} submitted={submitted} onLayer={setLayer} live={live} /> : null}
         {mode === "unaided" && submitted ? (
           <p className="muted small" data-testid="unaided-note">
             Unaided arm: the model's prediction is not shown during the study.

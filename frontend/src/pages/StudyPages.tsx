@@ -86,6 +86,7 @@ export function StudyForm() {
   const [seed, setSeed] = useState("");
   const [washout, setWashout] = useState("0");
   const [calibration, setCalibration] = useState(true);
+  const [counterbalance, setCounterbalance] = useState(false);
   const [problem, setProblem] = useState("");
   const create = useMutation({
     mutationFn: (body: Schemas["StudyCreateInput"]) => unwrap(http.POST("/api/reader-studies/", { body })),
@@ -113,6 +114,7 @@ export function StudyForm() {
       dataset_version_id: versionId,
       washout_days: washoutDays,
       require_calibration: calibration,
+      counterbalance,
       ...(seed.trim() ? { seed: Number(seed.trim()) } : {}),
     });
   };
@@ -170,6 +172,10 @@ export function StudyForm() {
       <input id="study-seed" data-testid="study-seed" inputMode="numeric" value={seed} onChange={(e) => setSeed(e.target.value)} />
       <label htmlFor="study-washout">Washout between arms (days)</label>
       <input id="study-washout" data-testid="study-washout" type="number" min={0} step="any" value={washout} onChange={(e) => setWashout(e.target.value)} />
+      <label className="check">
+        <input type="checkbox" data-testid="study-counterbalance" checked={counterbalance} onChange={(e) => setCounterbalance(e.target.checked)} /> Rotate the arm
+        order between readers (counterbalance)
+      </label>
       <label className="check">
         <input type="checkbox" data-testid="study-calibration" checked={calibration} onChange={(e) => setCalibration(e.target.checked)} /> Require a
         passed tracker calibration before a submit
@@ -267,6 +273,7 @@ function StudySummary(props: { study: Study }) {
       {row("Dataset version", study.dataset_version_id === null ? "none" : `${study.dataset_version_id}${study.dataset_version_frozen ? " (frozen)" : " (not frozen)"}`)}
       {row("Seed", study.seed ?? "-")}
       {row("Washout", `${study.washout_days ?? 0} days`)}
+      {row("Arm order", study.counterbalance ? "rotated between readers" : "the same for every reader")}
       {row("Calibration required", study.require_calibration ? "yes" : "no")}
       {row("Arms", study.arms.map((a) => `${a.position + 1}. ${a.name} (${modeText(a.mode)})`).join("; "))}
       {row("Readers", study.readers.map((r) => r.username).join(", ") || "-")}

@@ -41,14 +41,34 @@ export function ResultsPanel(props: {
   submitted: boolean;
   /** The layer the overlay shows (the page keeps the live density grid off while one is shown). */
   onLayer?: (layer: OverlayLayer) => void;
+  /**
+   * The page's socket is open, so changes are pushed. The results are first fetched once it is open (the
+   * server pushes what changes from then on); after a reconnect they are fetched once more. A socket that
+   * stays down 5 s falls back to fetching every 3 s.
+   */
+  live: boolean;
 }) {
   const { http, api, sessionId, overlay } = props;
+  const [fallback, setFallback] = useState(false);
   const results = useQuery({
     queryKey: resultsQueryKey(sessionId),
     queryFn: () => unwrap(http.GET("/api/sessions/{session_id}/results/", { params: { path: { session_id: sessionId } } })),
     staleTime: Infinity,
     refetchOnWindowFocus: false,
+    enabled: props.live || fallback,
+    refetchInterval: (query) => (props.live || resultsFinished(query.state.data) ? false : 3000),
   });
+  useEffect(() => {
+    if (props.live) return;
+    const timer = setTimeout(() => setFallback(true), 5000);
+    return () => clearTimeout(timer);
+  }, [props.live]);
+  const wasLive = useRef(props.live);
+  useEffect(() => {
+    // A reconnect: what changed while the socket was down was not pushed.
+    if (props.live && !wasLive.current && results.data !== undefined) void results.refetch();
+    wasLive.current = props.live;
+  }, [props.live]); // eslint-disable-line react-hooks/exhaustive-deps
   const data = results.data;
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
