@@ -5,7 +5,7 @@ import { WorklistPage } from "../../src/pages/WorklistPage";
 import { ReportForm, type SubmittedReport } from "../../src/reading/ReportForm";
 import { ReportVersions } from "../../src/reading/ReportVersions";
 import { ResultsPanel } from "../../src/reading/ResultsPanel";
-import { TrackingPanel } from "../../src/reading/TrackingPanel";
+import { DataLossMeter, TrackingPanel } from "../../src/reading/TrackingPanel";
 import { createHttp } from "../../src/api/http";
 import { ApiClient } from "../../src/api/client";
 import { renderWithServices } from "./fakeApi";
@@ -124,6 +124,37 @@ describe("reader pages of a study", () => {
     const first = posts[1].targets[0];
     expect(posts[1].samples.t.some((t) => t >= first.t_on_ms && t < first.t_off_ms)).toBe(true);
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+});
+
+describe("tracker quality between cases", () => {
+  it("asks for the drift check the server says is due and posts one centred target", async () => {
+    let state = "drift_check_due";
+    const { calls } = renderWithServices(<Tracking />, {
+      "GET /api/sessions/4/tracking/": () => ({ json: { state, reason: "a new case: check the drift", limits: {}, validation: null, drift_check: null, checks: [] } }),
+      "POST /api/sessions/4/drift-checks/": () => {
+        state = "calibration_due";
+        return { status: 201, json: { id: 2, session_id: 4, kind: "drift", targets: [], accuracy_deg: 2.5, precision_rms_deg: 0.03, data_loss_pct: 0, offset_px: [90, 0], passed: false, limits: {}, created_at: "2026-01-01T00:00:00Z" } };
+      },
+    });
+    expect(await screen.findByText("Check the drift: a new case: check the drift")).toBeInTheDocument();
+    fireEvent.click(screen.getByRole("button", { name: "Drift check" }));
+    await waitFor(() => expect(screen.getByTestId("check-result")).toHaveAttribute("data-passed", "false"), { timeout: 5000 });
+    expect(screen.getByTestId("check-accuracy")).toHaveTextContent("2.50 deg");
+    expect(screen.getByText("drift failed: recalibrate")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("tracking-state")).toHaveTextContent("calibration needed"));
+    const body = calls.find((c) => c.method === "POST")?.body as { target: { x: number; y: number }; samples: { t: number[] } };
+    expect(body.target.x).toBe(Math.round(window.innerWidth / 2));
+    expect(body.samples.t.length).toBeGreaterThan(0);
+  });
+
+  it("measures the live data loss over the last 2 s of samples", () => {
+    const meter = new DataLossMeter(2000);
+    expect(meter.add([])).toBeNull();
+    const samples = (t0: number, n: number, valid: boolean) => Array.from({ length: n }, (_, i) => ({ t: t0 + i, x: 0, y: 0, valid }));
+    expect(meter.add(samples(0, 30, true))).toBe(0);
+    expect(meter.add(samples(30, 10, false))).toBe(25);
+    expect(meter.add(samples(5000, 4, true))).toBe(0); // the old samples left the window
   });
 });
 
