@@ -41,8 +41,8 @@ def _lead_sets_up_and_starts(page, url: str, version_id: int) -> None:
     page.get_by_test_id("study-name").fill("Browser study")
     page.get_by_test_id("arm-name-0").fill("With AI")
     page.get_by_test_id("arm-mode-0").select_option("ai_assisted")
-    page.get_by_test_id("arm-name-1").fill("Unaided")
-    page.get_by_test_id("arm-mode-1").select_option("unaided")
+    page.get_by_test_id("arm-name-1").fill("Second read")
+    page.get_by_test_id("arm-mode-1").select_option("second_read")
     page.get_by_label("study-r1").check()
     page.get_by_label("study-r2").check()
     page.get_by_test_id("study-seed").fill("4242")
@@ -66,7 +66,7 @@ def _lead_sets_up_and_starts(page, url: str, version_id: int) -> None:
     page.get_by_test_id("progress-row").first.wait_for(timeout=20_000)
     assert page.get_by_test_id("progress-row").count() == 4  # two readers x two arms
     assert axe_violations(page) == []
-    page.get_by_test_id("logout").click()
+    _logout(page)
 
 
 def _reader_calibrates_reads_and_submits(page, url: str, username: str) -> tuple[int, Report]:
@@ -75,7 +75,7 @@ def _reader_calibrates_reads_and_submits(page, url: str, username: str) -> tuple
     page.get_by_test_id("worklist-item").first.wait_for(timeout=20_000)
     rows = page.get_by_test_id("worklist-item")
     assert rows.count() == 2
-    # the unaided arm waits until the AI-assisted arm is read
+    # the second-read arm waits until the AI-assisted arm is read
     assert page.locator("[data-testid=worklist-item][data-available=no]").count() == 1
     assert "Not open" in page.get_by_test_id("worklist-blocked").inner_text()
     page.locator("[data-testid=worklist-item][data-available=yes] [data-testid=open-case]").click()
@@ -131,6 +131,11 @@ def _reader_calibrates_reads_and_submits(page, url: str, username: str) -> tuple
     return session.pk, report
 
 
+def _logout(page) -> None:
+    page.get_by_test_id("logout").click()
+    page.get_by_test_id("login-username").wait_for(timeout=20_000)  # signed out before the next sign-in
+
+
 FETCH_STATUS = "async (path) => (await fetch(path, {credentials: 'same-origin'})).status"
 
 
@@ -138,14 +143,65 @@ def test_a_lead_runs_a_two_arm_study_with_two_readers_in_the_web_app(live_stack,
     with chromium_page(width=1920, height=1080, monkeypatch=monkeypatch) as page:
         _lead_sets_up_and_starts(page, live_stack.url, study_setup.pk)
         first_session, first_report = _reader_calibrates_reads_and_submits(page, live_stack.url, "study-r1")
-        page.get_by_test_id("logout").click()
+        _logout(page)
         second_session, _ = _reader_calibrates_reads_and_submits(page, live_stack.url, "study-r2")
         assert second_session != first_session
         # blinding: from reader 2's page, reader 1's session and its products are refused
         for path in ("results/", "report/", "tracking/", "heatmap.png"):
             status = page.evaluate(FETCH_STATUS, f"/api/sessions/{first_session}/{path}")
             assert status in (403, 404), (path, status)
-        page.get_by_test_id("logout").click()
+        _logout(page)
+        _reader_reads_the_second_read_arm(page, live_stack.url, "study-r1")
+        _logout(page)
+
+        login(page, live_stack.url, "study-lead", PASSWORD)
+        page.get_by_role("link", name="Browser study").click()
+        page.get_by_test_id("reading-row").first.wait_for(timeout=20_000)
+        assert page.get_by_test_id("reading-row").count() == 3
+        done = page.locator("[data-testid=progress-row][data-reader=study-r1][data-done='1']")
+        assert done.count() == 2  # reader 1 finished both arms
 
     texts = [s["text"] for s in first_report.versions.get(number=1).sentences]
     assert texts == ["Heart normal.", "Lungs clear.", "Normal chest."]
+
+
+def _reader_reads_the_second_read_arm(page, url: str, username: str) -> None:
+    """The next case: a drift check first; the prediction only after the first submit, then the second read;
+    then an amendment (with its reason) becomes a third version."""
+    page.console_messages.clear()
+    login(page, url, username, PASSWORD, path="/?dwell=400")
+    page.locator("[data-testid=worklist-item][data-status=pending] [data-testid=open-case]").click()
+    page.get_by_test_id("viewer").wait_for(timeout=20_000)
+    assert page.get_by_test_id("reading-arm").get_attribute("data-mode") == "second_read"
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=tracking-state]')?.dataset.state === 'drift_check_due'",
+        timeout=20_000,
+    )
+    page.get_by_test_id("drift-check").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=tracking-state]')?.dataset.state === 'ok'", timeout=30_000
+    )
+    assert page.get_by_test_id("check-result").get_attribute("data-kind") == "drift"
+    assert page.get_by_test_id("results-panel").count() == 0  # no model before the first submit
+    page.get_by_test_id("report-findings").fill("Heart normal.")
+    page.get_by_test_id("report-submit").click()
+    page.get_by_test_id("report-locked").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=prediction-panel]')?.dataset.status === 'done'",
+        timeout=90_000,
+    )
+    page.get_by_test_id("second-findings").fill("Heart normal. Lungs clear.")
+    page.get_by_test_id("second-label-No-Finding").select_option("present")
+    page.get_by_test_id("second-submit").click()
+    page.get_by_test_id("second-locked").wait_for(timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=report-version]').length === 2")
+    page.get_by_test_id("amend-open").click()
+    page.get_by_test_id("amend-submit").click()
+    assert page.get_by_test_id("amend-error").inner_text() == "Say why the report is amended."
+    page.get_by_test_id("amend-reason").fill("typing error")
+    page.get_by_test_id("amend-submit").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=report-version]').length === 3")
+    kinds = [v.get_attribute("data-kind") for v in page.get_by_test_id("report-version").all()]
+    assert kinds == ["first_read", "second_read", "amendment"]
+    assert axe_violations(page) == []
+    assert [m for m in page.console_messages if m.startswith(("error", "pageerror"))] == []
