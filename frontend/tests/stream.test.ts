@@ -297,4 +297,39 @@ describe("stream ids", () => {
     expect(a.stream).not.toEqual(b.stream);
     expect(a.stream).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
   });
+
+  it("hands pushed results to its listeners and keeps acking batches", () => {
+    const stream = makeStream();
+    const pushed: unknown[] = [];
+    stream.onResults((message) => pushed.push(message));
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.addSamples([sample(0)]);
+    vi.advanceTimersByTime(100);
+    socket.reply({ type: "results", session_id: 7, status: "done", prediction: { status: "done" } });
+    socket.reply({ type: "ack", seq: 0 });
+    expect(pushed).toEqual([{ type: "results", session_id: 7, status: "done", prediction: { status: "done" } }]);
+    expect(stream.stats().batchesAcked).toBe(1);
+    expect(stream.stats().lastError).toBeNull();
+    stream.close();
+  });
+
+  it("resends what is unacknowledged after a rate limit's retry_after_ms, long before the stale timeout", () => {
+    const stream = makeStream();
+    stream.connect();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    stream.addSamples([sample(0)]);
+    vi.advanceTimersByTime(100);
+    expect(socket.batches()).toHaveLength(1);
+    socket.reply({ type: "error", seq: null, reason: "rate limit: resend in 300 ms", retry_after_ms: 300 });
+    vi.advanceTimersByTime(250);
+    expect(socket.batches()).toHaveLength(1);
+    vi.advanceTimersByTime(100);
+    expect(socket.batches().map((b) => b.seq)).toEqual([0, 0]);
+    socket.reply({ type: "ack", seq: 0 });
+    expect(stream.drained).toBe(true);
+    stream.close();
+  });
 });

@@ -21,6 +21,7 @@ def layout_case(tmp_path):
 
     reader = user_create(username="layout-reader", password="layout-pass-123", roles=["reader"])
     user_create(username="layout-curator", password="layout-pass-123", roles=["curator"])
+    user_create(username="layout-lead", password="layout-pass-123", roles=["lead"])
     image = image_import_dicom(
         path=write_dicom(tmp_path / "c.dcm", rows=512, columns=420), indication="Cough."
     ).image
@@ -159,3 +160,10 @@ def test_pages_pass_axe_and_keep_the_focus(live_stack, layout_case, monkeypatch)
             page.wait_for_timeout(300)
             assert page.title() == f"{title} · CoGaze reading room"
             assert axe_violations(page) == [], title
+
+        page.get_by_test_id("logout").click()
+        login(page, live_stack.url, "layout-lead", "layout-pass-123")
+        page.get_by_role("heading", level=1, name="Reader studies").wait_for(timeout=20_000)
+        page.get_by_role("checkbox", name="layout-reader").wait_for(timeout=20_000)
+        assert page.title() == "Reader studies · CoGaze reading room"
+        assert axe_violations(page) == [], "Reader studies"

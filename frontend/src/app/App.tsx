@@ -1,6 +1,6 @@
 /**
  * The app shell: a header with the areas the user's roles open, and the routes. Pages by role:
- * reader (worklist, reading), curator (imports, cohorts, datasets), admin (the Django admin). The
+ * reader (worklist, reading), study lead (reader studies: set-up, progress, readings), curator (imports, cohorts, datasets), admin (the Django admin). The
  * reading page, with Cornerstone, is a separate chunk loaded when a case is opened.
  */
 import { Suspense, lazy } from "react";
@@ -8,6 +8,7 @@ import { NavLink, Navigate, Route, Routes, useLocation, useNavigate } from "reac
 import { AdminPage } from "../pages/AdminPage";
 import { CohortsPage, DatasetsPage, ImportsPage } from "../pages/CurationPages";
 import { LoginPage } from "../pages/LoginPage";
+import { StudiesPage, StudyDetailPage } from "../pages/StudyPages";
 import { WorklistPage } from "../pages/WorklistPage";
 import { APP_NAME, Page } from "./page";
 import { type User, hasRole, useLogout, useMe } from "./session";
@@ -22,6 +23,7 @@ interface Area {
 
 export const AREAS: Area[] = [
   { path: "/", label: "Worklist", roles: ["reader"] },
+  { path: "/studies", label: "Studies", roles: ["lead", "admin"] },
   { path: "/curation/imports", label: "Imports", roles: ["curator"] },
   { path: "/curation/cohorts", label: "Cohorts", roles: ["curator"] },
   { path: "/curation/datasets", label: "Datasets", roles: ["curator"] },
@@ -112,6 +114,8 @@ export function App() {
           <Routes>
             <Route path="/" element={<Home user={user} />} />
             <Route path="/read/:assignmentId" element={<Guard user={user} roles={["reader"]}><ReadingPage /></Guard>} />
+            <Route path="/studies" element={<Guard user={user} roles={["lead", "admin"]}><StudiesPage /></Guard>} />
+            <Route path="/studies/:studyId" element={<Guard user={user} roles={["lead", "admin"]}><StudyDetailPage /></Guard>} />
             <Route path="/curation/imports" element={<Guard user={user} roles={["curator"]}><ImportsPage /></Guard>} />
             <Route path="/curation/cohorts" element={<Guard user={user} roles={["curator"]}><CohortsPage /></Guard>} />
             <Route path="/curation/datasets" element={<Guard user={user} roles={["curator"]}><DatasetsPage /></Guard>} />

@@ -8,6 +8,8 @@ export interface AppOptions {
   useCPU: boolean;
   trackerKind: TrackerKind;
   rateHz: number;
+  /** How long each calibration target is shown (ms; `?dwell=`). */
+  dwellMs?: number;
 }
 
 export interface AppServices {
@@ -25,12 +27,13 @@ export function useServices(): AppServices {
   return services;
 }
 
-/** Options from the URL: `?gpu=1` renders with WebGL (CPU is the default), `?sim=mouse`, `?rate=Hz`. */
+/** Options from the URL: `?gpu=1` renders with WebGL (CPU is the default), `?sim=mouse`, `?rate=Hz`, `?dwell=ms`. */
 export function optionsFromQuery(search: string): AppOptions {
   const params = new URLSearchParams(search);
   return {
     useCPU: params.get("cpu") === "1" || params.get("gpu") !== "1",
     trackerKind: params.get("sim") === "mouse" ? "mouse" : "simulated",
     rateHz: Number(params.get("rate")) > 0 ? Number(params.get("rate")) : 250,
+    dwellMs: Number(params.get("dwell")) >= 400 ? Number(params.get("dwell")) : 1000,
   };
 }

@@ -53,9 +53,18 @@ export interface ErrorMessage {
   seq?: number | null;
   kind?: string;
   reason: string;
+  /** Rate limit: the message was dropped unread; resend after this many ms. */
+  retry_after_ms?: number;
 }
 
-export type ServerMessage = AckMessage | PongMessage | ErrorMessage;
+/** Server push: the session's results (the body of `GET /api/sessions/<id>/results/`) when they change. */
+export interface ResultsMessage {
+  type: "results";
+  session_id: number;
+  [key: string]: unknown;
+}
+
+export type ServerMessage = AckMessage | PongMessage | ErrorMessage | ResultsMessage;
 
 /** Parse a server frame; returns null (never throws) for anything that is not a known message. */
 export function parseServerMessage(data: unknown): ServerMessage | null {
@@ -79,7 +88,10 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
         seq: typeof message.seq === "number" ? message.seq : null,
         kind: typeof message.kind === "string" ? message.kind : undefined,
         reason: typeof message.reason === "string" ? message.reason : JSON.stringify(message),
+        ...(typeof message.retry_after_ms === "number" && message.retry_after_ms >= 0 ? { retry_after_ms: message.retry_after_ms } : {}),
       };
+    case "results":
+      return typeof message.session_id === "number" ? (message as unknown as ResultsMessage) : null;
     default:
       return null;
   }

@@ -6,6 +6,7 @@
 import { Outbox, backoffDelay } from "./outbox";
 import {
   type GazeBatchMessage,
+  type ResultsMessage,
   type ViewMessage,
   type ViewState,
   parseServerMessage,
@@ -102,6 +103,8 @@ export class GazeStream {
   private pingTimer: ReturnType<typeof setInterval> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<(stats: StreamStats) => void>();
+  private readonly resultsListeners = new Set<(message: ResultsMessage) => void>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly state: Omit<
     StreamStats,
     "batchesAcked" | "batchesPending" | "batchesRejected" | "viewsAcked" | "viewsPending"
@@ -225,7 +228,8 @@ export class GazeStream {
     if (this.batchTimer) clearInterval(this.batchTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.batchTimer = this.pingTimer = this.reconnectTimer = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.batchTimer = this.pingTimer = this.reconnectTimer = this.retryTimer = null;
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -251,6 +255,28 @@ export class GazeStream {
   onChange(listener: (stats: StreamStats) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listen to the server's pushed results (`{"type": "results"}`); returns an unsubscribe function. */
+  onResults(listener: (message: ResultsMessage) => void): () => void {
+    this.resultsListeners.add(listener);
+    return () => this.resultsListeners.delete(listener);
+  }
+
+  /**
+   * A rate-limit refusal drops a message unread (its seq is unknown): resend everything still
+   * unacknowledged once the server's `retry_after_ms` has passed, rather than after `staleResendMs`.
+   * The server stores each seq once, so resending what did arrive is harmless.
+   */
+  private scheduleRetry(delayMs: number): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      const socket = this.socket;
+      if (socket?.readyState !== OPEN) return;
+      for (const view of this.views.unacked()) this.trySend(view, socket);
+      for (const batch of this.gaze.unacked()) this.trySend(batch, socket);
+    }, delayMs);
   }
 
   private emit(): void {
@@ -343,8 +369,12 @@ export class GazeStream {
       if (typeof message.t_server === "number") {
         this.state.clockOffsetMs = message.t_server - (message.t_client + now) / 2;
       }
+    } else if (message.type === "results") {
+      for (const listener of this.resultsListeners) listener(message);
+      return;
     } else {
       this.state.lastError = message.reason;
+      if (message.retry_after_ms !== undefined) this.scheduleRetry(message.retry_after_ms);
       if (message.seq != null) {
         // An error names its message by seq; without a kind, it is attributed only when exactly
         // one outbox holds that seq (gaze batches and views have separate counters).

@@ -6,14 +6,16 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router";
 import { type Schemas, unwrap } from "../api/http";
-import type { ReportPayload } from "../api/types";
 import { useServices } from "../app/context";
 import { ErrorLine, usePageTitle } from "../app/page";
 import { GazeStream, socketUrl } from "../gaze/stream";
 import { GazePanel } from "../reading/GazePanel";
 import { useLiveDensity } from "../reading/liveDensity";
-import { ReportForm } from "../reading/ReportForm";
-import { ResultsPanel } from "../reading/ResultsPanel";
+import { ReportForm, type SubmittedReport } from "../reading/ReportForm";
+import { ReportVersions, reportQueryKey } from "../reading/ReportVersions";
+import { type OverlayLayer, ResultsPanel, resultsQueryKey } from "../reading/ResultsPanel";
+import { DataLossMeter, TrackingPanel, trackingQueryKey } from "../reading/TrackingPanel";
+import { modeText } from "./StudyPages";
 import { ViewerPane } from "../reading/ViewerPane";
 import { startImageFetch } from "../viewer/fetches";
 import { type ViewerHandle, loadViewer } from "../viewer/handle";
@@ -86,6 +88,16 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
     stream.connect();
     return () => stream.close();
   }, [stream]);
+  // The server pushes the results when they change (worker done, a submit unmasking the prediction):
+  // they go straight into the query cache the results panel reads. No page poll.
+  useEffect(
+    () =>
+      stream.onResults((message) => {
+        if (message.session_id !== sessionId) return;
+        queryClient.setQueryData(resultsQueryKey(sessionId), message as unknown as Schemas["ResultsOutput"]);
+      }),
+    [stream, queryClient, sessionId],
+  );
   useEffect(() => {
     const beforeUnload = (event: BeforeUnloadEvent) => {
       if (!stream.drained) event.preventDefault();
@@ -99,24 +111,43 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
   const [undrained, setUndrained] = useState(false);
   const [showPoint, setShowPoint] = useState(false);
   const [showDensity, setShowDensity] = useState(false);
+  const [layer, setLayer] = useState<OverlayLayer>("none");
+  // Whether the socket is open (the server pushes the results on it).
+  const [live, setLive] = useState(false);
+  useEffect(() => stream.onChange((stats) => setLive(stats.connection === "open")), [stream]);
+  const [firstRead, setFirstRead] = useState<SubmittedReport | null>(null);
+  const [secondDone, setSecondDone] = useState(false);
+  const [lossPct, setLossPct] = useState<number | null>(null);
+  const lossMeter = useMemo(() => new DataLossMeter(), []);
   const stopTracker = useRef<() => void>(() => undefined);
-  const density = useLiveDensity(viewer, showDensity && !submitted);
+  // Never the live density grid over the heatmap or the attention map.
+  const density = useLiveDensity(viewer, showDensity && !submitted && layer === "none");
+  const mode = session.arm?.mode ?? null;
   const [shown, setShown] = useState(false);
   // Once this case's first image is on screen, the next case's first image is fetched into the cache.
   const worklist = useWorklist();
   usePrefetchCase(worklist.data && nextCase(worklist.data, props.assignmentId), shown);
 
-  const submit = async (report: ReportPayload) => {
+  const submit = async (report: SubmittedReport) => {
     stopTracker.current();
     viewer?.overlay.setGazePoint(null);
-    // The server closes the session on submit and refuses later gaze: wait for every ack first.
+    // The server closes the session on submit and refuses later gaze: wait for every ack first. The
+    // socket stays open (nothing more is sent on it but pings): the results are pushed on it.
     const drained = await stream.drain(15000);
     await unwrap(http.POST("/api/sessions/{session_id}/report/", { params: { path: { session_id: sessionId } }, body: { ...report, sentence_stream: stream.stream } }));
-    if (drained) stream.close();
     setUndrained(!drained);
+    setFirstRead(report);
     setSubmitted(true);
     void queryClient.invalidateQueries({ queryKey: ["worklist"] });
+    void queryClient.invalidateQueries({ queryKey: trackingQueryKey(sessionId) });
   };
+  const submitSecond = async (report: SubmittedReport) => {
+    await unwrap(http.POST("/api/sessions/{session_id}/second-read/", { params: { path: { session_id: sessionId } }, body: { ...report, sentence_stream: stream.stream } }));
+    setSecondDone(true);
+    void queryClient.invalidateQueries({ queryKey: reportQueryKey(sessionId) });
+  };
+  // unaided: never; ai_assisted: from the start; second_read (and a plain project): after the submit.
+  const showResults = mode === "unaided" ? false : mode === "ai_assisted" ? true : submitted;
 
   return (
     <main className="reading">
@@ -133,6 +164,9 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
               Synthetic image: not a real acquisition
             </p>
           ) : null}
+          <p className="badge" data-testid="reading-arm" data-mode={mode ?? ""}>
+            {session.arm ? `Arm: ${session.arm.name} (${modeText(mode)})` : "Not part of a reader study"}
+          </p>
           <h2 className="sub">Indication</h2>
           <p data-testid="context-indication">{study.indication || "-"}</p>
           <h2 className="sub">History</h2>
@@ -147,6 +181,7 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
           locked={submitted}
           onSamples={(samples) => {
             density.add(samples);
+            setLossPct(lossMeter.add(samples));
             if (showPoint && !submitted) {
               const last = samples[samples.length - 1];
               viewer?.overlay.setGazePoint(last?.valid ? [last.x, last.y] : null);
@@ -163,12 +198,22 @@ function ReadingRoom(props: { session: Session; assignmentId: number }) {
             <input type="checkbox" data-testid="gaze-show-density" checked={showDensity} disabled={submitted} onChange={(e) => setShowDensity(e.target.checked)} /> Show live gaze density
           </label>
         </GazePanel>
+        <TrackingPanel http={http} sessionId={sessionId} streamId={stream.stream} dwellMs={options.dwellMs ?? 1000} lossPct={lossPct} locked={submitted} />
       </aside>
       <ViewerPane study={study} onReady={setViewer} onView={(view) => stream.sendView(view)} onFirstImage={() => setShown(true)} />
       <aside className="right" aria-label="Report and results">
         {undrained ? <p className="error small">Some gaze batches were not acknowledged before the report was sent; they will still be resent.</p> : null}
-        {submitted ? <ResultsPanel http={http} api={api} sessionId={sessionId} overlay={viewer?.overlay ?? null} /> : null}
-        <ReportForm onSubmit={submit} />
+        {showResults ? <ResultsPanel http={http} api={api} sessionId={sessionId} overlay={viewer?.overlay ?? null} submitted={submitted} onLayer={setLayer} live={live} /> : null}
+        {mode === "unaided" && submitted ? (
+          <p className="muted small" data-testid="unaided-note">
+            Unaided arm: the model's prediction is not shown during the study.
+          </p>
+        ) : null}
+        {mode === "second_read" && firstRead ? (
+          <ReportForm key="second" prefix="second" title={secondDone ? "Second read" : "Second read (the model's prediction is shown above)"} initial={firstRead} onSubmit={submitSecond} />
+        ) : null}
+        <ReportForm onSubmit={submit} title={mode === "second_read" ? "First read" : "Report"} />
+        {submitted ? <ReportVersions http={http} sessionId={sessionId} /> : null}
       </aside>
     </main>
   );

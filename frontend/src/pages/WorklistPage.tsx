@@ -5,6 +5,7 @@ import { type Schemas, unwrap } from "../api/http";
 import { useServices } from "../app/context";
 import { ErrorLine, Page } from "../app/page";
 import { loadViewer } from "../viewer/handle";
+import { modeText } from "./StudyPages";
 
 export type WorklistItem = Schemas["AssignmentOutput"];
 
@@ -20,10 +21,23 @@ export function useWorklist() {
  * reading case `after`: the first case after it in worklist order that is not done (wrapping around).
  */
 export function nextCase(items: WorklistItem[], after?: number): WorklistItem | undefined {
+  items = items.filter(isAvailable);
   const open = items.filter((item) => item.status !== "done" && item.id !== after);
   if (after === undefined) return open.find((item) => item.status === "in_progress") ?? open[0];
   const index = items.findIndex((item) => item.id === after);
   return items.slice(index + 1).find((item) => item.status !== "done") ?? open[0];
+}
+
+/** Whether a case may be opened now (an earlier arm unfinished, or its washout running, blocks it). */
+export function isAvailable(item: WorklistItem): boolean {
+  return item.available !== false;
+}
+
+/** Why a case cannot be opened yet, with the date it opens when the server knows it. */
+export function blockedText(item: WorklistItem): string {
+  if (isAvailable(item)) return "";
+  const from = item.available_from ? `opens ${new Date(item.available_from).toLocaleString()}` : "";
+  return [item.blocked_reason, from].filter(Boolean).join("; ") || "not open yet";
 }
 
 /** Load the viewer module and the first image of a case into the caches, when the browser is idle. */
@@ -67,6 +81,7 @@ export function WorklistPage() {
             <tr>
               <th scope="col">Study</th>
               <th scope="col">Project</th>
+              <th scope="col">Arm</th>
               <th scope="col">Images</th>
               <th scope="col">Status</th>
               <th scope="col">
@@ -77,23 +92,30 @@ export function WorklistPage() {
           <tbody>
             {items.map((item) => {
               const title = item.study.title || `Study ${item.study.id}`;
+              const blocked = blockedText(item);
               return (
-                <tr key={item.id} data-testid="worklist-item" data-assignment={item.id} data-status={item.status}>
+                <tr key={item.id} data-testid="worklist-item" data-assignment={item.id} data-status={item.status} data-available={isAvailable(item) ? "yes" : "no"}>
                   <td>
                     <div className="title">{title}</div>
                     <div className="muted small">{item.study.indication}</div>
                   </td>
                   <td>{item.project}</td>
+                  <td data-testid="worklist-arm">{item.arm ? `${item.arm.name} (${modeText(item.arm.mode)})` : "-"}</td>
                   <td>{item.study.image_ids.length}</td>
                   <td>
                     <span className={`badge status-${item.status}`}>{STATUS_TEXT[item.status ?? ""] ?? item.status}</span>
+                    {blocked ? (
+                      <div className="muted small" data-testid="worklist-blocked">
+                        Not open: {blocked}
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     <button
                       type="button"
                       className={item.status === "done" ? "" : "primary"}
                       data-testid="open-case"
-                      disabled={item.status === "done"}
+                      disabled={item.status === "done" || !isAvailable(item)}
                       aria-label={`${item.status === "in_progress" ? "Resume" : "Read"} ${title}`}
                       onClick={() => {
                         performance.mark("rr:open-case");

@@ -117,7 +117,6 @@ export function GazePanel(props: {
         </output>,
       )}
       {row("Round trip", <output data-testid="gaze-rtt">{stats.rttMs === null ? "-" : `${stats.rttMs.toFixed(1)} ms`}</output>)}
-      <p className="muted small">Calibration: not required for the simulated tracker.</p>
       <p className="error small" role="status" data-testid="gaze-error">
         {stats.lastError ? `Server: ${stats.lastError}` : ""}
       </p>

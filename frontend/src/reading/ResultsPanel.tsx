@@ -1,4 +1,9 @@
-/** The session's results after submit: worker status, fixations, the gaze heatmap and the model's prediction. */
+/**
+ * The session's results: worker status, fixations, the gaze heatmap and the model's prediction beside the
+ * reader's labels (agreement per observation). Loaded once; afterwards the server's pushed `results`
+ * messages update the query cache (see {@link resultsQueryKey}): no polling. The overlay shows either the
+ * gaze heatmap or the attention map (toggled), never the live density grid with them.
+ */
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import type { ApiClient } from "../api/client";
@@ -9,6 +14,7 @@ import type { ViewerOverlayHandle } from "../viewer/handle";
 type Results = Schemas["ResultsOutput"];
 
 const STATUS_TEXT: Record<string, string> = {
+  not_submitted: "The gaze analysis starts when the report is submitted.",
   pending: "Waiting for the worker...",
   running: "Detecting fixations and building the heatmap...",
   done: "Done",
@@ -20,17 +26,57 @@ export function resultsFinished(results: Results | undefined): boolean {
   return (results.status === "done" || results.status === "failed") && results.prediction?.status !== "pending";
 }
 
-export function ResultsPanel(props: { http: Http; api: ApiClient; sessionId: number; overlay: ViewerOverlayHandle | null }) {
+export function resultsQueryKey(sessionId: number) {
+  return ["results", sessionId] as const;
+}
+
+export type OverlayLayer = "heatmap" | "attention" | "none";
+
+export function ResultsPanel(props: {
+  http: Http;
+  api: ApiClient;
+  sessionId: number;
+  overlay: ViewerOverlayHandle | null;
+  /** The report is submitted: the heading takes the focus then. */
+  submitted: boolean;
+  /** The layer the overlay shows (the page keeps the live density grid off while one is shown). */
+  onLayer?: (layer: OverlayLayer) => void;
+  /**
+   * The page's socket is open, so changes are pushed. The results are first fetched once it is open (the
+   * server pushes what changes from then on); after a reconnect they are fetched once more. A socket that
+   * stays down 5 s falls back to fetching every 3 s.
+   */
+  live: boolean;
+}) {
   const { http, api, sessionId, overlay } = props;
+  const [fallback, setFallback] = useState(false);
   const results = useQuery({
-    queryKey: ["results", sessionId],
+    queryKey: resultsQueryKey(sessionId),
     queryFn: () => unwrap(http.GET("/api/sessions/{session_id}/results/", { params: { path: { session_id: sessionId } } })),
-    refetchInterval: (query) => (resultsFinished(query.state.data) ? false : 1000),
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+    enabled: props.live || fallback,
+    refetchInterval: (query) => (props.live || resultsFinished(query.state.data) ? false : 3000),
   });
+  useEffect(() => {
+    if (props.live) return;
+    const timer = setTimeout(() => setFallback(true), 5000);
+    return () => clearTimeout(timer);
+  }, [props.live]);
+  const wasLive = useRef(props.live);
+  useEffect(() => {
+    // A reconnect: what changed while the socket was down was not pushed.
+    if (props.live && !wasLive.current && results.data !== undefined) void results.refetch();
+    wasLive.current = props.live;
+  }, [props.live]); // eslint-disable-line react-hooks/exhaustive-deps
   const data = results.data;
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), []);
-  const [layer, setLayer] = useState<"heatmap" | "attention" | "none">("none");
+  useEffect(() => {
+    if (props.submitted) heading.current?.focus();
+  }, [props.submitted]);
+  const [layer, setLayer] = useState<OverlayLayer>("none");
+  const onLayer = props.onLayer;
+  useEffect(() => onLayer?.(layer), [layer, onLayer]);
   const [opacity, setOpacity] = useState(70);
   const [visible, setVisible] = useState(true);
   const heatmap = data?.status === "done" ? data.heatmap : null;
@@ -84,6 +130,8 @@ export function ResultsPanel(props: { http: Http; api: ApiClient; sessionId: num
   );
 }
 
+const READER_TEXT: Record<string, string> = { present: "present", absent: "absent", uncertain: "uncertain", not_mentioned: "not mentioned" };
+
 function Prediction(props: { prediction: Results["prediction"] | undefined; attention: boolean; onAttention: (on: boolean) => void }) {
   const p = props.prediction;
   if (!p) {
@@ -103,22 +151,48 @@ function Prediction(props: { prediction: Results["prediction"] | undefined; atte
     );
   }
   const probabilities = (p.probabilities ?? {}) as Record<string, number>;
+  const agreement = new Map((p.agreement?.observations ?? []).map((o) => [o.observation, o]));
   const names = [...OBSERVATIONS.filter((n) => n in probabilities), ...Object.keys(probabilities).filter((n) => !(OBSERVATIONS as readonly string[]).includes(n))];
   return (
     <div className="prediction" data-testid="prediction-panel" data-status={p.status}>
       {p.message ? <p className="muted small">{p.message}</p> : null}
+      {p.agreement ? (
+        <p className="small" data-testid="agreement-summary">
+          Agreement: {p.agreement.agree} of {p.agreement.compared} observations you mentioned
+          {p.agreement.disagreements.length ? ` (differs on ${p.agreement.disagreements.join(", ")})` : ""}
+        </p>
+      ) : null}
       {names.length ? (
-        <div className="probs">
-          {names.map((name) => (
-            <div className="prob-row" key={name} data-observation={name}>
-              <span className="prob-name">{name}</span>
-              <span className="prob-bar">
-                <span className="prob-fill" style={{ width: `${(Math.max(0, Math.min(1, probabilities[name])) * 100).toFixed(1)}%` }} />
-              </span>
-              <span className="prob-value">{probabilities[name].toFixed(2)}</span>
-            </div>
-          ))}
-        </div>
+        <table className="probs" data-testid="prediction-table">
+          <caption className="visually-hidden">Model probability and your label per observation</caption>
+          <thead>
+            <tr>
+              <th scope="col">Observation</th>
+              <th scope="col">Model</th>
+              <th scope="col">You</th>
+              <th scope="col">Agree</th>
+            </tr>
+          </thead>
+          <tbody>
+            {names.map((name) => {
+              const a = agreement.get(name);
+              const agreeText = !a || a.agree === null ? "-" : a.agree ? "yes" : "no";
+              return (
+                <tr className="prob-row" key={name} data-observation={name} data-agree={a?.agree === null || !a ? "" : String(a.agree)}>
+                  <th scope="row" className="prob-name">{name}</th>
+                  <td>
+                    <span className="prob-bar" aria-hidden="true">
+                      <span className="prob-fill" style={{ width: `${(Math.max(0, Math.min(1, probabilities[name])) * 100).toFixed(1)}%` }} />
+                    </span>{" "}
+                    <span className="prob-value">{probabilities[name].toFixed(2)}</span>
+                  </td>
+                  <td>{a ? (READER_TEXT[a.reader] ?? a.reader) : "-"}</td>
+                  <td className={a?.agree === false ? "disagree" : ""}>{agreeText}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
       ) : null}
       {p.findings ? (
         <>
