@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "readingroom.gaze",
     "readingroom.modeling",
     "readingroom.curation",
+    "readingroom.analytics",
 ]
 
 MIDDLEWARE = [
