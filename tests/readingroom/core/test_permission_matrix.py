@@ -61,6 +61,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("reader-studies/<int:study_id>/close/", "post"): LEADS,
     ("reader-studies/<int:study_id>/progress/", "get"): LEADS,
     ("reader-studies/<int:study_id>/readings/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/figures/<str:figure>.<str:fmt>", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/archive.zip", "get"): LEADS,
     ("assignments/<int:assignment_id>/reassign/", "post"): LEADS,
     ("users/", "get"): LEADS,
     ("images/<int:image_id>/", "get"): STUDY_VIEWERS,
@@ -153,6 +156,8 @@ def world(reading_session, assignment, image, reader, other_reader):
         "sop_uid": image.sop_uid,
         "frames": "1",
         "frame": 1,
+        "figure": "roc",
+        "fmt": "png",
     }
     return users, values
 
