@@ -1,5 +1,5 @@
 """The study's analytics as one zip archive readable without the platform: tidy tables (CSV and Parquet) one
-row per read, per fixation and per (read, observation), the result tables, the figures (PNG and SVG) and a
+row per read, per fixation, per (read, finding region) and per (read, observation), the result tables, the figures (PNG and SVG) and a
 data dictionary (``data_dictionary.md`` and ``data_dictionary.csv``) describing every column and its unit."""
 
 from __future__ import annotations
@@ -86,6 +86,18 @@ DICTIONARY: dict[str, list[tuple[str, str, str]]] = {
         ("in_finding_region", "bool", "inside a finding region of the read"),
         ("in_lung_fields", "bool", "inside the approximate lung fields"),
     ],
+    "regions": [
+        ("read_id", "", "the read (reads.read_id)"),
+        (
+            "region",
+            "",
+            "finding region: a labelled box's name, or attention_top10 (the model's attention map)",
+        ),
+        ("region_source", "", "labels or model_attention"),
+        ("time_to_first_fixation_ms", "ms", "from image onset to the first fixation inside; empty if never"),
+        ("dwell_ms", "ms", "summed duration of the fixations inside"),
+        ("fixation_count", "count", "fixations inside"),
+    ],
     "observations": [
         ("read_id", "", "the read (reads.read_id)"),
         ("reader", "", "reader's user name"),
@@ -121,6 +133,11 @@ RESULT_NOTES = {
 def read_rows(data: StudyData) -> list[dict]:
     cols = [c for c, _, _ in DICTIONARY["reads"]]
     return [{**{c: r.get(c) for c in cols}, "accuracy": tables.read_accuracy(r)} for r in data.reads]
+
+
+def region_rows(data: StudyData) -> list[dict]:
+    return [{"read_id": r["read_id"], "region": name, "region_source": r["region_source"], **m}
+            for r in data.reads for name, m in r["regions"].items()]  # fmt: skip
 
 
 def observation_rows(data: StudyData) -> list[dict]:
@@ -188,7 +205,12 @@ def dictionary_markdown() -> str:
 def archive(data: StudyData, *, resamples: int = tables.RESAMPLES) -> bytes:
     """The zip archive of the study's analytics."""
     buf = io.BytesIO()
-    tidy = {"reads": read_rows(data), "fixations": data.fixations, "observations": observation_rows(data)}
+    tidy = {
+        "reads": read_rows(data),
+        "fixations": data.fixations,
+        "regions": region_rows(data),
+        "observations": observation_rows(data),
+    }
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, rows in tidy.items():
             cols = [c for c, _, _ in DICTIONARY[name]]

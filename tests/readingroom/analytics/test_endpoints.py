@@ -54,6 +54,8 @@ def test_tables_figures_and_archive(client, demo_study):
     assert pq.read_table(io.BytesIO(z.read("reads.parquet"))).num_rows == 36
     observations = pq.read_table(io.BytesIO(z.read("observations.parquet")))
     assert observations.num_rows == 36 * 14
+    regions = list(csv.DictReader(io.StringIO(z.read("regions.csv").decode())))
+    assert len(regions) == 36 and {r["region"] for r in regions} == {"attention_top10"}
     fixations = list(csv.DictReader(io.StringIO(z.read("fixations.csv").decode())))
     assert len(fixations) == body["fixations"]
     assert {f"results/{n}.csv" for n in RESULTS} <= names

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from readingroom.analytics import selectors
+from readingroom.analytics import exports, selectors
 from readingroom.analytics.demo import DEMO_ANALYTICS_STUDY
 from readingroom.reading.models import Assignment, ReadingProject
 
@@ -57,7 +57,10 @@ def test_labelled_box_is_the_finding_region(reader, image):
     for k, (onset, dur, x, y) in enumerate([(1200, 200, 40, 40), (1500, 250, 5, 5), (2000, 100, 15, 10)]):
         Fixation.objects.create(session=s, index=k, onset_ms=onset, offset_ms=onset + dur, duration_ms=dur,
                                 x_screen=x * 10, y_screen=y * 10, image=image, x_image=x, y_image=y)  # fmt: skip
-    (read,) = selectors.study_data(project_id=project.pk).reads
+    data = selectors.study_data(project_id=project.pk)
+    (read,) = data.reads
+    assert exports.region_rows(data) == [{"read_id": s.pk, "region": "Edema", "region_source": "labels",
+                                          "time_to_first_fixation_ms": 500.0, "dwell_ms": 350.0, "fixation_count": 2}]  # fmt: skip
     assert (read["region_source"], read["finding_region"]) == ("labels", "Edema")
     assert read["finding_ttff_ms"] == 500.0  # 1500 - 1000
     assert read["finding_dwell_ms"] == 350.0  # 250 + 100
