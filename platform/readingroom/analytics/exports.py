@@ -122,8 +122,8 @@ RESULT_NOTES = {
     "kappa": "Cohen's kappa of binary calls per arm: reader pairs, reader vs model, reader vs reference",
     "fleiss": "Fleiss' kappa of the readers' four-valued labels per arm and observation",
     "accuracy": "sensitivity, specificity, AUROC per arm and rater, 95% percentile bootstrap CIs over cases",
-    "mrmc": "Obuchowski-Rockette (Hillis df) comparison of the arms' mean reader AUROC per observation and "
-            "over pooled (case, observation) items",
+    "mrmc": "Obuchowski-Rockette (Hillis df) comparison of the arms' mean reader AUROC (difference: arm_b minus "
+            "arm_a) per observation and over pooled (case, observation) items",
     "arm_comparison": "paired differences (arm_b minus arm_a) per reader and case, t and bootstrap 95% CIs",
     "by_reader": "mean read measures per reader and arm", "by_arm": "mean read measures per arm",
     "by_case": "mean read measures per case and arm",

@@ -228,11 +228,13 @@ def _mrmc_rows(name, units, arms, readers, cell, truth, level) -> list[dict]:
                         for rd in readers] for a in arms])  # fmt: skip
     res = obuchowski_rockette(scores, y, level=level)
     rows = []
-    for d in res.differences:
+    for (
+        d
+    ) in res.differences:  # the module's estimate is a - b; the table reports b - a, as arm comparisons do
         i, j = d["conditions"]
         rows.append({**row, "arm_a": arms[i], "arm_b": arms[j], "auroc_a": float(res.condition_means[i]),
-                     "auroc_b": float(res.condition_means[j]), "difference": d["estimate"], "se": d["se"],
-                     "ci_low": d["ci_low"], "ci_high": d["ci_high"], "df": res.ddf, "p_value": d["p_value"],
+                     "auroc_b": float(res.condition_means[j]), "difference": -d["estimate"], "se": d["se"],
+                     "ci_low": -d["ci_high"], "ci_high": -d["ci_low"], "df": res.ddf, "p_value": d["p_value"],
                      "note": ""})  # fmt: skip
     return rows
 

@@ -111,6 +111,9 @@ def test_mrmc_runs_per_observation_and_pooled():
     assert edema["auroc_b"] == pytest.approx(1.0)  # every reader right with the AI
     # unaided AUROCs: A 0.75, B 0.75 (1,0 | 0,0: one win, one tie, two wins of four -> 3/4), C 1
     assert edema["auroc_a"] == pytest.approx((0.75 + 0.75 + 1.0) / 3)
+    assert edema["difference"] == pytest.approx(
+        edema["auroc_b"] - edema["auroc_a"]
+    )  # AI-assisted minus unaided
     assert edema["ci_low"] <= edema["difference"] <= edema["ci_high"]
 
 
