@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import Min
 
 from gaze_capture.metrics import ROI
 from readingroom.core.files import media_path
@@ -15,6 +17,7 @@ from readingroom.gaze.models import Fixation, TrackerCheck
 from readingroom.modeling.models import Prediction
 from readingroom.reading.models import ReadingProject, ReadingSession, ViewEvent
 from readingroom.reading.study_selectors import study_get
+from readingroom.studies.models import Image
 
 from .measures import ReadGaze, gaze_measures
 from .regions import attention_region, lung_fields
@@ -58,17 +61,50 @@ def _regions(labelled: list, attention: np.ndarray | None, shape: tuple[int, int
     return [], "none"
 
 
-def _tracker(session: ReadingSession) -> dict:
+def _tracker(checks: list[TrackerCheck]) -> dict:
     """Accuracy (deg) and data loss (%) of the session's latest validation, else its latest calibration."""
-    checks = TrackerCheck.objects.filter(session=session, kind__in=["validation", "calibration"])
-    check = (
-        checks.filter(kind="validation").order_by("-created_at", "-id").first()
-        or checks.order_by("-created_at", "-id").first()
-    )
+    ordered = sorted(checks, key=lambda c: (c.kind == "validation", c.created_at, c.id))
+    check = ordered[-1] if ordered else None
     if check is None:
         return {"calibration_kind": "", "calibration_accuracy_deg": None, "data_loss_pct": None}
     return {"calibration_kind": check.kind, "calibration_accuracy_deg": check.accuracy_deg,
             "data_loss_pct": check.data_loss_pct}  # fmt: skip
+
+
+@dataclass
+class _Related:
+    """What the reads need besides their sessions, loaded in a few queries for all of them at once."""
+
+    predictions: dict[int, Prediction]
+    fixations: dict[int, list[Fixation]]
+    first_view: dict[int, float]
+    checks: dict[int, list[TrackerCheck]]
+    images: dict[int, Image]
+    first_image_of_study: dict[int, Image]
+
+    @classmethod
+    def load(cls, sessions: list[ReadingSession]) -> _Related:
+        ids = [s.pk for s in sessions]
+        predictions = {p.session_id: p for p in Prediction.objects.filter(session_id__in=ids,
+                                                                         status=Prediction.Status.DONE)}  # fmt: skip
+        fixations: dict[int, list[Fixation]] = defaultdict(list)
+        for f in Fixation.objects.filter(session_id__in=ids).order_by("session_id", "index"):
+            fixations[f.session_id].append(f)
+        first_view = dict(ViewEvent.objects.filter(session_id__in=ids).values("session_id").annotate(t=Min("t_ms"))
+                          .values_list("session_id", "t"))  # fmt: skip
+        checks: dict[int, list[TrackerCheck]] = defaultdict(list)
+        for c in TrackerCheck.objects.filter(session_id__in=ids, kind__in=["validation", "calibration"]):
+            checks[c.session_id].append(c)
+        image_ids = {p.image_id for p in predictions.values()} | {
+            f.image_id for fs in fixations.values() for f in fs
+        }
+        images = Image.objects.in_bulk([i for i in image_ids if i is not None])
+        first: dict[int, Image] = {}
+        for image in Image.objects.filter(study_id__in={s.assignment.study_id for s in sessions}).order_by(
+            "-id"
+        ):
+            first[image.study_id] = image
+        return cls(predictions, fixations, first_view, checks, images, first)
 
 
 def study_data(*, project_id: int) -> StudyData:
@@ -76,36 +112,39 @@ def study_data(*, project_id: int) -> StudyData:
     and its gaze measures (the latest submitted session of each assignment)."""
     project = study_get(project_id=project_id)
     truth, labelled = _truth_by_case(project)
-    sessions = (
+    sessions, seen = [], set()
+    for s in (
         ReadingSession.objects.filter(assignment__project=project, status=ReadingSession.Status.SUBMITTED)
-        .select_related("assignment__arm", "assignment__study", "reader", "report")
+        .select_related("assignment__arm", "reader", "report")
         .order_by("assignment_id", "-submitted_at", "-id")
-    )
-    reads, fixations, seen = [], [], set()
+    ):
+        if s.assignment_id not in seen and hasattr(s, "report"):
+            seen.add(s.assignment_id)
+            sessions.append(s)
+    related = _Related.load(sessions)
+    reads, fixations = [], []
     for s in sessions:
-        if s.assignment_id in seen or not hasattr(s, "report"):
-            continue
-        seen.add(s.assignment_id)
-        read, fx = _read(project, s, truth, labelled)
+        read, fx = _read(project, s, truth, labelled, related)
         reads.append(read)
         fixations.extend(fx)
     reads.sort(key=lambda r: (r["arm_position"], r["reader"], r["case"]))
     return StudyData(project=project, reads=reads, fixations=fixations)
 
 
-def _read(project, s: ReadingSession, truth: dict, labelled: dict) -> tuple[dict, list[dict]]:
+def _read(
+    project, s: ReadingSession, truth: dict, labelled: dict, related: _Related
+) -> tuple[dict, list[dict]]:
     a = s.assignment
-    prediction = (
-        Prediction.objects.filter(session=s, status=Prediction.Status.DONE).select_related("image").first()
+    prediction = related.predictions.get(s.pk)
+    rows = related.fixations.get(s.pk, [])
+    image_id = (prediction.image_id if prediction else None) or next(
+        (f.image_id for f in rows if f.image_id), None
     )
-    rows = list(Fixation.objects.filter(session=s).select_related("image").order_by("index"))
-    image = (prediction.image if prediction and prediction.image else None) or next(
-        (f.image for f in rows if f.image is not None), None
-    ) or a.study.images.order_by("id").first()  # fmt: skip
+    image = related.images.get(image_id) if image_id else related.first_image_of_study.get(a.study_id)
     shape = (image.rows, image.columns) if image is not None else (1, 1)
     attention = _attention(prediction)
     regions, source = _regions(labelled.get(a.study_id, []), attention, shape)
-    first_view = ViewEvent.objects.filter(session=s).order_by("t_ms").values_list("t_ms", flat=True).first()
+    first_view = related.first_view.get(s.pk)
     arr = np.array([[f.onset_ms, f.duration_ms, np.nan if f.x_image is None else f.x_image,
                      np.nan if f.y_image is None else f.y_image] for f in rows], dtype=float).reshape(-1, 4)  # fmt: skip
     gaze = gaze_measures(
@@ -119,7 +158,7 @@ def _read(project, s: ReadingSession, truth: dict, labelled: dict) -> tuple[dict
         "arm_mode": a.arm.mode if a.arm else "", "arm_position": a.arm.position if a.arm else 0, "case": a.study_id,
         "image_id": image.pk if image else None, "image_rows": shape[0], "image_columns": shape[1],
         "started_at": s.started_at.isoformat(), "submitted_at": s.submitted_at.isoformat() if s.submitted_at else "",
-        "reading_time_s": reading_time, **gaze, **_tracker(s), "region_source": source,
+        "reading_time_s": reading_time, **gaze, **_tracker(related.checks.get(s.pk, [])), "region_source": source,
         "finding_region": next(iter(region_rows), ""),
         "finding_ttff_ms": finding["time_to_first_fixation_ms"] if finding else math.nan,
         "finding_dwell_ms": finding["dwell_ms"] if finding else math.nan,

@@ -16,8 +16,9 @@ from readingroom.gaze.models import Fixation
 
 
 @pytest.mark.django_db
-def test_demo_study_reads_and_tables(demo_study):
-    data = selectors.study_data(project_id=demo_study.pk)
+def test_demo_study_reads_and_tables(demo_study, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):  # a fixed number of queries, however many reads (36 here)
+        data = selectors.study_data(project_id=demo_study.pk)
     assert len(data.reads) == 6 * 3 * 2  # cases x readers x arms
     read = data.reads[0]
     assert read["region_source"] == "model_attention" and read["finding_region"] == "attention_top10"
