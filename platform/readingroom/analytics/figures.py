@@ -1,6 +1,7 @@
 """Figures of a reader study drawn on the server with matplotlib (Agg backend), as PNG or SVG bytes.
 
-``heatmaps``: fixation-density maps (duration-weighted, smoothed) per case (columns) and reader and arm (rows);
+``heatmaps``: fixation-density maps (duration-weighted, smoothed) over the image thumbnail per case (columns) and
+reader and arm (rows);
 ``arms``: per-arm means of reading time, read accuracy, finding dwell and lung coverage with 95% t intervals;
 ``roc``: each reader's (1 - specificity, sensitivity) point per arm over the model's pooled ROC curve;
 ``calibration``: histograms of the sessions' calibration accuracy and data loss.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import matplotlib
 
@@ -18,6 +20,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image as PILImage  # noqa: E402
 from scipy import stats  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
@@ -78,11 +81,27 @@ def heatmaps(reads: list[dict], fixations: list[dict]) -> Figure:
                 gx, gy = int(f["x_image"] / w * GRID), int(f["y_image"] / h * GRID)
                 if 0 <= gx < GRID and 0 <= gy < GRID:
                     density[gy, gx] += f["duration_ms"]
-            ax.imshow(
-                gaussian_filter(density, 2.0), cmap="magma", extent=(0, w, h, 0), interpolation="bilinear"
-            )
+            background = _thumbnail(read.get("thumbnail_path", ""))
+            if background is not None:
+                ax.imshow(background, cmap="gray", extent=(0, w, h, 0))
+            smooth = gaussian_filter(density, 2.0)
+            ax.imshow(smooth, cmap="magma", extent=(0, w, h, 0), interpolation="bilinear",
+                      alpha=None if background is None else _alpha(smooth))  # fmt: skip
     fig.suptitle("Fixation density (duration-weighted) per case, reader and arm", fontsize=9)
     return fig
+
+
+def _thumbnail(path: str) -> np.ndarray | None:
+    """The image's thumbnail as grey levels, or None when it is not there (the density alone is drawn)."""
+    if not path or not Path(path).is_file():
+        return None
+    with PILImage.open(path) as im:
+        return np.asarray(im.convert("L"), dtype=float)
+
+
+def _alpha(density: np.ndarray) -> np.ndarray:
+    top = float(density.max())
+    return np.clip(density / top, 0.0, 1.0) * 0.8 if top > 0 else np.zeros_like(density)
 
 
 ARM_BARS: tuple[tuple[str, str, Callable[[dict], float]], ...] = (

@@ -12,11 +12,13 @@ import numpy as np
 from django.db.models import Min
 
 from gaze_capture.metrics import ROI
+from readingroom.core.exceptions import NotFound
 from readingroom.core.files import media_path
 from readingroom.gaze.models import Fixation, TrackerCheck
 from readingroom.modeling.models import Prediction
 from readingroom.reading.models import ReadingProject, ReadingSession, ViewEvent
 from readingroom.reading.study_selectors import study_get
+from readingroom.studies.derivatives import image_thumbnail_png
 from readingroom.studies.models import Image
 
 from .measures import ReadGaze, gaze_measures
@@ -59,6 +61,16 @@ def _regions(labelled: list, attention: np.ndarray | None, shape: tuple[int, int
     if attention is not None:
         return [attention_region(attention, shape)], "model_attention"
     return [], "none"
+
+
+def _thumbnail_path(image: Image | None) -> str:
+    """The image's thumbnail PNG (encoded on first use) for the figures' backgrounds; "" when unavailable."""
+    if image is None:
+        return ""
+    try:
+        return str(image_thumbnail_png(image))
+    except (OSError, NotFound):
+        return ""
 
 
 def _tracker(checks: list[TrackerCheck]) -> dict:
@@ -156,7 +168,8 @@ def _read(
     read = {
         "read_id": s.pk, "study_id": project.pk, "reader": s.reader.username, "arm": a.arm.name if a.arm else "",
         "arm_mode": a.arm.mode if a.arm else "", "arm_position": a.arm.position if a.arm else 0, "case": a.study_id,
-        "image_id": image.pk if image else None, "image_rows": shape[0], "image_columns": shape[1],
+        "image_id": image.pk if image else None,
+        "thumbnail_path": _thumbnail_path(image), "image_rows": shape[0], "image_columns": shape[1],
         "started_at": s.started_at.isoformat(), "submitted_at": s.submitted_at.isoformat() if s.submitted_at else "",
         "reading_time_s": reading_time, **gaze, **_tracker(related.checks.get(s.pk, [])), "region_source": source,
         "finding_region": next(iter(region_rows), ""),

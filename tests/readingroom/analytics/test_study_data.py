@@ -23,6 +23,7 @@ def test_demo_study_reads_and_tables(demo_study, django_assert_max_num_queries):
     read = data.reads[0]
     assert read["region_source"] == "model_attention" and read["finding_region"] == "attention_top10"
     assert read["calibration_kind"] == "validation" and read["calibration_accuracy_deg"] is not None
+    assert read["thumbnail_path"].endswith("_thumb.png")  # the heatmap grid draws the density over it
     # the reference is the frozen version's curated labels (the phantom truth), not the reads
     manifest = {i["study_id"]: i["labels"] for i in demo_study.dataset_version.manifest["items"]}
     assert all(r["truth"] == manifest[r["case"]] for r in data.reads)
