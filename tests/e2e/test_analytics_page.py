@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.e2e.browser import chromium_page, login
+from tests.e2e.browser import axe_violations, chromium_page, login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -40,6 +40,7 @@ def test_lead_opens_the_analytics_page_and_downloads_the_archive(
             img = page.get_by_test_id(f"analytics-figure-{name}")
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle(),
                                    timeout=60_000)  # fmt: skip
+        assert axe_violations(page) == []
         with page.expect_download(timeout=120_000) as download_info:
             page.get_by_test_id("analytics-archive").click()
         path = tmp_path / "archive.zip"

@@ -43,7 +43,7 @@ function ResultTable(props: { id: string; title: string; rows: Row[] }) {
       {props.rows.length === 0 ? (
         <p className="muted">No rows.</p>
       ) : (
-        <div style={{ overflowX: "auto" }}>
+        <div style={{ overflowX: "auto" }} tabIndex={0} role="region" aria-label={`${props.title} (scrolls sideways)`}>
           <table className="list" data-testid={`analytics-table-${props.id}`}>
             <thead>
               <tr>
