@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "readingroom.modeling",
     "readingroom.curation",
     "readingroom.learning",
+    "readingroom.analytics",
 ]
 
 MIDDLEWARE = [

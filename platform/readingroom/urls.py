@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from readingroom import spa
+from readingroom.analytics import views as analytics_views
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
 from readingroom.gaze import views as gaze_views
@@ -37,6 +38,17 @@ api = [
     path("reader-studies/<int:study_id>/close/", study_views.ReaderStudyCloseView.as_view()),
     path("reader-studies/<int:study_id>/progress/", study_views.ReaderStudyProgressView.as_view()),
     path("reader-studies/<int:study_id>/readings/", study_views.ReaderStudyReadingsView.as_view()),
+    path("reader-studies/<int:study_id>/analytics/", analytics_views.StudyAnalyticsView.as_view()),
+    path(
+        "reader-studies/<int:study_id>/analytics/figures/<str:figure>.<str:fmt>",
+        analytics_views.StudyAnalyticsFigureView.as_view(),
+        name="study-analytics-figure",
+    ),
+    path(
+        "reader-studies/<int:study_id>/analytics/archive.zip",
+        analytics_views.StudyAnalyticsArchiveView.as_view(),
+        name="study-analytics-archive",
+    ),
     path("assignments/<int:assignment_id>/reassign/", study_views.AssignmentReassignView.as_view()),
     path("users/", study_views.UserListView.as_view()),
     path(

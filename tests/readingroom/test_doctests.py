@@ -9,7 +9,9 @@ from tests.doctest_runner import REPO_ROOT, modules_with_examples, run_doctests
 MODULES = [
     "readingroom.analytics.accuracy",
     "readingroom.analytics.agreement",
+    "readingroom.analytics.measures",
     "readingroom.analytics.paired",
+    "readingroom.analytics.regions",
     "readingroom.core.security",
     "readingroom.curation.exports.transcripts",
     "readingroom.curation.splits",

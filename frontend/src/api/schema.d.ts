@@ -800,6 +800,54 @@ export interface paths {
         patch: operations["reader_studies_partial_update"];
         trace?: never;
     };
+    "/api/reader-studies/{study_id}/analytics/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reader_studies_analytics_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reader-studies/{study_id}/analytics/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reader_studies_analytics_archive.zip_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reader-studies/{study_id}/analytics/figures/{figure}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reader_studies_analytics_figures_._retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reader-studies/{study_id}/close/": {
         parameters: {
             query?: never;
@@ -1183,6 +1231,44 @@ export interface components {
             };
             /** @description why the report is amended */
             reason: string;
+        };
+        AnalyticsOutput: {
+            study_id: number;
+            name: string;
+            /** @description submitted reads analysed */
+            reads: number;
+            fixations: number;
+            /** @description where the finding regions came from (labels, model_attention) */
+            region_sources: string[];
+            /** @description figure name -> PNG URL */
+            figures: {
+                [key: string]: string;
+            };
+            archive_url: string;
+            kappa: {
+                [key: string]: unknown;
+            }[];
+            fleiss: {
+                [key: string]: unknown;
+            }[];
+            accuracy: {
+                [key: string]: unknown;
+            }[];
+            mrmc: {
+                [key: string]: unknown;
+            }[];
+            arm_comparison: {
+                [key: string]: unknown;
+            }[];
+            by_reader: {
+                [key: string]: unknown;
+            }[];
+            by_arm: {
+                [key: string]: unknown;
+            }[];
+            by_case: {
+                [key: string]: unknown;
+            }[];
         };
         ArmInput: {
             name: string;
@@ -3913,6 +3999,104 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    reader_studies_analytics_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsOutput"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    "reader_studies_analytics_archive.zip_retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description tables, figures, data dictionary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOutput"];
+                };
+            };
+        };
+    };
+    "reader_studies_analytics_figures_._retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                figure: string;
+                fmt: string;
+                study_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the figure, PNG */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,7 @@ import { APP_NAME, Page } from "./page";
 import { type User, hasRole, useLogout, useMe } from "./session";
 
 const ReadingPage = lazy(() => import("../pages/ReadingPage"));
+const StudyAnalyticsPage = lazy(() => import("../pages/StudyAnalyticsPage"));
 
 interface Area {
   path: string;
@@ -119,6 +120,7 @@ export function App() {
             <Route path="/curation/imports" element={<Guard user={user} roles={["curator"]}><ImportsPage /></Guard>} />
             <Route path="/curation/cohorts" element={<Guard user={user} roles={["curator"]}><CohortsPage /></Guard>} />
             <Route path="/curation/datasets" element={<Guard user={user} roles={["curator"]}><DatasetsPage /></Guard>} />
+            <Route path="/reader-studies/:studyId/analytics" element={<Guard user={user} roles={["lead", "admin"]}><StudyAnalyticsPage /></Guard>} />
             <Route path="/admin-tools" element={<Guard user={user} roles={["admin"]}><AdminPage /></Guard>} />
             <Route path="*" element={<NotFound />} />
           </Routes>

@@ -64,6 +64,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("reader-studies/<int:study_id>/close/", "post"): LEADS,
     ("reader-studies/<int:study_id>/progress/", "get"): LEADS,
     ("reader-studies/<int:study_id>/readings/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/figures/<str:figure>.<str:fmt>", "get"): LEADS,
+    ("reader-studies/<int:study_id>/analytics/archive.zip", "get"): LEADS,
     ("assignments/<int:assignment_id>/reassign/", "post"): LEADS,
     ("users/", "get"): LEADS,
     ("model-versions/", "get"): MODEL_READERS,
@@ -178,6 +181,8 @@ def world(reading_session, assignment, image, reader, other_reader):
         "prediction_id": 999999,
         "frames": "1",
         "frame": 1,
+        "figure": "roc",
+        "fmt": "png",
     }
     return users, values
 
