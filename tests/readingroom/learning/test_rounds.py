@@ -13,7 +13,7 @@ from readingroom.learning.simulation import SimulationSettings, phantom_pool
 from readingroom.modeling.models import ModelChange, ModelEvaluation
 from readingroom.modeling.registry import project_model_version
 from readingroom.reading.models import Assignment, ReadingProject
-from readingroom.studies.derivatives import display_raw_name
+from readingroom.studies.derivatives import display_raw_name, display_table_name
 
 pytestmark = pytest.mark.django_db
 TINY = SimulationSettings(pool=8, heldout=6, initial=2, per_round=2, rounds=3, steps=2)
@@ -78,7 +78,12 @@ def test_a_read_image_gone_missing_fails_the_round_with_a_reason(loop, pool, rea
     by_image = {img.pk: s for img, s in zip(loop.pool.order_by("pk"), pool, strict=True)}
     simulated_read(rnd=rnd, reader=reader, samples_by_image=by_image)
     image = loop.pool.get(pk=rnd.selected[0]["image"])
-    for name in (image.display_file, display_raw_name(image.display_file)):  # the PNG is made when first read
+    # the PNG is made when first read, from the display table (or, for older imports, the raw display)
+    for name in (
+        image.display_file,
+        display_raw_name(image.display_file),
+        display_table_name(image.display_file),
+    ):
         (settings.MEDIA_ROOT / name).unlink(missing_ok=True)
     rnd = round_finish(rnd=rnd)
     assert rnd.status == LearningRound.Status.FAILED
