@@ -3,9 +3,7 @@ resumes from its last checkpoint and finishes (real Celery worker processes, ``-
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,29 +11,14 @@ import pytest
 
 from readingroom.modeling.models import TrainingRun
 from readingroom.modeling.tasks import train_model
-from tests.e2e.conftest import REPO_ROOT, _database_url, _release_database, _stop, _wait_for_worker
+from tests.e2e.conftest import _release_database
+from tests.e2e.processes import stack_env, start_worker, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
 
-def _start_worker(log: Path, queue: str, files: list) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "platform"), str(REPO_ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "readingroom.settings",
-        "PYTHONUNBUFFERED": "1",
-        "TRAINING_STALE_SECONDS": "2",
-    }
-    out = log.open("w")
-    files.append(out)
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "readingroom", "worker", "-Q", queue, "-P", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-        cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    _wait_for_worker(log, worker)
-    return worker
+def _start_worker(log: Path, queue: str) -> subprocess.Popen:
+    return start_worker(log, queues=queue, env=stack_env(TRAINING_STALE_SECONDS="2"))
 
 
 def _wait(run: TrainingRun, done, what: str, timeout: float = 300.0) -> TrainingRun:
@@ -49,10 +32,9 @@ def _wait(run: TrainingRun, done, what: str, timeout: float = 300.0) -> Training
 
 
 def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker, settings):
-    files: list = []
     # the first worker alone consumes a queue of its own (another worker on gpu, e.g. live_stack's, must not
     # take the run); any worker on gpu may resume it (they share MEDIA_ROOT, where the checkpoint is)
-    first = _start_worker(tmp_path / "worker-1.log", "gpu-resume-test", files)
+    first = _start_worker(tmp_path / "worker-1.log", "gpu-resume-test")
     second = None
     try:
         run = TrainingRun.objects.create(name="resume", data_spec="phantoms:16", max_steps=150, checkpoint_every=5,
@@ -64,7 +46,7 @@ def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker, settings)
         killed_at = len(run.progress)
         assert run.status == TrainingRun.Status.RUNNING and killed_at < 150
         time.sleep(2.5)  # the heartbeat goes stale
-        second = _start_worker(tmp_path / "worker-2.log", "gpu", files)
+        second = _start_worker(tmp_path / "worker-2.log", "gpu")
         run = _wait(run, lambda r: r.status != TrainingRun.Status.RUNNING or r.resumes, "the resume", 90)
         run = _wait(
             run, lambda r: r.status in (TrainingRun.Status.DONE, TrainingRun.Status.FAILED), "the end"
@@ -77,7 +59,5 @@ def test_sigkill_mid_training_then_resume(tmp_path, django_db_blocker, settings)
     finally:
         for worker in (first, second):
             if worker is not None:
-                _stop(worker)
-        for out in files:
-            out.close()
+                stop(worker)
         _release_database(django_db_blocker)
