@@ -83,6 +83,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
                 session_id=session_id,
                 user=self.scope.get("user"),
                 token_session_id=self.scope.get("capture_session_id"),
+                token_error=self.scope.get("capture_token_error"),
             )
         except ReadingRoomError as exc:
             await self._reply({"type": "error", "seq": None, "reason": str(exc)}, binary=False)

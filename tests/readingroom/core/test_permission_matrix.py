@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from readingroom import urls
 from readingroom.core.services import user_create
+from readingroom.core.tokens import token_create
 from readingroom.curation.services import cohort_create, dataset_create, dataset_version_freeze
 from readingroom.reading.services import report_submit
 from readingroom.reading.study_services import study_create
@@ -37,6 +38,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("auth/login/", "post"): EVERYONE,
     ("auth/logout/", "post"): SIGNED_IN,
     ("auth/me/", "get"): EVERYONE,  # anonymous visitors learn that they are not signed in
+    ("auth/tokens/", "get"): SIGNED_IN,  # each their own; an administrator everyone's
+    ("auth/tokens/", "post"): SIGNED_IN,  # for themselves; an administrator for anyone
+    ("auth/tokens/<int:token_id>/revoke/", "post"): OWNER | {"admin"},  # the token's user, or an admin
     ("audit/", "get"): {"admin"},
     ("worklist/", "get"): SIGNED_IN,
     ("assignments/<int:assignment_id>/start/", "post"): OWNER,
@@ -151,6 +155,7 @@ def world(reading_session, assignment, image, reader, other_reader):
         "study_uid": image.study.study_uid,
         "series_uid": series_uid_of(image),
         "sop_uid": image.sop_uid,
+        "token_id": token_create(user=reader, scopes=["api:read"], days=1)[0].pk,
         "frames": "1",
         "frame": 1,
     }
