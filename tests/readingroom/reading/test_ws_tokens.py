@@ -7,15 +7,17 @@ import json
 from datetime import timedelta
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from readingroom.asgi import application
 from readingroom.core.models import ApiToken, AuditEvent
 from readingroom.core.tokens import gaze_scope, token_create, token_revoke
 from readingroom.gaze.models import GazeChunk
 from readingroom.reading.models import ReadingProject
 from readingroom.reading.services import project_assign, session_start
-from tests.readingroom.gaze.wsutil import WebsocketCommunicator, application, batch, run
+from tests.readingroom.gaze.wsutil import batch, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
