@@ -378,7 +378,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gaze_capture.bridge", description=__doc__.splitlines()[0])
     ap.add_argument("--device", required=True, help="adapter name (simulator, gazepoint, tobii, ...)")
     ap.add_argument("--server", required=True, help="ws(s)://host/ws/gaze/<session_id>/")
-    ap.add_argument("--token", required=True, help="session token (sent as ?token=)")
+    ap.add_argument(
+        "--token",
+        required=True,
+        help="the session's capture token, or an API token scoped gaze:write:<session_id> (sent as ?token=)",
+    )
     ap.add_argument("--option", action="append", default=[], help="device option key=value (JSON values)")
     ap.add_argument("--seq-start", type=int, default=1)
     ap.add_argument("--give-up-after", type=float, default=None, help="seconds without server before exit")

@@ -162,11 +162,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "readingroom.core.authentication.ApiTokenAuthentication",  # Authorization: Bearer rrt_...
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "readingroom.core.api.exception_handler",
 }
+# Longest life of a scoped API token (core.tokens), in days.
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 90)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CoGaze reading room API",
     "DESCRIPTION": "Studies, reading sessions, gaze and model predictions.",

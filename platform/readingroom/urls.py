@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from readingroom import spa
 from readingroom.analytics import views as analytics_views
+from readingroom.core import token_views
 from readingroom.core import views as core_views
 from readingroom.curation import views as curation_views
 from readingroom.gaze import views as gaze_views
@@ -21,6 +22,8 @@ api = [
     path("auth/login/", core_views.LoginView.as_view()),
     path("auth/logout/", core_views.LogoutView.as_view()),
     path("auth/me/", core_views.MeView.as_view()),
+    path("auth/tokens/", token_views.TokenListView.as_view()),
+    path("auth/tokens/<int:token_id>/revoke/", token_views.TokenRevokeView.as_view()),
     path("audit/", core_views.AuditLogView.as_view()),
     path("worklist/", reading_views.WorklistView.as_view()),
     path("assignments/<int:assignment_id>/start/", reading_views.SessionStartView.as_view()),

@@ -124,6 +124,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your tokens (administrators: everyone's, or one user's with ``?user=``); create one. */
+        get: operations["auth_tokens_list"];
+        put?: never;
+        /** @description Your tokens (administrators: everyone's, or one user's with ``?user=``); create one. */
+        post: operations["auth_tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/tokens/{token_id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Revoke one of your tokens (administrators: anyone's). It is refused from then on. */
+        post: operations["auth_tokens_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cohorts/": {
         parameters: {
             query?: never;
@@ -2221,6 +2256,50 @@ export interface components {
             /** Format: double */
             data_loss_pct?: number;
         };
+        TokenCreatedOutput: {
+            id: number;
+            user: string;
+            name: string;
+            prefix: string;
+            scopes: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** @description the token itself: shown this once, never again */
+            token: string;
+        };
+        TokenInput: {
+            /** @default  */
+            name: string;
+            scopes: string[];
+            /** @description days until it expires (at most API_TOKEN_MAX_DAYS) */
+            days: number;
+            /**
+             * @description administrators: whose token (default: yours)
+             * @default
+             */
+            user: string;
+        };
+        TokenOutput: {
+            id: number;
+            user: string;
+            name: string;
+            prefix: string;
+            scopes: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** Format: date-time */
+            last_used_at: string | null;
+        };
         TrackerCheckInput: {
             kind: components["schemas"]["TrackerCheckInputKindEnum"];
             /** @default  */
@@ -2566,6 +2645,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOutput"];
+                };
+            };
+        };
+    };
+    auth_tokens_list: {
+        parameters: {
+            query?: {
+                user?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOutput"][];
+                };
+            };
+        };
+    };
+    auth_tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenInput"];
+                "multipart/form-data": components["schemas"]["TokenInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCreatedOutput"];
+                };
+            };
+        };
+    };
+    auth_tokens_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenOutput"];
                 };
             };
         };

@@ -96,3 +96,31 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({'sent' if self.sent_at else 'waiting'})"
+
+
+class ApiToken(models.Model):
+    """A scoped, expiring, revocable bearer token for a script or a tracker bridge.
+
+    Only the SHA-256 digest of the token is stored (the token itself is shown once, when created);
+    ``prefix`` is its first characters, to recognise it in lists. ``scopes`` lists what it may do
+    (``readingroom.core.tokens.SCOPES``). A token acts as its ``user``, whose roles still apply.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="what the token is for")
+    prefix = models.CharField(max_length=16, help_text="the token's first characters (not secret)")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token, hex")
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id}: {' '.join(self.scopes)})"

@@ -65,15 +65,22 @@ def view_event_store(*, session_id: int, message: dict[str, Any]) -> tuple[int, 
     return view.seq, True
 
 
-def capture_session_authorise(*, session_id: int, user: Any, token_session_id: int | None) -> int:
+def capture_session_authorise(
+    *, session_id: int, user: Any, token_session_id: int | None, token_error: str | None = None
+) -> int:
     """Check that a capture connection may write to ``session_id``; returns the id.
 
-    Allowed: the session's own reader (cookie session), or a holder of the session's capture token (the
-    local bridge). The session must be open.
+    Allowed: the session's own reader (cookie session), or a holder of the session's capture token or of
+    an API token scoped ``gaze:write:<session_id>`` (the local bridge). The session must be open. A token
+    that was presented and refused (``token_error``) refuses the connection, whatever the cookie says.
     """
+    if token_error:
+        raise Forbidden(token_error)
     session = ReadingSession.objects.filter(pk=session_id).first()
     if session is None:
         raise NotFound(f"reading session {session_id} does not exist")
+    if token_session_id is not None and token_session_id != session_id:
+        raise Forbidden(f"the token is for another reading session, not {session_id}")
     by_token = token_session_id == session_id
     by_user = user is not None and getattr(user, "is_authenticated", False) and session.reader_id == user.pk
     if not (by_token or by_user):

@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_RATE_LIMIT_IGNORED = 4429
 CLOSE_TRY_AGAIN_LATER = 4503
+# Every message type the gaze socket handles (the permission matrix test walks them all).
+MESSAGE_TYPES = ("gaze_batch", "view", "ping")
 
 
 class GazeConsumer(AsyncWebsocketConsumer):
@@ -83,6 +85,7 @@ class GazeConsumer(AsyncWebsocketConsumer):
                 session_id=session_id,
                 user=self.scope.get("user"),
                 token_session_id=self.scope.get("capture_session_id"),
+                token_error=self.scope.get("capture_token_error"),
             )
         except ReadingRoomError as exc:
             await self._reply({"type": "error", "seq": None, "reason": str(exc)}, binary=False)
@@ -151,6 +154,8 @@ class GazeConsumer(AsyncWebsocketConsumer):
         kind = message.get("type")
         seq = message_seq(message)
         try:
+            if kind not in MESSAGE_TYPES:
+                raise InvalidInput(f"unknown message type {str(kind)[:64]!r}")
             if kind == "gaze_batch":
                 batch = parse_gaze_batch(message, max_samples=settings.GAZE_MAX_SAMPLES_PER_BATCH)
                 await chunk_writer().store(session_id=self.session_id, batch=batch)
@@ -160,10 +165,8 @@ class GazeConsumer(AsyncWebsocketConsumer):
                     session_id=self.session_id, message=message
                 )
                 await self._reply({"type": "ack", "kind": "view", "seq": seq}, binary=binary)
-            elif kind == "ping":
+            else:  # "ping"
                 await self._pong(message, binary=binary)
-            else:
-                raise InvalidInput(f"unknown message type {str(kind)[:64]!r}")
         except ReadingRoomError as exc:
             error = {"type": "error", "seq": seq, "reason": str(exc)}
             if kind == "view":

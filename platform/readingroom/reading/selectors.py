@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from readingroom.core.exceptions import Forbidden, NotFound
 from readingroom.core.models import User
+from readingroom.core.tokens import gaze_scope, token_check, token_find
 from readingroom.reading.models import Assignment, ReadingSession
 
 
@@ -45,12 +46,17 @@ def user_can_view_study(*, user: User, study_id: int) -> bool:
 
 
 def session_for_sender(*, session_id: int, user: User | None, capture_token: str) -> ReadingSession:
-    """The session, for its own reader or a holder of its capture token (a bridge); refused otherwise."""
+    """The session, for its own reader or a holder of its capture token or of an API token scoped
+    ``gaze:write:<session_id>`` (a bridge); refused otherwise."""
     import secrets
 
+    api_token = token_find(capture_token) if capture_token else None
     session = ReadingSession.objects.filter(pk=session_id).first()
     if session is None:
         raise NotFound(f"reading session {session_id} does not exist")
+    if api_token is not None:
+        token_check(api_token, scope=gaze_scope(session_id))
+        return session
     if capture_token and secrets.compare_digest(capture_token, session.capture_token):
         return session
     if user is not None and user.is_authenticated:

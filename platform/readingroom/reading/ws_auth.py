@@ -1,4 +1,8 @@
-"""WebSocket authentication by a reading session's capture token (``?token=``), for the local bridge."""
+"""WebSocket authentication by a token in ``?token=``, for the local bridge.
+
+The token is a session's own capture token, or a scoped API token (``core.tokens``) holding
+``gaze:write:<session_id>``; an expired, revoked or unscoped API token is refused with its reason.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,36 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from readingroom.core.exceptions import Forbidden
+from readingroom.core.tokens import token_find, token_gaze_session
 from readingroom.reading.models import ReadingSession
 
 
 @database_sync_to_async
-def _session_id_for_token(token: str) -> int | None:
-    return ReadingSession.objects.filter(capture_token=token).values_list("pk", flat=True).first()
+def _session_id_for_token(token: str) -> tuple[int | None, str | None]:
+    """The session the token may stream into, or None and why not (None, None: not a token of ours)."""
+    api_token = token_find(token)
+    if api_token is not None:
+        try:
+            return token_gaze_session(api_token), None
+        except Forbidden as exc:
+            return None, str(exc)
+    return ReadingSession.objects.filter(capture_token=token).values_list("pk", flat=True).first(), None
 
 
 class CaptureTokenMiddleware:
-    """Sets ``scope["capture_session_id"]`` when the query string carries a valid capture token."""
+    """Sets ``scope["capture_session_id"]`` when the query string carries a valid token for a session,
+    and ``scope["capture_token_error"]`` when it carries an API token that may not stream (and why)."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         scope = dict(scope)
-        scope["capture_session_id"] = None
+        scope["capture_session_id"] = scope["capture_token_error"] = None
         tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
         if tokens and tokens[0]:
-            scope["capture_session_id"] = await _session_id_for_token(tokens[0])
+            scope["capture_session_id"], scope["capture_token_error"] = await _session_id_for_token(tokens[0])
         return await self.app(scope, receive, send)
 
 

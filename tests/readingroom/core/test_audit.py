@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -123,3 +125,15 @@ def test_administrators_read_the_log_filtered(reader, image):
     assert len(client.get("/api/audit/", {"limit": 1}).json()) == 1
     assert client.get("/api/audit/", {"limit": 0}).status_code == 400
     assert _client(reader).get("/api/audit/").status_code == 403
+
+
+def test_details_with_nul_or_lone_surrogates_are_stored_not_a_server_error(reader, reading_session):
+    """Found by the API fuzz test on PostgreSQL: a refused report edit audits what was sent, and JSON with
+    a NUL (which PostgreSQL's jsonb refuses) or a lone surrogate (not UTF-8) ended in a 500."""
+    event = audit_record(actor=reader, action="x.refused", detail={"a\x00b": ["c\x00", {"d": "\ud800e"}]})
+    stored = AuditEvent.objects.get(pk=event.pk).detail
+    assert stored == {"a\ufffdb": ["c\ufffd", {"d": "\ufffde"}]}
+    body = json.dumps({"findings": "x\x00y", "labels": {"\x00": "\ud83d"}})  # escaped: ASCII on the wire
+    response = _client(reader).put(f"/api/sessions/{reading_session.pk}/report/", body,
+                                   content_type="application/json")  # fmt: skip
+    assert response.status_code == 409

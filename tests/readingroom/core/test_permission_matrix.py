@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from readingroom import urls
 from readingroom.core.services import user_create
+from readingroom.core.tokens import token_create
 from readingroom.curation.services import cohort_create, dataset_create, dataset_version_freeze
 from readingroom.modeling.models import TrainingRun
 from readingroom.reading.services import report_submit
@@ -40,6 +41,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("auth/login/", "post"): EVERYONE,
     ("auth/logout/", "post"): SIGNED_IN,
     ("auth/me/", "get"): EVERYONE,  # anonymous visitors learn that they are not signed in
+    ("auth/tokens/", "get"): SIGNED_IN,  # each their own; an administrator everyone's
+    ("auth/tokens/", "post"): SIGNED_IN,  # for themselves; an administrator for anyone
+    ("auth/tokens/<int:token_id>/revoke/", "post"): OWNER | {"admin"},  # the token's user, or an admin
     ("audit/", "get"): {"admin"},
     ("worklist/", "get"): SIGNED_IN,
     ("assignments/<int:assignment_id>/start/", "post"): OWNER,
@@ -179,6 +183,7 @@ def world(reading_session, assignment, image, reader, other_reader):
         "run_id": TrainingRun.objects.create(name="matrix", data_spec="phantoms:4").pk,
         "loop_id": 999999,  # none: every role gets 404 or its refusal
         "prediction_id": 999999,
+        "token_id": token_create(user=reader, scopes=["api:read"], days=1)[0].pk,
         "frames": "1",
         "frame": 1,
         "figure": "roc",

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from readingroom.core.exceptions import InvalidInput
+from readingroom.core.services import audit_record
 from readingroom.studies.dicomweb import frames as wado_frames
 from readingroom.studies.dicomweb.instances import instances_of
 from readingroom.studies.dicomweb.matching import parse_query
@@ -20,6 +21,7 @@ from readingroom.studies.dicomweb.rendered import negotiate_rendered, rendered_b
 from readingroom.studies.dicomweb.responses import DICOM_JSON, IMMUTABLE, dicom_json, multipart
 from readingroom.studies.dicomweb.retrieve import DICOM, encoded_instances, negotiate_instances
 
+_AUDIT_MAX_IDS = 1000  # ids named in one audit event (a frame list is bounded to as many)
 _DATASETS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 _BINARY = OpenApiTypes.BINARY
 
@@ -47,6 +49,15 @@ def _json_accepted(request: Request) -> None:
     choose(
         _accept(request), [Offer(DICOM_JSON), Offer("application/json")], multipart=False, what="DICOM JSON"
     )
+
+
+def _audit_download(request: Request, action: str, found, frames: list[int] | None = None) -> None:
+    """One audit event per download request (not per part): who took which instances (and frames)."""
+    (image, _), *_ = found
+    detail = {"images": [i.pk for i, _ in found][:_AUDIT_MAX_IDS]}
+    if frames is not None:
+        detail["frames"] = frames[:_AUDIT_MAX_IDS]
+    audit_record(actor=request.user, action=action, target=f"study:{image.study_id}", detail=detail)
 
 
 def _no_params(request: Request) -> None:
@@ -129,6 +140,7 @@ class WadoRetrieveView(_DicomWebView):
         _no_params(request)
         found = instances_of(user=request.user, study_uid=study_uid, series_uid=series_uid, sop_uid=sop_uid)
         offer = negotiate_instances(_accept(request), found)
+        _audit_download(request, "dicomweb.retrieve", found)
         return multipart(encoded_instances(found, offer), DICOM, cache=IMMUTABLE)
 
 
@@ -173,6 +185,7 @@ class WadoFramesView(_DicomWebView):
         wado_frames.check_frames_exist(numbers, header)
         offer = wado_frames.negotiate_frames(_accept(request), header)
         parts = wado_frames.encoded_frames(image, header, numbers, offer)
+        _audit_download(request, "dicomweb.frames", [(image, header)], frames=list(numbers))
         return multipart(parts, offer.media_type, cache=IMMUTABLE)
 
 
@@ -203,7 +216,11 @@ class WadoRenderedView(_DicomWebView):
             if frame != 1:
                 raise InvalidInput("rendered: only frame 1 has a display rendering")
         offer = negotiate_rendered(_accept(request))
-        response = HttpResponse(rendered_bytes(image, offer, quality=quality), content_type=offer.media_type)
+        data = rendered_bytes(image, offer, quality=quality)
+        _audit_download(
+            request, "dicomweb.rendered", [(image, header)], frames=None if frame is None else [frame]
+        )
+        response = HttpResponse(data, content_type=offer.media_type)
         response["Cache-Control"] = "private, max-age=3600"
         response["Vary"] = "Accept"
         return response
