@@ -10,6 +10,7 @@ samples must give the image pixel the screenshot says is there.
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -55,10 +56,27 @@ def _open_case(page, url: str) -> None:
     page.get_by_test_id("open-case").first.click()
     page.get_by_test_id("viewer").wait_for(timeout=20_000)
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=gaze-views-acked]').textContent) >= 1",
+        "() => parseInt(document.querySelector('[data-testid=gaze-views-acked]').textContent) >= 1",
         timeout=20_000,
     )
     page.wait_for_timeout(300)
+
+
+def _wait_for_views_settled(page, session, timeout_s: float = 90.0) -> None:
+    """Wait until every view change the page made is stored and acknowledged: the page's count of acked
+    views equals the stored count and has not moved for a second (the viewer may coalesce key presses)."""
+    deadline, last, since = time.monotonic() + timeout_s, None, time.monotonic()
+    while time.monotonic() < deadline:
+        # "N" views acknowledged, or "N (+k)" while k more wait for their acknowledgement
+        text = page.evaluate("() => document.querySelector('[data-testid=gaze-views-acked]').textContent")
+        acked, pending = int(text.split()[0]), "(+" in text
+        state = (acked, ViewEvent.objects.filter(session=session).count())
+        if state != last:
+            last, since = state, time.monotonic()
+        elif not pending and state[0] >= state[1] and time.monotonic() - since >= 1.0:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"view changes not settled after {timeout_s} s (acked, stored) = {last}")
 
 
 def _square_on_screen(page) -> tuple[float, float, float, float]:
@@ -171,16 +189,11 @@ def test_gaze_under_a_zoomed_and_panned_view_maps_within_one_pixel(live_stack, t
     with chromium_page(width=1400, height=900, scale=1.5, monkeypatch=monkeypatch) as page:
         _open_case(page, live_stack.url)
         session = ReadingSession.objects.filter(assignment=target_case).latest("id")
-        views_before = ViewEvent.objects.filter(session=session).count()
         # Zoom and pan from the keyboard (the image has the focus after opening the case).
         assert page.evaluate("() => document.activeElement?.dataset.testid") == "viewer"
         for key in ["+", "+", "p", "ArrowRight", "ArrowRight", "ArrowUp"]:
             page.keyboard.press(key)
-        page.wait_for_timeout(500)
-        page.wait_for_function(
-            f"() => Number(document.querySelector('[data-testid=gaze-views-acked]').textContent) >= {views_before + 3}",
-            timeout=20_000,
-        )
+        _wait_for_views_settled(page, session)
         view = ViewEvent.objects.filter(session=session).order_by("id").last()
         assert view.zoom > 1.3 * ViewEvent.objects.filter(session=session).order_by("id").first().zoom
         square = _square_on_screen(page)
