@@ -34,7 +34,7 @@ def _open_case(page, url: str) -> None:
     page.get_by_test_id("open-case").first.click()
     page.get_by_test_id("viewer").wait_for(timeout=20_000)
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=gaze-views-acked]').textContent) >= 1",
+        "() => parseInt(document.querySelector('[data-testid=gaze-views-acked]').textContent) >= 1",
         timeout=20_000,
     )
 
