@@ -42,6 +42,12 @@ def chromium_page(*, width: int = 1400, height: int = 900, scale: float = 1.0, m
         requested: list[str] = []
         page.on("request", lambda r: requested.append(r.url))
         page.requested_urls = requested  # type: ignore[attr-defined]
+        refused: list[str] = []  # so that a console error about a failed load can name the URL
+        page.on(
+            "response",
+            lambda r: refused.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None,
+        )
+        page.refused_responses = refused  # type: ignore[attr-defined]
         try:
             yield page
         finally:

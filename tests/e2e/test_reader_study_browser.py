@@ -125,7 +125,7 @@ def _reader_calibrates_reads_and_submits(page, url: str, username: str) -> tuple
     assert page.get_by_test_id("report-version").first.get_attribute("data-kind") == "first_read"
     assert axe_violations(page) == []
     errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
-    assert errors == []
+    assert errors == [], page.refused_responses
     session = ReadingSession.objects.get(reader__username=username, status="submitted")
     report = Report.objects.get(session=session)
     return session.pk, report
@@ -134,6 +134,10 @@ def _reader_calibrates_reads_and_submits(page, url: str, username: str) -> tuple
 def _logout(page) -> None:
     page.get_by_test_id("logout").click()
     page.get_by_test_id("login-username").wait_for(timeout=20_000)  # signed out before the next sign-in
+    # requests the previous user's page still had in flight end now (a 403 once signed out), before the next
+    # user's console is checked
+    page.wait_for_load_state("networkidle", timeout=20_000)
+    page.wait_for_timeout(500)
 
 
 FETCH_STATUS = "async (path) => (await fetch(path, {credentials: 'same-origin'})).status"
