@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from readingroom.core.exceptions import NotFound
+from readingroom.core.api import get_or_not_found, validated
 from readingroom.core.permissions import require_role
 from readingroom.core.services import audit_record
 from readingroom.curation import selectors, services
@@ -31,19 +31,6 @@ from readingroom.studies.models import Study
 _CURATORS = ("curator", "admin")
 
 
-def _get(model, pk: int, what: str):
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise NotFound(f"{what} {pk} does not exist")
-    return obj
-
-
-def _valid(serializer_class, request: Request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
-
-
 class CohortListView(APIView):
     @extend_schema(responses=CohortOutput(many=True))
     def get(self, request: Request) -> Response:
@@ -53,7 +40,7 @@ class CohortListView(APIView):
     @extend_schema(request=CohortInput, responses={201: CohortOutput})
     def post(self, request: Request) -> Response:
         require_role(request, *_CURATORS)
-        cohort = services.cohort_create(**_valid(CohortInput, request), user=request.user)
+        cohort = services.cohort_create(**validated(CohortInput, request), user=request.user)
         audit_record(actor=request.user, action="cohort.create", target=f"cohort:{cohort.pk}")
         return Response(CohortOutput(cohort).data, status=201)
 
@@ -62,7 +49,7 @@ class CohortImagesView(APIView):
     @extend_schema(responses=CohortImagesOutput)
     def get(self, request: Request, cohort_id: int) -> Response:
         require_role(request, *_CURATORS)
-        images = selectors.cohort_filter_images(filters=_get(Cohort, cohort_id, "cohort").filters)
+        images = selectors.cohort_filter_images(filters=get_or_not_found(Cohort, cohort_id, "cohort").filters)
         return Response({"count": len(images), "image_ids": [i.pk for i in images]})
 
 
@@ -75,8 +62,8 @@ class DatasetListView(APIView):
     @extend_schema(request=DatasetInput, responses={201: DatasetOutput})
     def post(self, request: Request) -> Response:
         require_role(request, *_CURATORS)
-        data = _valid(DatasetInput, request)
-        cohort = _get(Cohort, data["cohort"], "cohort") if data["cohort"] is not None else None
+        data = validated(DatasetInput, request)
+        cohort = get_or_not_found(Cohort, data["cohort"], "cohort") if data["cohort"] is not None else None
         dataset = services.dataset_create(name=data["name"], description=data["description"], cohort=cohort,
                                           user=request.user)  # fmt: skip
         audit_record(actor=request.user, action="dataset.create", target=f"dataset:{dataset.pk}")
@@ -87,8 +74,8 @@ class DatasetFreezeView(APIView):
     @extend_schema(request=FreezeInput, responses={201: DatasetVersionOutput})
     def post(self, request: Request, dataset_id: int) -> Response:
         require_role(request, *_CURATORS)
-        data = _valid(FreezeInput, request)
-        version = services.dataset_version_freeze(dataset=_get(Dataset, dataset_id, "dataset"), user=request.user,
+        data = validated(FreezeInput, request)
+        version = services.dataset_version_freeze(dataset=get_or_not_found(Dataset, dataset_id, "dataset"), user=request.user,
                                                   **data)  # fmt: skip
         audit_record(
             actor=request.user, action="dataset_version.freeze", target=f"dataset_version:{version.pk}"
@@ -100,7 +87,7 @@ class DatasetVersionView(APIView):
     @extend_schema(responses=DatasetVersionOutput)
     def get(self, request: Request, version_id: int) -> Response:
         require_role(request, *_CURATORS)
-        version = _get(DatasetVersion, version_id, "dataset version")
+        version = get_or_not_found(DatasetVersion, version_id, "dataset version")
         audit_record(
             actor=request.user, action="dataset_version.view", target=f"dataset_version:{version.pk}"
         )
@@ -111,8 +98,8 @@ class DatasetVersionExportView(APIView):
     @extend_schema(request=ExportInput, responses={202: ExportOutput})
     def post(self, request: Request, version_id: int) -> Response:
         require_role(request, *_CURATORS)
-        version = _get(DatasetVersion, version_id, "dataset version")
-        export_format = _valid(ExportInput, request)["format"]
+        version = get_or_not_found(DatasetVersion, version_id, "dataset version")
+        export_format = validated(ExportInput, request)["format"]
         folder = services.version_export_queue(version=version, format=export_format)
         audit_record(actor=request.user, action="dataset_version.export", target=f"dataset_version:{version.pk}",
                      detail={"format": export_format, "folder": folder})  # fmt: skip
@@ -129,13 +116,13 @@ class StudyLabelsView(APIView):
     @extend_schema(responses=StudyLabelsOutput)
     def get(self, request: Request, study_id: int) -> Response:
         require_role(request, *_CURATORS)
-        return Response(_labels_out(_get(Study, study_id, "study")))
+        return Response(_labels_out(get_or_not_found(Study, study_id, "study")))
 
     @extend_schema(request=LabelsInput, responses=StudyLabelsOutput)
     def patch(self, request: Request, study_id: int) -> Response:
         require_role(request, *_CURATORS)
-        study = _get(Study, study_id, "study")
-        data = _valid(LabelsInput, request)
+        study = get_or_not_found(Study, study_id, "study")
+        data = validated(LabelsInput, request)
         services.study_labels_set(study=study, labels=data["labels"], source="curator", user=request.user,
                                   reason=data["reason"])  # fmt: skip
         audit_record(actor=request.user, action="study.labels.set", target=f"study:{study.pk}",
@@ -147,7 +134,7 @@ class StudyReportView(APIView):
     @extend_schema(request=StudyReportInput, responses=StudyLabelsOutput)
     def put(self, request: Request, study_id: int) -> Response:
         require_role(request, *_CURATORS)
-        study = _get(Study, study_id, "study")
-        services.study_report_set(study=study, text=_valid(StudyReportInput, request)["text"])
+        study = get_or_not_found(Study, study_id, "study")
+        services.study_report_set(study=study, text=validated(StudyReportInput, request)["text"])
         audit_record(actor=request.user, action="study.report.set", target=f"study:{study.pk}")
         return Response(_labels_out(study))
