@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "readingroom.settings")
@@ -24,3 +25,10 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Freeze what start-up allocated (Django, the URL conf, the consumers with their numpy and msgpack imports)
+# out of the collector's reach: a full collection then scans only what requests allocate. Without it every
+# gen-2 collection walked the ~130,000 start-up objects and paused the event loop for 60-150 ms, the largest
+# single part of the gaze acknowledgements' p99 (benchmarks/ws_ingest.py; benchmarks/README.md).
+gc.collect()
+gc.freeze()
