@@ -280,7 +280,6 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
         )
         evaluation.refresh_from_db()
         return evaluation
-    fields["baseline_id"] = fields.pop("baseline").pk if fields["baseline"] is not None else None
     finished = ModelEvaluation.objects.filter(pk=evaluation.pk, status=ModelEvaluation.Status.RUNNING).update(
         status=ModelEvaluation.Status.DONE, updated_at=timezone.now(), **fields
     )
