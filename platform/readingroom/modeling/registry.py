@@ -4,7 +4,9 @@ promotion of the winner (one at a time), and rollback.
 A promotion happens only through a stored :class:`ModelEvaluation` whose candidate beat the project's current
 version by the configured metric and margin. The evaluation runs outside any lock (it is slow); the promotion
 then locks the project's :class:`ProjectModel` row and refuses when the current version is no longer the one
-the evaluation compared against, so of two promotions racing exactly one wins.
+the evaluation compared against, so of two promotions racing exactly one wins. The API queues the evaluation
+(:func:`evaluation_queue`) for a worker (:func:`evaluation_execute`); a learning round, already in a task,
+evaluates at once (:func:`model_version_promote`).
 """
 
 from __future__ import annotations
