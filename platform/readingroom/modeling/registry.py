@@ -265,9 +265,12 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
     """Run a queued evaluation, then promote its candidate if it won; returns it (None if it was deleted).
 
     Only a ``queued`` evaluation runs: a redelivered task of a running, done or failed one changes nothing.
-    A candidate, baseline or held-out set that cannot be evaluated leaves it ``failed`` with the reason; a
-    promotion refused because another one won the race leaves it ``done`` and not promoted, with the reason.
+    A candidate, baseline or held-out set that cannot be evaluated leaves it ``failed`` with the reason (any
+    other error is raised and leaves it running: the reaper queues it again, then fails it); a promotion
+    refused because another one won the race leaves it ``done`` and not promoted, with the reason.
     """
+    from cogaze import CogazeError
+
     evaluation = _claim(evaluation_id)
     if evaluation is None:
         return ModelEvaluation.objects.filter(pk=evaluation_id).first()
@@ -276,7 +279,7 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
         baseline = _not_current(evaluation.project, evaluation.candidate)
         fields = _compare(candidate=evaluation.candidate, baseline=baseline, heldout=heldout,
                           metric=evaluation.metric, margin=evaluation.margin)  # fmt: skip
-    except (InvalidInput, NotFound, OSError) as exc:
+    except (InvalidInput, NotFound, CogazeError, OSError, ValueError) as exc:  # others: the reaper's turn
         ModelEvaluation.objects.filter(pk=evaluation.pk).update(
             status=ModelEvaluation.Status.FAILED, error=str(exc), updated_at=timezone.now()
         )
