@@ -285,13 +285,14 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
         )
         evaluation.refresh_from_db()
         return evaluation
-    finished = ModelEvaluation.objects.filter(pk=evaluation.pk, status=ModelEvaluation.Status.RUNNING).update(
-        status=ModelEvaluation.Status.DONE, updated_at=timezone.now(), **fields
-    )
-    evaluation.refresh_from_db()
-    if not finished:  # the reaper took it back meanwhile (it ran too long): its next run decides
-        return evaluation
-    return _promote_if_won(evaluation, user=evaluation.created_by)
+    with transaction.atomic():  # done and promoted together: a worker lost in between leaves it running
+        finished = ModelEvaluation.objects.filter(
+            pk=evaluation.pk, status=ModelEvaluation.Status.RUNNING
+        ).update(status=ModelEvaluation.Status.DONE, updated_at=timezone.now(), **fields)
+        evaluation.refresh_from_db()
+        if finished:  # else the reaper took it back meanwhile (it ran too long): its next run decides
+            evaluation = _promote_if_won(evaluation, user=evaluation.created_by)
+    return evaluation
 
 
 def evaluations_recover(*, stuck_after_s: float, max_attempts: int) -> tuple[int, int]:
