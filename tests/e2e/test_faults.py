@@ -1,5 +1,5 @@
-"""Fault tests through real processes: a worker killed mid-task, the broker down at submit, Redis restarted
-while gaze streams.
+"""Fault tests through real processes: a worker killed mid-task (an analysis, a promotion), the broker down at
+submit, Redis restarted while gaze streams.
 
 Each test runs its own daphne and Celery workers against a throwaway Redis (broker and channel layer) on a
 free port, never the machine's shared Redis, so that it can stop, restart and kill them. Needs
@@ -22,11 +22,12 @@ import websockets
 from django.db import connection, transaction
 
 from readingroom.gaze.models import GazeAnalysis, GazeChunk
-from readingroom.modeling.models import Prediction
-from readingroom.reading.models import ReadingSession
+from readingroom.modeling.models import ModelEvaluation, Prediction, ProjectModel
+from readingroom.reading.models import ReadingProject, ReadingSession
 from tests.e2e.conftest import PASSWORD, READER
 from tests.e2e.http import Browserless
 from tests.e2e.processes import RedisServer, free_port, kill_hard, stack_env, start_daphne, start_worker, stop
+from tests.readingroom.modeling.conftest import tiny_checkpoints  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
@@ -116,6 +117,60 @@ def test_worker_killed_mid_analysis_leaves_work_the_next_worker_finishes(fault_s
     assert analysis.status == "done", analysis.error
     assert analysis.sample_count == 1000 and analysis.fixation_count == 2
     assert prediction.status == "no_model"
+
+
+def _until(condition, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")  # fmt: skip
+        return cursor.fetchone()[0] > 0
+
+
+def test_worker_killed_mid_promotion_leaves_it_to_the_next_worker(fault_stack, tiny_checkpoints):  # noqa: F811
+    from readingroom.core.services import user_create
+    from readingroom.modeling.services import model_version_register
+
+    if connection.vendor != "postgresql":
+        pytest.skip("holding a row lock against the worker needs PostgreSQL")
+    user_create(username="fault-engineer", password="fault-engineer-pass", roles=["engineer"])
+    project = ReadingProject.objects.create(name="fault promotion")
+    ProjectModel.objects.create(project=project)  # the row a promotion locks
+    version = model_version_register(
+        checkpoint=tiny_checkpoints["trained"], name="f", version="1", activate=False
+    )
+    client = Browserless(fault_stack.url)
+    client.login("fault-engineer", "fault-engineer-pass")
+    status, queued = client.request("POST", f"/api/projects/{project.pk}/model/promote/",
+                                    {"candidate": version.pk, "heldout_phantoms": 6})  # fmt: skip
+    assert status == 202, queued
+    # Hold the project's model row: the first worker evaluates, then waits to promote; kill -9 it there.
+    with transaction.atomic():
+        ProjectModel.objects.select_for_update().get(project=project)
+        first = fault_stack.worker("worker-1")
+        _until(_waiting_on_a_lock, "the worker to wait for the project's model row")
+        kill_hard(first)
+    evaluation = ModelEvaluation.objects.get(pk=queued["id"])
+    assert evaluation.status == "running" and not evaluation.promoted  # its done and promotion rolled back
+
+    second = fault_stack.worker("worker-2", MODEL_EVALUATION_STUCK_AFTER_S="0")  # recovers when it starts
+    try:
+        _until(
+            lambda: ModelEvaluation.objects.get(pk=evaluation.pk).status in {"done", "failed"},
+            "the promotion",
+        )
+    finally:
+        stop(second)
+    evaluation.refresh_from_db()
+    assert evaluation.status == "done" and evaluation.promoted, (evaluation.status, evaluation.error)
+    assert ProjectModel.objects.get(project=project).current == version
 
 
 def _pool_processes(worker) -> list[int]:
