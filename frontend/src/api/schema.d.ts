@@ -682,11 +682,29 @@ export interface paths {
         };
         get: operations["learning_loops_list"];
         put?: never;
-        post?: never;
+        /** @description Give a reading project its learning loop (409 when it has one). */
+        post: operations["learning_loops_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/learning/loops/{loop_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["learning_loops_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Change scoring, strategy, per_round or retrain_every (from the next round on). */
+        patch: operations["learning_loops_partial_update"];
         trace?: never;
     };
     "/api/learning/loops/{loop_id}/curve/": {
@@ -1690,6 +1708,7 @@ export interface components {
         LearningLoopOutput: {
             readonly id: number;
             project: number;
+            readonly project_name: string;
             /** @description scoring method; empty for random */
             scoring?: string;
             strategy?: string;
@@ -1715,6 +1734,9 @@ export interface components {
             plateau_delta?: number;
             /** @description set when the held-out metric has plateaued */
             stopped_reason?: string;
+            readonly readers: number[];
+            /** @description studies in the pool (read or not) */
+            readonly pool_size: number;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1761,6 +1783,53 @@ export interface components {
         LoginInput: {
             username: string;
             password: string;
+        };
+        /**
+         * @description A new learning loop: the pool is exactly one of pool_studies, pool_cohort or pool_dataset_version; the
+         *     held-out set one of heldout_version or heldout_phantoms.
+         */
+        LoopCreateInput: {
+            /** @description the reading project (at most one loop each) */
+            project: number;
+            /** @description study ids */
+            pool_studies?: number[] | null;
+            pool_cohort?: number | null;
+            pool_dataset_version?: number | null;
+            /**
+             * @description with pool_dataset_version: only this split
+             *
+             *     * `train` - Train
+             *     * `val` - Val
+             *     * `test` - Test
+             */
+            pool_split?: (components["schemas"]["SplitEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description users with the reader role */
+            reader_ids: number[];
+            /**
+             * @description a registered scoring method; empty for random
+             * @default
+             */
+            scoring: string;
+            /** @default top_k */
+            strategy: string;
+            /** @default 8 */
+            per_round: number;
+            heldout_version?: number | null;
+            /** @default 0 */
+            heldout_phantoms: number;
+            /** @default tiny */
+            config_name: string;
+            /** @default 40 */
+            train_steps: number;
+            /** @default 0 */
+            retrain_every: number;
+            /** @default 3 */
+            plateau_rounds: number;
+            /**
+             * Format: double
+             * @default 0.005
+             */
+            plateau_delta: number;
         };
         LossPoint: {
             step: number;
@@ -1847,6 +1916,13 @@ export interface components {
             };
             /** @default  */
             reason: string;
+        };
+        /** @description What may change while a loop runs (from its next round on). */
+        PatchedLoopUpdateInput: {
+            scoring?: string;
+            strategy?: string;
+            per_round?: number;
+            retrain_every?: number;
         };
         PatchedReportInput: {
             findings?: string;
@@ -2140,10 +2216,9 @@ export interface components {
          */
         SourceEnum: "typing" | "dictation";
         /**
-         * @description * `` -
-         *     * `train` - train
-         *     * `val` - val
-         *     * `test` - test
+         * @description * `train` - Train
+         *     * `val` - Val
+         *     * `test` - Test
          * @enum {string}
          */
         SplitEnum: "train" | "val" | "test";
@@ -3850,6 +3925,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LearningLoopOutput"][];
+                };
+            };
+        };
+    };
+    learning_loops_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoopCreateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["LoopCreateInput"];
+                "multipart/form-data": components["schemas"]["LoopCreateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
+                };
+            };
+        };
+    };
+    learning_loops_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
+                };
+            };
+        };
+    };
+    learning_loops_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedLoopUpdateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedLoopUpdateInput"];
+                "multipart/form-data": components["schemas"]["PatchedLoopUpdateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
                 };
             };
         };
