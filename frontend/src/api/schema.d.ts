@@ -740,6 +740,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/learning/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The scoring methods, strategies and model presets a loop may name. */
+        get: operations["learning_options_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/model-evaluations/": {
         parameters: {
             query?: never;
@@ -1739,6 +1756,14 @@ export interface components {
             readonly pool_size: number;
             /** Format: date-time */
             readonly created_at: string;
+        };
+        LearningOptionsOutput: {
+            /** @description registered scoring methods */
+            scoring: string[];
+            /** @description registered strategies */
+            strategies: string[];
+            /** @description cogaze presets (config_name) */
+            configs: string[];
         };
         LearningRoundOutput: {
             readonly id: number;
@@ -4071,6 +4096,25 @@ export interface operations {
             };
         };
     };
+    learning_options_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningOptionsOutput"];
+                };
+            };
+        };
+    };
     model_evaluations_list: {
         parameters: {
             query?: {
@@ -4938,7 +4982,10 @@ export interface operations {
     };
     training_runs_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -141,6 +141,12 @@ class LoopCreateInput(serializers.Serializer):
     plateau_delta = serializers.FloatField(required=False, min_value=0.0, default=0.005)
 
 
+class LearningOptionsOutput(serializers.Serializer):
+    scoring = serializers.ListField(child=serializers.CharField(), help_text="registered scoring methods")
+    strategies = serializers.ListField(child=serializers.CharField(), help_text="registered strategies")
+    configs = serializers.ListField(child=serializers.CharField(), help_text="cogaze presets (config_name)")
+
+
 class LoopUpdateInput(serializers.Serializer):
     """What may change while a loop runs (from its next round on)."""
 

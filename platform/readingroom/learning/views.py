@@ -23,6 +23,7 @@ from readingroom.learning.serializers import (
     InferenceJobInput,
     InferenceJobOutput,
     LearningCurveOutput,
+    LearningOptionsOutput,
     LearningLoopOutput,
     LearningRoundOutput,
     LoopCreateInput,
@@ -80,6 +81,8 @@ _VERSION_COLUMNS = ["id", "name", "version", "config_name", "checkpoint_sha256",
                     "created_by", "created_at"]  # fmt: skip
 _EVALUATION_COLUMNS = ["id", "project", "candidate", "baseline", "heldout_spec", "metric", "margin",
                        "candidate_value", "baseline_value", "beats", "promoted", "reason", "created_at"]  # fmt: skip
+_RUN_COLUMNS = ["id", "name", "status", "config_name", "data_spec", "dataset_version", "max_steps", "model_version",
+                "error", "created_by", "created_at", "updated_at"]  # fmt: skip
 _ROUND_COLUMNS = ["id", "number", "status", "scoring", "strategy", "reads_at_start", "reads_at_end",
                   "heldout_value", "model_before", "model_after", "evaluation", "created_at", "finished_at"]  # fmt: skip
 
@@ -160,10 +163,11 @@ class ProjectRollbackView(APIView):
 
 
 class TrainingRunListView(APIView):
-    @extend_schema(responses=TrainingRunOutput(many=True))
+    @extend_schema(parameters=[DOWNLOAD], responses=TrainingRunOutput(many=True))
     def get(self, request: Request):
         require_role(request, *READERS)
-        return Response(TrainingRunOutput(TrainingRun.objects.order_by("-created_at")[:200], many=True).data)
+        data = TrainingRunOutput(TrainingRun.objects.order_by("-created_at")[:200], many=True).data
+        return _respond(request, data, rows=data, columns=_RUN_COLUMNS, name="training-runs")
 
     @extend_schema(request=TrainingRunInput, responses={201: TrainingRunOutput})
     def post(self, request: Request):
@@ -215,6 +219,14 @@ class LearningLoopListView(APIView):
         data = dict(_valid(LoopCreateInput, request))
         loop = loop_create(project_id=data.pop("project"), **data, user=request.user)
         return Response(LearningLoopOutput(loop).data, status=201)
+
+
+class LearningOptionsView(APIView):
+    @extend_schema(responses=LearningOptionsOutput)
+    def get(self, request: Request):
+        """The scoring methods, strategies and model presets a loop may name."""
+        require_role(request, *READERS)
+        return Response(selectors.learning_options())
 
 
 class LearningLoopView(APIView):

@@ -86,6 +86,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("learning/loops/", "get"): MODEL_READERS,
     ("learning/loops/", "post"): MODEL_READERS,  # a lead or an engineer may give a project its loop
     ("learning/loops/<int:loop_id>/", "get"): MODEL_READERS,
+    ("learning/options/", "get"): MODEL_READERS,
     ("learning/loops/<int:loop_id>/", "patch"): MODEL_READERS,
     ("learning/loops/<int:loop_id>/rounds/", "get"): MODEL_READERS,
     ("learning/loops/<int:loop_id>/rounds/", "post"): MODEL_READERS,  # a lead may start a round

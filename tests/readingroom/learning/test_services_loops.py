@@ -145,3 +145,6 @@ def test_the_api_creates_reads_and_changes_a_loop(project, images, reader):
         lead.patch(f"/api/learning/loops/{data['id']}/", {"per_round": 0}, format="json").status_code == 400
     )
     assert lead.get("/api/learning/loops/987654/").status_code == 404
+    options = lead.get("/api/learning/options/").json()
+    assert "entropy" in options["scoring"] and options["strategies"] == ["diverse", "random", "top_k"]
+    assert "tiny" in options["configs"]
