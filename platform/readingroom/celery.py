@@ -13,7 +13,11 @@ app = Celery("readingroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-RECOVERY_TASKS = ("readingroom.core.outbox_drain", "readingroom.reading.recover_submitted")
+RECOVERY_TASKS = (
+    "readingroom.core.outbox_drain",
+    "readingroom.reading.recover_submitted",
+    "readingroom.modeling.recover_evaluations",
+)
 
 
 @worker_ready.connect

@@ -182,6 +182,8 @@ SPECTACULAR_SETTINGS = {
         "TrackingStateEnum": "readingroom.gaze.quality.TRACKING_STATES",
         "LabelValueEnum": "readingroom.reading.models.LABEL_VALUES",
         "SplitEnum": "readingroom.curation.models.DatasetItem.Split",
+        # queued, running, done, failed: model evaluations and inference jobs
+        "WorkStatusEnum": "readingroom.modeling.models.ModelEvaluation.Status",
     },
 }
 
@@ -245,10 +247,14 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
 # and when a worker starts); after READING_TASK_MAX_ATTEMPTS enqueues they fail with the reason.
 READING_TASK_STUCK_AFTER_S = env_int("READING_TASK_STUCK_AFTER_S", 600)
 READING_TASK_MAX_ATTEMPTS = env_int("READING_TASK_MAX_ATTEMPTS", 5)
+# A model evaluation (a promotion asked through the API) queued or running longer than this is enqueued
+# again, as above; longer than an evaluation on the largest held-out set takes.
+MODEL_EVALUATION_STUCK_AFTER_S = env_int("MODEL_EVALUATION_STUCK_AFTER_S", 1800)
 OUTBOX_KEEP_SENT_DAYS = env_int("OUTBOX_KEEP_SENT_DAYS", 7)
 CELERY_BEAT_SCHEDULE.update({
     "outbox-drain": {"task": "readingroom.core.outbox_drain", "schedule": 30.0},
     "recover-submitted": {"task": "readingroom.reading.recover_submitted", "schedule": 120.0},
+    "recover-evaluations": {"task": "readingroom.modeling.recover_evaluations", "schedule": 120.0},
 })  # fmt: skip
 
 # --- Channels -------------------------------------------------------------------------------------------

@@ -773,6 +773,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/model-evaluations/{evaluation_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One evaluation: poll a queued promotion until its status is done (promoted tells) or failed. */
+        get: operations["model_evaluations_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/model-versions/": {
         parameters: {
             query?: never;
@@ -814,7 +831,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Evaluate a candidate on a frozen held-out set; promote it if it beats the current version. */
+        /**
+         * @description Queue the evaluation of a candidate on a frozen held-out set (queue gpu); the worker promotes it if
+         *     it beats the project's current version. Poll ``/api/model-evaluations/<id>/`` until done or failed.
+         */
         post: operations["projects_model_promote_create"];
         delete?: never;
         options?: never;
@@ -1669,7 +1689,7 @@ export interface components {
             dataset_version?: number | null;
             /** Format: int64 */
             batch_size?: number;
-            status?: components["schemas"]["InferenceJobOutputStatusEnum"];
+            status?: components["schemas"]["WorkStatusEnum"];
             /** Format: int64 */
             total?: number;
             /** Format: int64 */
@@ -1683,14 +1703,6 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
-        /**
-         * @description * `queued` - Queued
-         *     * `running` - Running
-         *     * `done` - Done
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        InferenceJobOutputStatusEnum: "queued" | "running" | "done" | "failed";
         LabelEditOutput: {
             readonly id: number;
             observation: string;
@@ -1881,6 +1893,7 @@ export interface components {
          * @enum {string}
          */
         ModelChangeOutputKindEnum: "promote" | "rollback";
+        /** @description An evaluation; while ``status`` is queued or running, baseline, values and ``beats`` are not known yet. */
         ModelEvaluationOutput: {
             readonly id: number;
             project: number;
@@ -1892,16 +1905,24 @@ export interface components {
             metric: string;
             /** Format: double */
             margin: number;
+            status?: components["schemas"]["WorkStatusEnum"];
+            /** @description why a failed evaluation failed */
+            error?: string;
             /** Format: double */
             candidate_value?: number | null;
             /** Format: double */
             baseline_value?: number | null;
-            beats: boolean;
+            beats?: boolean;
             promoted?: boolean;
             reason?: string;
             created_by?: number | null;
             /** Format: date-time */
             readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description last change of status (the reaper's clock)
+             */
+            readonly updated_at: string;
         };
         ModelVersionOutput: {
             readonly id: number;
@@ -2566,6 +2587,14 @@ export interface components {
             username: string;
             roles: string[];
         };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        WorkStatusEnum: "queued" | "running" | "done" | "failed";
     };
     responses: never;
     parameters: never;
@@ -4139,6 +4168,27 @@ export interface operations {
             };
         };
     };
+    model_evaluations_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelEvaluationOutput"];
+                };
+            };
+        };
+    };
     model_versions_list: {
         parameters: {
             query?: {
@@ -4199,7 +4249,7 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,10 +24,13 @@ class ModelVersionOutput(serializers.ModelSerializer):
 
 
 class ModelEvaluationOutput(serializers.ModelSerializer):
+    """An evaluation; while ``status`` is queued or running, baseline, values and ``beats`` are not known yet."""
+
     class Meta:
         model = ModelEvaluation
         fields = ["id", "project", "candidate", "baseline", "heldout_version", "heldout_spec", "metric", "margin",
-                  "candidate_value", "baseline_value", "beats", "promoted", "reason", "created_by", "created_at"]  # fmt: skip
+                  "status", "error", "candidate_value", "baseline_value", "beats", "promoted", "reason",
+                  "created_by", "created_at", "updated_at"]  # fmt: skip
 
 
 class ModelChangeOutput(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from readingroom.learning import views
 urlpatterns = [
     path("model-versions/", views.ModelVersionListView.as_view()),
     path("model-evaluations/", views.EvaluationListView.as_view()),
+    path("model-evaluations/<int:evaluation_id>/", views.EvaluationView.as_view()),
     path("projects/<int:project_id>/model/", views.ProjectModelView.as_view()),
     path("projects/<int:project_id>/model/promote/", views.ProjectPromoteView.as_view()),
     path("projects/<int:project_id>/model/rollback/", views.ProjectRollbackView.as_view()),

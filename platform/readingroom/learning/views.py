@@ -79,10 +79,11 @@ def _respond(
 
 _VERSION_COLUMNS = ["id", "name", "version", "config_name", "checkpoint_sha256", "dataset_version", "is_active",
                     "created_by", "created_at"]  # fmt: skip
-_EVALUATION_COLUMNS = ["id", "project", "candidate", "baseline", "heldout_spec", "metric", "margin",
-                       "candidate_value", "baseline_value", "beats", "promoted", "reason", "created_at"]  # fmt: skip
 _RUN_COLUMNS = ["id", "name", "status", "config_name", "data_spec", "dataset_version", "max_steps", "model_version",
                 "error", "created_by", "created_at", "updated_at"]  # fmt: skip
+_EVALUATION_COLUMNS = ["id", "project", "candidate", "baseline", "heldout_spec", "metric", "margin", "status",
+                       "candidate_value", "baseline_value", "beats", "promoted", "reason", "error",
+                       "created_at"]  # fmt: skip
 _ROUND_COLUMNS = ["id", "number", "status", "scoring", "strategy", "reads_at_start", "reads_at_end",
                   "heldout_value", "model_before", "model_after", "evaluation", "created_at", "finished_at"]  # fmt: skip
 
@@ -114,6 +115,14 @@ class EvaluationListView(APIView):
         return _respond(request, data, rows=data, columns=_EVALUATION_COLUMNS, name="evaluations")
 
 
+class EvaluationView(APIView):
+    @extend_schema(responses=ModelEvaluationOutput)
+    def get(self, request: Request, evaluation_id: int):
+        """One evaluation: poll a queued promotion until its status is done (promoted tells) or failed."""
+        require_role(request, *READERS)
+        return Response(ModelEvaluationOutput(_get(ModelEvaluation, evaluation_id, "model evaluation")).data)
+
+
 class ProjectModelView(APIView):
     @extend_schema(responses=ProjectModelOutput)
     def get(self, request: Request, project_id: int):
@@ -132,9 +141,10 @@ class ProjectModelView(APIView):
 
 
 class ProjectPromoteView(APIView):
-    @extend_schema(request=PromoteInput, responses={201: ModelEvaluationOutput})
+    @extend_schema(request=PromoteInput, responses={202: ModelEvaluationOutput})
     def post(self, request: Request, project_id: int):
-        """Evaluate a candidate on a frozen held-out set; promote it if it beats the current version."""
+        """Queue the evaluation of a candidate on a frozen held-out set (queue gpu); the worker promotes it if
+        it beats the project's current version. Poll ``/api/model-evaluations/<id>/`` until done or failed."""
         require_role(request, *ENGINEERS)
         project = _get(ReadingProject, project_id, "reading project")
         data = _valid(PromoteInput, request)
@@ -146,11 +156,11 @@ class ProjectPromoteView(APIView):
         heldout = registry.HeldOut(
             version=version, split=data["heldout_split"], phantoms=data["heldout_phantoms"]
         )
-        evaluation = registry.model_version_promote(
+        evaluation = registry.evaluation_queue(
             project=project, candidate=_get(ModelVersion, data["candidate"], "model version"), heldout=heldout,
             metric=data["metric"], margin=data["margin"], user=request.user,
         )  # fmt: skip
-        return Response(ModelEvaluationOutput(evaluation).data, status=201)
+        return Response(ModelEvaluationOutput(evaluation).data, status=202)
 
 
 class ProjectRollbackView(APIView):

@@ -113,7 +113,15 @@ class ModelEvaluation(models.Model):
 
     Stored whether or not the candidate wins; ``beats`` says whether ``candidate_value`` exceeded
     ``baseline_value`` by at least ``margin`` (no baseline: the first version of a project always beats).
+    A promotion asked through the API is ``queued`` first and evaluated by a worker (queue ``gpu``): the
+    baseline, values and ``beats`` are filled when it is ``done``; ``failed`` keeps the reason in ``error``.
     """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
 
     project = models.ForeignKey(ReadingProject, on_delete=models.CASCADE, related_name="model_evaluations")
     candidate = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="evaluations")
@@ -130,12 +138,15 @@ class ModelEvaluation(models.Model):
     margin = models.FloatField()
     candidate_value = models.FloatField(null=True)
     baseline_value = models.FloatField(null=True)
-    beats = models.BooleanField()
+    beats = models.BooleanField(default=False)
     promoted = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True, help_text="why a failed evaluation failed")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="last change of status (the reaper's clock)")
 
     def __str__(self) -> str:
         return f"{self.candidate} vs {self.baseline} on {self.heldout_spec}: {self.metric}"

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from readingroom.core.exceptions import Conflict, InvalidInput, NotFound
 from readingroom.core.files import media_path
@@ -97,6 +99,28 @@ class HeldOut:
         if (self.version is None) == (self.phantoms <= 0):
             raise InvalidInput("held-out set: give either a frozen dataset version or a number of phantoms")
 
+    @classmethod
+    def from_spec(cls, spec: str) -> HeldOut:
+        """The held-out set a stored :attr:`spec` names (the inverse of :attr:`spec`).
+
+        >>> HeldOut.from_spec("phantoms:8:seed=3")
+        HeldOut(version=None, split='test', phantoms=8, seed=3)
+        """
+        kind, _, rest = spec.partition(":")
+        try:
+            if kind == "phantoms":
+                n, _, seed = rest.partition(":seed=")
+                return cls(phantoms=int(n), seed=int(seed))
+            if kind == "dataset-version":
+                pk, _, split = rest.partition(":")
+                version = DatasetVersion.objects.filter(pk=int(pk)).first()
+                if version is None:
+                    raise NotFound(f"held-out set {spec}: dataset version {pk} no longer exists")
+                return cls(version=version, split=None if split == "all" else split)
+        except ValueError as exc:
+            raise InvalidInput(f"held-out set {spec!r} is not a stored held-out specification") from exc
+        raise InvalidInput(f"held-out set {spec!r} is not a stored held-out specification")
+
     @property
     def spec(self) -> str:
         if self.version is not None:
@@ -140,24 +164,31 @@ def heldout_metrics(*, model_version: ModelVersion, heldout: HeldOut) -> dict:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
-def evaluation_run(
-    *, project: ReadingProject, candidate: ModelVersion, heldout: HeldOut, metric: str | None = None,
-    margin: float | None = None, user=None,
-) -> ModelEvaluation:  # fmt: skip
-    """Evaluate ``candidate`` and the project's current version on ``heldout``; store the result either way.
+EVALUATE_TASK = "readingroom.modeling.evaluate_and_promote"
 
-    ``metric`` and ``margin`` default to the settings ``LEARNING_PROMOTION_METRIC`` (head macro AUROC) and
-    ``LEARNING_PROMOTION_MARGIN`` (0.0).
-    """
+
+def _checked(metric: str | None, margin: float | None) -> tuple[str, float]:
+    """``metric`` and ``margin`` with their defaults (settings), or :class:`InvalidInput` naming the bad one."""
     metric = metric or _setting("LEARNING_PROMOTION_METRIC", "head_macro_auroc")
     margin = float(_setting("LEARNING_PROMOTION_MARGIN", 0.0) if margin is None else margin)
     if metric not in PROMOTION_METRICS:
         raise InvalidInput(f"metric must be one of {', '.join(PROMOTION_METRICS)}, got {metric!r}")
     if not math.isfinite(margin) or margin < 0:
         raise InvalidInput(f"margin must be a finite number >= 0, got {margin!r}")
+    return metric, margin
+
+
+def _not_current(project: ReadingProject, candidate: ModelVersion) -> ModelVersion | None:
+    """The project's current version, refused (:class:`InvalidInput`) when it is ``candidate`` already."""
     baseline = _current(project)
     if baseline is not None and baseline.pk == candidate.pk:
         raise InvalidInput(f"model {candidate} is already the current version of project {project.name!r}")
+    return baseline
+
+
+def _compare(*, candidate: ModelVersion, baseline: ModelVersion | None, heldout: HeldOut, metric: str,
+             margin: float) -> dict:  # fmt: skip
+    """The fields of an evaluation that running it fills: both values, ``beats``, the reason, details."""
     cand = heldout_metrics(model_version=candidate, heldout=heldout)
     base = heldout_metrics(model_version=baseline, heldout=heldout) if baseline is not None else None
     cand_value, base_value = cand[metric], (base[metric] if base else None)
@@ -171,12 +202,105 @@ def evaluation_run(
         beats = cand_value >= base_value + margin and cand_value > base_value
         verb = "beats" if beats else "does not beat"
         reason = f"{metric} {cand_value:.4f} {verb} {base_value:.4f} by the margin {margin}"
+    return {"baseline": baseline, "candidate_value": cand_value, "baseline_value": base_value, "beats": beats,
+            "reason": reason, "details": {"candidate": cand, "baseline": base}}  # fmt: skip
+
+
+def evaluation_run(
+    *, project: ReadingProject, candidate: ModelVersion, heldout: HeldOut, metric: str | None = None,
+    margin: float | None = None, user=None,
+) -> ModelEvaluation:  # fmt: skip
+    """Evaluate ``candidate`` and the project's current version on ``heldout`` now; store the result (``done``).
+
+    ``metric`` and ``margin`` default to the settings ``LEARNING_PROMOTION_METRIC`` (head macro AUROC) and
+    ``LEARNING_PROMOTION_MARGIN`` (0.0). Slow: for tasks (a learning round); the API queues instead
+    (:func:`evaluation_queue`).
+    """
+    metric, margin = _checked(metric, margin)
+    baseline = _not_current(project, candidate)
+    fields = _compare(candidate=candidate, baseline=baseline, heldout=heldout, metric=metric, margin=margin)
     return ModelEvaluation.objects.create(
-        project=project, candidate=candidate, baseline=baseline, heldout_version=heldout.version,
-        heldout_spec=heldout.spec, metric=metric, margin=margin, candidate_value=cand_value,
-        baseline_value=base_value, beats=beats, reason=reason, details={"candidate": cand, "baseline": base},
-        created_by=user,
+        project=project, candidate=candidate, heldout_version=heldout.version, heldout_spec=heldout.spec,
+        metric=metric, margin=margin, status=ModelEvaluation.Status.DONE, created_by=user, **fields,
     )  # fmt: skip
+
+
+def evaluation_queue(
+    *, project: ReadingProject, candidate: ModelVersion, heldout: HeldOut, metric: str | None = None,
+    margin: float | None = None, user=None,
+) -> ModelEvaluation:  # fmt: skip
+    """Store a ``queued`` evaluation and enqueue its task (queue ``gpu``) once the transaction commits.
+
+    The worker evaluates it (:func:`evaluation_execute`) and promotes the candidate if it won. The input is
+    checked here (:class:`InvalidInput`), so a bad request is answered at once; the baseline is the current
+    version when the worker runs it, not now.
+    """
+    from readingroom.core.outbox import outbox_enqueue
+
+    metric, margin = _checked(metric, margin)
+    _not_current(project, candidate)
+    with transaction.atomic():
+        evaluation = ModelEvaluation.objects.create(
+            project=project, candidate=candidate, heldout_version=heldout.version, heldout_spec=heldout.spec,
+            metric=metric, margin=margin, status=ModelEvaluation.Status.QUEUED, created_by=user,
+        )  # fmt: skip
+        outbox_enqueue(task=EVALUATE_TASK, args=[evaluation.pk])
+    return evaluation
+
+
+def _claim(evaluation_id: int) -> ModelEvaluation | None:
+    """The evaluation, switched from queued to running; None when it is gone or not queued (a redelivery)."""
+    with transaction.atomic():
+        evaluation = ModelEvaluation.objects.select_for_update().filter(pk=evaluation_id).first()
+        if evaluation is None or evaluation.status != ModelEvaluation.Status.QUEUED:
+            return None
+        evaluation.status = ModelEvaluation.Status.RUNNING
+        evaluation.save(update_fields=["status", "updated_at"])
+    return evaluation
+
+
+def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
+    """Run a queued evaluation, then promote its candidate if it won; returns it (None if it was deleted).
+
+    Only a ``queued`` evaluation runs: a redelivered task of a running, done or failed one changes nothing.
+    A candidate, baseline or held-out set that cannot be evaluated leaves it ``failed`` with the reason; a
+    promotion refused because another one won the race leaves it ``done`` and not promoted, with the reason.
+    """
+    evaluation = _claim(evaluation_id)
+    if evaluation is None:
+        return ModelEvaluation.objects.filter(pk=evaluation_id).first()
+    try:
+        heldout = HeldOut.from_spec(evaluation.heldout_spec)
+        baseline = _not_current(evaluation.project, evaluation.candidate)
+        fields = _compare(candidate=evaluation.candidate, baseline=baseline, heldout=heldout,
+                          metric=evaluation.metric, margin=evaluation.margin)  # fmt: skip
+    except (InvalidInput, NotFound, OSError) as exc:
+        ModelEvaluation.objects.filter(pk=evaluation.pk).update(
+            status=ModelEvaluation.Status.FAILED, error=str(exc), updated_at=timezone.now()
+        )
+        evaluation.refresh_from_db()
+        return evaluation
+    fields["baseline_id"] = fields.pop("baseline").pk if fields["baseline"] is not None else None
+    finished = ModelEvaluation.objects.filter(pk=evaluation.pk, status=ModelEvaluation.Status.RUNNING).update(
+        status=ModelEvaluation.Status.DONE, updated_at=timezone.now(), **fields
+    )
+    evaluation.refresh_from_db()
+    if not finished:  # the reaper took it back meanwhile (it ran too long): its next run decides
+        return evaluation
+    return _promote_if_won(evaluation, user=evaluation.created_by)
+
+
+def evaluations_recover(*, stuck_after_s: float, max_attempts: int) -> tuple[int, int]:
+    """Queue again the evaluations a lost worker left queued or running for longer than ``stuck_after_s``;
+    one enqueued ``max_attempts`` times already fails instead. Returns (requeued, failed)."""
+    from readingroom.core.recovery import stuck_work_recover
+
+    result = stuck_work_recover(
+        ModelEvaluation, EVALUATE_TASK, [ModelEvaluation.Status.QUEUED, ModelEvaluation.Status.RUNNING],
+        requeue_status=ModelEvaluation.Status.QUEUED, arg_field="pk", failed_field="error",
+        cutoff=timezone.now() - timedelta(seconds=stuck_after_s), max_attempts=max_attempts,
+    )  # fmt: skip
+    return result.requeued, result.failed
 
 
 def _locked_row(project: ReadingProject) -> ProjectModel:
@@ -196,6 +320,8 @@ def evaluation_promote(*, evaluation: ModelEvaluation, user=None) -> ModelChange
     evaluation was already used, or when the current version changed since the evaluation (another
     promotion won the race: evaluate again against the new current version).
     """
+    if evaluation.status != ModelEvaluation.Status.DONE:
+        raise Conflict(f"evaluation {evaluation.pk} is {evaluation.status}, not done")
     if not evaluation.beats:
         raise Conflict(f"evaluation {evaluation.pk}: the candidate did not win ({evaluation.reason})")
     with transaction.atomic():
@@ -219,21 +345,26 @@ def evaluation_promote(*, evaluation: ModelEvaluation, user=None) -> ModelChange
     return change
 
 
-def model_version_promote(
-    *, project: ReadingProject, candidate: ModelVersion, heldout: HeldOut, metric: str | None = None,
-    margin: float | None = None, user=None,
-) -> ModelEvaluation:  # fmt: skip
-    """Evaluate, then promote if the candidate won. Returns the stored evaluation (``promoted`` tells)."""
-    evaluation = evaluation_run(project=project, candidate=candidate, heldout=heldout, metric=metric,
-                                margin=margin, user=user)  # fmt: skip
+def _promote_if_won(evaluation: ModelEvaluation, *, user) -> ModelEvaluation:
+    """Promote a done evaluation's candidate if it won; a refused promotion is noted in its reason."""
     if evaluation.beats:
         try:
             evaluation_promote(evaluation=evaluation, user=user)
         except Conflict as exc:
             evaluation.reason = f"{evaluation.reason}; not promoted: {exc}"
-            evaluation.save(update_fields=["reason"])
+            evaluation.save(update_fields=["reason", "updated_at"])
         evaluation.refresh_from_db()
     return evaluation
+
+
+def model_version_promote(
+    *, project: ReadingProject, candidate: ModelVersion, heldout: HeldOut, metric: str | None = None,
+    margin: float | None = None, user=None,
+) -> ModelEvaluation:  # fmt: skip
+    """Evaluate now, then promote if the candidate won. Returns the stored evaluation (``promoted`` tells)."""
+    evaluation = evaluation_run(project=project, candidate=candidate, heldout=heldout, metric=metric,
+                                margin=margin, user=user)  # fmt: skip
+    return _promote_if_won(evaluation, user=user)
 
 
 def project_rollback(*, project: ReadingProject, user=None) -> ModelChange:

@@ -6,7 +6,9 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
+from readingroom.modeling.registry import EVALUATE_TASK, evaluation_execute, evaluations_recover
 from readingroom.modeling.services import prediction_run, training_run_execute
 
 
@@ -39,6 +41,24 @@ def _resume_on_worker_start(sender=None, **kwargs) -> None:
 
     resumed = training_runs_resume_stale()
     logging.getLogger(__name__).info("training runs queued again to resume: %s", resumed or "none")
+
+
+@shared_task(name=EVALUATE_TASK, acks_late=True)
+def evaluate_and_promote(evaluation_id: int) -> str:
+    """Evaluate a queued promotion's candidate on its held-out set and promote it if it won."""
+    evaluation = evaluation_execute(evaluation_id=evaluation_id)
+    if evaluation is None:
+        return "gone"
+    return f"{evaluation.status}{', promoted' if evaluation.promoted else ''}"
+
+
+@shared_task(name="readingroom.modeling.recover_evaluations", acks_late=True)
+def recover_evaluations() -> dict:
+    """Queue again the evaluations a lost worker left queued or running (Celery beat, worker start)."""
+    requeued, failed = evaluations_recover(
+        stuck_after_s=settings.MODEL_EVALUATION_STUCK_AFTER_S, max_attempts=settings.READING_TASK_MAX_ATTEMPTS
+    )
+    return {"requeued": requeued, "failed": failed}
 
 
 @shared_task(name="readingroom.modeling.run_inference", acks_late=True)

@@ -75,6 +75,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("users/", "get"): LEADS,
     ("model-versions/", "get"): MODEL_READERS,
     ("model-evaluations/", "get"): MODEL_READERS,
+    ("model-evaluations/<int:evaluation_id>/", "get"): MODEL_READERS,
     ("projects/<int:project_id>/model/", "get"): MODEL_READERS,
     ("projects/<int:project_id>/model/promote/", "post"): ENGINEERS,
     ("projects/<int:project_id>/model/rollback/", "post"): ENGINEERS,
@@ -187,6 +188,7 @@ def world(reading_session, assignment, image, reader, other_reader):
         "run_id": TrainingRun.objects.create(name="matrix", data_spec="phantoms:4").pk,
         "loop_id": 999999,  # none: every role gets 404 or its refusal
         "prediction_id": 999999,
+        "evaluation_id": 999999,
         "token_id": token_create(user=reader, scopes=["api:read"], days=1)[0].pk,
         "frames": "1",
         "frame": 1,

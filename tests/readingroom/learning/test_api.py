@@ -12,6 +12,7 @@ from readingroom.core.services import user_create
 from readingroom.learning.models import LearningLoop, LearningRound
 from readingroom.modeling.models import ModelEvaluation, TrainingRun
 from readingroom.modeling.services import model_version_register
+from readingroom.modeling.tasks import evaluate_and_promote
 from readingroom.reading.models import ReadingProject
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +53,26 @@ def test_readers_see_nothing_and_leads_cannot_train(reader, lead):
     assert lead.post("/api/training-runs/", {"name": "x"}, format="json").status_code == 403
 
 
-def test_promote_through_the_api_then_rollback_is_refused(engineer, lead, project, tiny_checkpoints):
+def test_promote_through_the_api_then_rollback_is_refused(
+    engineer, lead, project, tiny_checkpoints, django_capture_on_commit_callbacks
+):
     version = model_version_register(
         checkpoint=tiny_checkpoints["trained"], name="m", version="1", activate=False
     )
-    response = engineer.post(f"/api/projects/{project.pk}/model/promote/",
-                             {"candidate": version.pk, "heldout_phantoms": 8}, format="json")  # fmt: skip
-    assert response.status_code == 201, response.content
-    assert response.json()["promoted"] and response.json()["heldout_spec"] == "phantoms:8:seed=1"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = engineer.post(f"/api/projects/{project.pk}/model/promote/",
+                                 {"candidate": version.pk, "heldout_phantoms": 8}, format="json")  # fmt: skip
+    assert response.status_code == 202, response.content
+    queued = response.json()
+    assert len(callbacks) == 1  # the task, enqueued once the request's transaction commits
+    assert queued["status"] == "queued" and queued["heldout_spec"] == "phantoms:8:seed=1"
+    assert queued["candidate_value"] is None and queued["baseline"] is None and not queued["beats"]
+    assert not queued["promoted"] and queued["error"] == ""
+    assert lead.get(f"/api/projects/{project.pk}/model/").json()["own"] is False  # nothing promoted yet
+    evaluate_and_promote(queued["id"])  # what the worker runs
+    done = lead.get(f"/api/model-evaluations/{queued['id']}/").json()
+    assert done["status"] == "done" and done["promoted"] and done["candidate_value"] is not None
+    assert lead.get("/api/model-evaluations/999999/").status_code == 404
     state = lead.get(f"/api/projects/{project.pk}/model/").json()
     assert state["own"] and state["current"]["id"] == version.pk and state["changes"][0]["kind"] == "promote"
     assert lead.post(f"/api/projects/{project.pk}/model/rollback/").status_code == 403
@@ -72,6 +85,30 @@ def test_promote_through_the_api_then_rollback_is_refused(engineer, lead, projec
     versions = lead.get("/api/model-versions/", {"download": "json"})
     assert json.loads(versions.content)[0]["checkpoint_sha256"] == version.checkpoint_sha256
     assert lead.get("/api/model-versions/", {"download": "xls"}).status_code == 400
+
+
+def test_promote_refuses_bad_input_at_once_and_a_failed_evaluation_says_why(
+    engineer, project, tiny_checkpoints, settings, django_capture_on_commit_callbacks
+):
+    version = model_version_register(
+        checkpoint=tiny_checkpoints["trained"], name="m", version="1", activate=False
+    )
+    url = f"/api/projects/{project.pk}/model/promote/"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        bad_metric = engineer.post(url, {"candidate": version.pk, "heldout_phantoms": 8, "metric": "accuracy"},
+                                   format="json")  # fmt: skip
+        no_heldout = engineer.post(url, {"candidate": version.pk}, format="json")
+        no_model = engineer.post(url, {"candidate": 999999, "heldout_phantoms": 8}, format="json")
+    assert bad_metric.status_code == 400 and "metric must be one of" in bad_metric.json()["detail"]
+    assert no_heldout.status_code == 400 and "number of phantoms" in no_heldout.json()["detail"]
+    assert no_model.status_code == 404
+    assert not callbacks and not ModelEvaluation.objects.exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = engineer.post(url, {"candidate": version.pk, "heldout_phantoms": 8}, format="json").json()
+    (settings.MEDIA_ROOT / version.checkpoint).unlink()  # the checkpoint vanished before the worker ran
+    evaluate_and_promote(queued["id"])
+    failed = engineer.get(f"/api/model-evaluations/{queued['id']}/").json()
+    assert failed["status"] == "failed" and "checkpoint" in failed["error"] and not failed["promoted"]
 
 
 def test_training_run_queue_loss_download_and_cancel(engineer, lead, django_capture_on_commit_callbacks):
@@ -126,6 +163,7 @@ def test_the_schema_lists_the_learning_endpoints(tmp_path):
     )
     paths = json.loads(out.read_text())["paths"]
     for path in ("/api/model-versions/", "/api/projects/{project_id}/model/promote/",
+                 "/api/model-evaluations/{evaluation_id}/",
                  "/api/training-runs/{run_id}/loss/", "/api/learning/loops/{loop_id}/curve/"):  # fmt: skip
         assert path in paths, path
 
