@@ -1776,6 +1776,8 @@ export interface components {
             strategies: string[];
             /** @description cogaze presets (config_name) */
             configs: string[];
+            /** @description metrics a promotion may compare */
+            metrics: string[];
         };
         LearningRoundOutput: {
             readonly id: number;

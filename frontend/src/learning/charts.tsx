@@ -71,7 +71,6 @@ function Frame(props: FrameProps) {
   return (
     <svg
       ref={props.svgRef}
-      xmlns="http://www.w3.org/2000/svg"
       width={width}
       height={height}
       viewBox={`0 0 ${width} ${height}`}

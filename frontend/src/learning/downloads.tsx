@@ -13,9 +13,11 @@ export function downloadUrl(url: string, kind: "csv" | "json"): string {
 /** The SVG element as a standalone document (with the SVG namespace and an XML declaration). */
 export function svgMarkup(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
-  copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
-  copy.removeAttribute("style");
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLSerializer().serializeToString(copy)}`;
+  copy.removeAttribute("style"); // the page's sizing, not the figure's
+  let markup = new XMLSerializer().serializeToString(copy);
+  // An SVG element serializes with its namespace; one built outside a document may not.
+  if (!markup.slice(0, markup.indexOf(">")).includes('xmlns="http://www.w3.org/2000/svg"')) markup = markup.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${markup}`;
 }
 
 /** Save a Blob under `filename` through a temporary link. */

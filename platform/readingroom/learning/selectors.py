@@ -24,15 +24,18 @@ def loop_curve(*, loop: LearningLoop) -> dict:
 
 
 def learning_options() -> dict[str, list[str]]:
-    """The names a loop may use: registered scoring methods and strategies, packaged cogaze presets."""
+    """The names a loop or a promotion may use: registered scoring methods and strategies, packaged cogaze
+    presets, and the held-out metrics a promotion compares."""
     from cogaze.config import available_presets
     from readingroom.learning.scoring import SCORING_METHODS
     from readingroom.learning.strategies import STRATEGIES
+    from readingroom.modeling.registry import PROMOTION_METRICS
 
     return {
         "scoring": sorted(SCORING_METHODS),
         "strategies": sorted(STRATEGIES),
         "configs": available_presets(),
+        "metrics": list(PROMOTION_METRICS),
     }
 
 

@@ -148,6 +148,9 @@ class LearningOptionsOutput(serializers.Serializer):
     scoring = serializers.ListField(child=serializers.CharField(), help_text="registered scoring methods")
     strategies = serializers.ListField(child=serializers.CharField(), help_text="registered strategies")
     configs = serializers.ListField(child=serializers.CharField(), help_text="cogaze presets (config_name)")
+    metrics = serializers.ListField(
+        child=serializers.CharField(), help_text="metrics a promotion may compare"
+    )
 
 
 class LoopUpdateInput(serializers.Serializer):

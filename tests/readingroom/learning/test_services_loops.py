@@ -147,4 +147,4 @@ def test_the_api_creates_reads_and_changes_a_loop(project, images, reader):
     assert lead.get("/api/learning/loops/987654/").status_code == 404
     options = lead.get("/api/learning/options/").json()
     assert "entropy" in options["scoring"] and options["strategies"] == ["diverse", "random", "top_k"]
-    assert "tiny" in options["configs"]
+    assert "tiny" in options["configs"] and "head_macro_auroc" in options["metrics"]
