@@ -99,5 +99,15 @@ def test_a_lead_follows_a_learning_loop_and_downloads_its_figures_and_tables(
         assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
         assert axe_violations(page) == []
+        learning = page.get_by_role("navigation", name="Learning")
+        learning.get_by_role("link", name="Models").click()
+        versions = page.get_by_role("table", name="Model versions")
+        versions.wait_for()
+        assert "round-1" in versions.inner_text()  # the model round 1 trained
+        assert "yes" in page.get_by_role("table", name="Evaluations").locator("tbody tr").first.inner_text()
+        assert axe_violations(page) == []
+        learning.get_by_role("link", name="Training runs").click()
+        page.get_by_role("heading", level=1, name="Training runs").wait_for()
+        assert axe_violations(page) == []
         errors = [m for m in page.console_messages if m.startswith(("error", "pageerror"))]
         assert not errors, (errors, page.refused_responses)

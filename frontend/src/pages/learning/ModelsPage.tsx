@@ -30,6 +30,7 @@ const EVALUATION_COLUMNS = [
   { header: "Candidate", cell: (e: Evaluation) => `#${e.candidate}` },
   { header: "Baseline", cell: (e: Evaluation) => (e.baseline ? `#${e.baseline}` : "-") },
   { header: "Held-out", cell: (e: Evaluation) => e.heldout_spec },
+  { header: "Status", cell: (e: Evaluation) => (e.status === "failed" ? `failed: ${e.error || "-"}` : (e.status ?? "done")) },
   { header: "Metric", cell: (e: Evaluation) => `${e.metric} (margin ${e.margin})` },
   { header: "Candidate value", cell: (e: Evaluation) => num(e.candidate_value) },
   { header: "Baseline value", cell: (e: Evaluation) => num(e.baseline_value) },
