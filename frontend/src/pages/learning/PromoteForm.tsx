@@ -4,7 +4,7 @@
  * or failed, then refreshes the project's model, the evaluations and the versions.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { type Schemas, unwrap } from "../../api/http";
 import { useServices } from "../../app/context";
 import { ErrorLine } from "../../app/page";
@@ -47,19 +47,18 @@ export function PromoteForm(props: { projectId: number }) {
   });
   const evaluation = useQuery({
     queryKey: ["model-evaluations", evaluationId],
-    queryFn: async () => {
-      const data = await unwrap(http.GET("/api/model-evaluations/{evaluation_id}/", { params: { path: { evaluation_id: evaluationId as number } } }));
-      if (SETTLED.has(data.status ?? "done")) {
-        // the worker has promoted (or not): what the project runs, the list and the versions may have changed
-        void queryClient.invalidateQueries({ queryKey: KEYS.projectModel(props.projectId) });
-        void queryClient.invalidateQueries({ queryKey: KEYS.evaluations, exact: true });
-        void queryClient.invalidateQueries({ queryKey: KEYS.versions });
-      }
-      return data;
-    },
+    queryFn: () => unwrap(http.GET("/api/model-evaluations/{evaluation_id}/", { params: { path: { evaluation_id: evaluationId as number } } })),
     enabled: evaluationId !== null,
     refetchInterval: (query) => (SETTLED.has(query.state.data?.status ?? "queued") ? false : POLL_MS),
   });
+  const settledId = SETTLED.has(evaluation.data?.status ?? "queued") ? evaluation.data?.id : undefined;
+  useEffect(() => {
+    if (settledId === undefined) return;
+    // the worker has promoted (or not): what the project runs, the evaluations and the versions may have changed
+    void queryClient.invalidateQueries({ queryKey: KEYS.projectModel(props.projectId) });
+    void queryClient.invalidateQueries({ queryKey: KEYS.evaluations, exact: true });
+    void queryClient.invalidateQueries({ queryKey: KEYS.versions });
+  }, [settledId, props.projectId, queryClient]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setProblem("");
