@@ -15,6 +15,8 @@ MODULES = [
     "readingroom.core.security",
     "readingroom.curation.exports.transcripts",
     "readingroom.curation.splits",
+    "readingroom.learning.selectors",
+    "readingroom.modeling.registry",
     "readingroom.reading.study_services",
     "readingroom.studies.dicomio.deid",
     "readingroom.studies.prepare",

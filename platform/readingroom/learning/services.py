@@ -19,6 +19,7 @@ from django.utils import timezone
 from readingroom.core.exceptions import Conflict, InvalidInput, NotFound
 from readingroom.learning.models import LearningLoop, LearningRound
 from readingroom.learning.scoring import ScoreRequest, StudyOutput, score
+from readingroom.learning.selectors import studies_reader_labels
 from readingroom.learning.strategies import SelectRequest, select
 from readingroom.modeling.registry import HeldOut, model_version_promote, project_model_version
 from readingroom.reading.models import Assignment, Report
@@ -54,10 +55,13 @@ def _ensemble(loop: LearningLoop, current) -> list:
 
 
 def _pool_outputs(
-    images: list[Image], model_version, gaze_for: GazeLookup | None, ensemble=()
+    images: list[Image], model_version, gaze_for: GazeLookup | None, ensemble=(), reader_labels=None
 ) -> list[StudyOutput]:
+    """The model's outputs over ``images``, with the gaze and the labels (study id -> 14 values, see
+    :func:`.selectors.studies_reader_labels`) readers left on them where known."""
     from readingroom.modeling.services import image_predict
 
+    reader_labels = reader_labels or {}
     outputs = []
     for image in images:
         pred = image_predict(image=image, model_version=model_version, generate=False)  # scores need no draft
@@ -67,6 +71,7 @@ def _pool_outputs(
         outputs.append(StudyOutput(
             key=str(image.study_id), probabilities=probs, embedding=pred.embedding, attention=pred.attention,
             gaze=gaze_for(image) if gaze_for else None, samples=np.array([probs, *others]) if others else None,
+            reader_labels=reader_labels.get(image.study_id),
         ))  # fmt: skip
     return outputs
 
@@ -76,7 +81,9 @@ def round_start(*, loop: LearningLoop, user=None, gaze_for: GazeLookup | None = 
 
     Refused (:class:`Conflict`) while another round of the loop is open, once the loop has stopped, or when
     the pool has nothing unread. Without a model version every study scores nan and the strategy's random
-    tie-break decides. ``gaze_for`` gives a gaze density per image when one was recorded (attention-gaze).
+    tie-break decides. ``gaze_for`` gives a gaze density per image when one was recorded (attention-gaze);
+    the labels readers gave a study outside the project, and its curated labels, are its reader labels
+    (reader-disagreement; a study without any scores nan).
     """
     readers = list(loop.readers.order_by("pk"))
     if not readers:
@@ -101,7 +108,8 @@ def round_start(*, loop: LearningLoop, user=None, gaze_for: GazeLookup | None = 
     try:
         if loop.scoring and rnd.model_before is not None:
             ensemble = _ensemble(loop, rnd.model_before) if loop.scoring == "mc_disagreement" else []
-            outputs = _pool_outputs(unread, rnd.model_before, gaze_for, ensemble)
+            known = studies_reader_labels(study_ids=[img.study_id for img in unread], project=loop.project)
+            outputs = _pool_outputs(unread, rnd.model_before, gaze_for, ensemble, known)
             labelled = [o.embedding for o in _pool_outputs(_read_images(loop), rnd.model_before, None)]
             scores = score(
                 loop.scoring, ScoreRequest(outputs, np.stack(labelled) if labelled else None)

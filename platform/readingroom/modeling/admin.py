@@ -28,8 +28,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 @admin.register(ModelEvaluation)
 class ModelEvaluationAdmin(admin.ModelAdmin):
-    list_display = ("id", "project", "candidate", "baseline", "metric", "candidate_value", "baseline_value",
-                    "promoted", "created_at")  # fmt: skip
+    list_display = ("id", "project", "candidate", "baseline", "metric", "status", "candidate_value",
+                    "baseline_value", "promoted", "created_at")  # fmt: skip
     readonly_fields = [f.name for f in ModelEvaluation._meta.fields]
 
 

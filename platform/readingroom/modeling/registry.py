@@ -4,7 +4,9 @@ promotion of the winner (one at a time), and rollback.
 A promotion happens only through a stored :class:`ModelEvaluation` whose candidate beat the project's current
 version by the configured metric and margin. The evaluation runs outside any lock (it is slow); the promotion
 then locks the project's :class:`ProjectModel` row and refuses when the current version is no longer the one
-the evaluation compared against, so of two promotions racing exactly one wins.
+the evaluation compared against, so of two promotions racing exactly one wins. The API queues the evaluation
+(:func:`evaluation_queue`) for a worker (:func:`evaluation_execute`); a learning round, already in a task,
+evaluates at once (:func:`model_version_promote`).
 """
 
 from __future__ import annotations
@@ -263,9 +265,12 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
     """Run a queued evaluation, then promote its candidate if it won; returns it (None if it was deleted).
 
     Only a ``queued`` evaluation runs: a redelivered task of a running, done or failed one changes nothing.
-    A candidate, baseline or held-out set that cannot be evaluated leaves it ``failed`` with the reason; a
-    promotion refused because another one won the race leaves it ``done`` and not promoted, with the reason.
+    A candidate, baseline or held-out set that cannot be evaluated leaves it ``failed`` with the reason (any
+    other error is raised and leaves it running: the reaper queues it again, then fails it); a promotion
+    refused because another one won the race leaves it ``done`` and not promoted, with the reason.
     """
+    from cogaze import CogazeError
+
     evaluation = _claim(evaluation_id)
     if evaluation is None:
         return ModelEvaluation.objects.filter(pk=evaluation_id).first()
@@ -274,13 +279,12 @@ def evaluation_execute(*, evaluation_id: int) -> ModelEvaluation | None:
         baseline = _not_current(evaluation.project, evaluation.candidate)
         fields = _compare(candidate=evaluation.candidate, baseline=baseline, heldout=heldout,
                           metric=evaluation.metric, margin=evaluation.margin)  # fmt: skip
-    except (InvalidInput, NotFound, OSError) as exc:
+    except (InvalidInput, NotFound, CogazeError, OSError, ValueError) as exc:  # others: the reaper's turn
         ModelEvaluation.objects.filter(pk=evaluation.pk).update(
             status=ModelEvaluation.Status.FAILED, error=str(exc), updated_at=timezone.now()
         )
         evaluation.refresh_from_db()
         return evaluation
-    fields["baseline_id"] = fields.pop("baseline").pk if fields["baseline"] is not None else None
     finished = ModelEvaluation.objects.filter(pk=evaluation.pk, status=ModelEvaluation.Status.RUNNING).update(
         status=ModelEvaluation.Status.DONE, updated_at=timezone.now(), **fields
     )

@@ -137,7 +137,7 @@ def test_rounds_curve_and_start_refused_while_open(lead, project, reader, image,
     loop.readers.set([reader])
     evaluation = ModelEvaluation.objects.create(project=project, candidate=model_version_register(
         checkpoint=tiny_checkpoints["trained"], name="m", version="1"), heldout_spec="phantoms:8:seed=1", metric="head_macro_auroc",
-        margin=0.0, candidate_value=0.61, beats=True, promoted=True)  # fmt: skip
+        margin=0.0, candidate_value=0.61, beats=True, promoted=True, status="done")  # fmt: skip
     LearningRound.objects.create(loop=loop, number=1, strategy="random", status="done", reads_at_end=4,
                                  heldout_value=0.61, evaluation=evaluation,
                                  selected=[{"study": 1, "image": 1, "score": None}])  # fmt: skip
