@@ -181,6 +181,7 @@ SPECTACULAR_SETTINGS = {
         "ArmModeEnum": "readingroom.reading.models.StudyArm.Mode",
         "TrackingStateEnum": "readingroom.gaze.quality.TRACKING_STATES",
         "LabelValueEnum": "readingroom.reading.models.LABEL_VALUES",
+        "SplitEnum": "readingroom.curation.models.DatasetItem.Split",
         # queued, running, done, failed: model evaluations and inference jobs
         "WorkStatusEnum": "readingroom.modeling.models.ModelEvaluation.Status",
     },

@@ -89,7 +89,6 @@ api = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api)),
-    path("learning/loops/<int:loop_id>/", learning_pages.curve_page, name="learning-curve"),
     path("learning/loops/<int:loop_id>/curve.png", learning_pages.curve_png, name="learning-curve-png"),
     path("", spa.index),
     re_path(r"^(?!api/|admin/|static/|ws/|media/)(?P<path>.*)$", spa.index),

@@ -682,11 +682,29 @@ export interface paths {
         };
         get: operations["learning_loops_list"];
         put?: never;
-        post?: never;
+        /** @description Give a reading project its learning loop (409 when it has one). */
+        post: operations["learning_loops_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/learning/loops/{loop_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["learning_loops_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Change scoring, strategy, per_round or retrain_every (from the next round on). */
+        patch: operations["learning_loops_partial_update"];
         trace?: never;
     };
     "/api/learning/loops/{loop_id}/curve/": {
@@ -716,6 +734,23 @@ export interface paths {
         put?: never;
         /** @description Start the next round now (refused while one is open): score, select, assign. */
         post: operations["learning_loops_rounds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/learning/options/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The scoring methods, strategies and model presets a loop may name. */
+        get: operations["learning_options_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1702,6 +1737,7 @@ export interface components {
         LearningLoopOutput: {
             readonly id: number;
             project: number;
+            readonly project_name: string;
             /** @description scoring method; empty for random */
             scoring?: string;
             strategy?: string;
@@ -1727,8 +1763,21 @@ export interface components {
             plateau_delta?: number;
             /** @description set when the held-out metric has plateaued */
             stopped_reason?: string;
+            readonly readers: number[];
+            /** @description studies in the pool (read or not) */
+            readonly pool_size: number;
             /** Format: date-time */
             readonly created_at: string;
+        };
+        LearningOptionsOutput: {
+            /** @description registered scoring methods */
+            scoring: string[];
+            /** @description registered strategies */
+            strategies: string[];
+            /** @description cogaze presets (config_name) */
+            configs: string[];
+            /** @description metrics a promotion may compare */
+            metrics: string[];
         };
         LearningRoundOutput: {
             readonly id: number;
@@ -1773,6 +1822,53 @@ export interface components {
         LoginInput: {
             username: string;
             password: string;
+        };
+        /**
+         * @description A new learning loop: the pool is exactly one of pool_studies, pool_cohort or pool_dataset_version; the
+         *     held-out set one of heldout_version or heldout_phantoms.
+         */
+        LoopCreateInput: {
+            /** @description the reading project (at most one loop each) */
+            project: number;
+            /** @description study ids */
+            pool_studies?: number[] | null;
+            pool_cohort?: number | null;
+            pool_dataset_version?: number | null;
+            /**
+             * @description with pool_dataset_version: only this split
+             *
+             *     * `train` - Train
+             *     * `val` - Val
+             *     * `test` - Test
+             */
+            pool_split?: (components["schemas"]["SplitEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description users with the reader role */
+            reader_ids: number[];
+            /**
+             * @description a registered scoring method; empty for random
+             * @default
+             */
+            scoring: string;
+            /** @default top_k */
+            strategy: string;
+            /** @default 8 */
+            per_round: number;
+            heldout_version?: number | null;
+            /** @default 0 */
+            heldout_phantoms: number;
+            /** @default tiny */
+            config_name: string;
+            /** @default 40 */
+            train_steps: number;
+            /** @default 0 */
+            retrain_every: number;
+            /** @default 3 */
+            plateau_rounds: number;
+            /**
+             * Format: double
+             * @default 0.005
+             */
+            plateau_delta: number;
         };
         LossPoint: {
             step: number;
@@ -1868,6 +1964,13 @@ export interface components {
             };
             /** @default  */
             reason: string;
+        };
+        /** @description What may change while a loop runs (from its next round on). */
+        PatchedLoopUpdateInput: {
+            scoring?: string;
+            strategy?: string;
+            per_round?: number;
+            retrain_every?: number;
         };
         PatchedReportInput: {
             findings?: string;
@@ -2161,10 +2264,9 @@ export interface components {
          */
         SourceEnum: "typing" | "dictation";
         /**
-         * @description * `` -
-         *     * `train` - train
-         *     * `val` - val
-         *     * `test` - test
+         * @description * `train` - Train
+         *     * `val` - Val
+         *     * `test` - Test
          * @enum {string}
          */
         SplitEnum: "train" | "val" | "test";
@@ -3883,6 +3985,79 @@ export interface operations {
             };
         };
     };
+    learning_loops_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoopCreateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["LoopCreateInput"];
+                "multipart/form-data": components["schemas"]["LoopCreateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
+                };
+            };
+        };
+    };
+    learning_loops_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
+                };
+            };
+        };
+    };
+    learning_loops_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                loop_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedLoopUpdateInput"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedLoopUpdateInput"];
+                "multipart/form-data": components["schemas"]["PatchedLoopUpdateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningLoopOutput"];
+                };
+            };
+        };
+    };
     learning_loops_curve_retrieve: {
         parameters: {
             query?: {
@@ -3948,6 +4123,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LearningRoundOutput"];
+                };
+            };
+        };
+    };
+    learning_options_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningOptionsOutput"];
                 };
             };
         };
@@ -4840,7 +5034,10 @@ export interface operations {
     };
     training_runs_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description return the data as a file to download */
+                download?: "csv" | "json";
+            };
             header?: never;
             path?: never;
             cookie?: never;

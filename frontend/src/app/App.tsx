@@ -1,7 +1,8 @@
 /**
  * The app shell: a header with the areas the user's roles open, and the routes. Pages by role:
- * reader (worklist, reading), study lead (reader studies: set-up, progress, readings), curator (imports, cohorts, datasets), admin (the Django admin). The
- * reading page, with Cornerstone, is a separate chunk loaded when a case is opened.
+ * reader (worklist, reading), study lead (reader studies: set-up, progress, readings), curator (imports, cohorts, datasets), admin (the Django admin),
+ * and learning for leads and ML engineers (models, training runs, learning loops). The reading page, with
+ * Cornerstone, and the learning pages are separate chunks loaded when opened.
  */
 import { Suspense, lazy } from "react";
 import { NavLink, Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
@@ -15,11 +16,19 @@ import { type User, hasRole, useLogout, useMe } from "./session";
 
 const ReadingPage = lazy(() => import("../pages/ReadingPage"));
 const StudyAnalyticsPage = lazy(() => import("../pages/StudyAnalyticsPage"));
+const ModelsPage = lazy(() => import("../pages/learning/ModelsPage"));
+const TrainingRunsPage = lazy(() => import("../pages/learning/RunsPages"));
+const TrainingRunPage = lazy(() => import("../pages/learning/RunsPages").then((m) => ({ default: m.TrainingRunPage })));
+const LoopsPage = lazy(() => import("../pages/learning/LoopsPage"));
+const LoopPage = lazy(() => import("../pages/learning/LoopPage"));
+const LEARNING = ["lead", "engineer", "admin"];
 
 interface Area {
   path: string;
   label: string;
   roles: string[];
+  /** The link stays marked on every page under its path (a section of several pages). */
+  section?: boolean;
 }
 
 export const AREAS: Area[] = [
@@ -28,6 +37,7 @@ export const AREAS: Area[] = [
   { path: "/curation/imports", label: "Imports", roles: ["curator"] },
   { path: "/curation/cohorts", label: "Cohorts", roles: ["curator"] },
   { path: "/curation/datasets", label: "Datasets", roles: ["curator"] },
+  { path: "/learning", label: "Learning", roles: LEARNING, section: true },
   { path: "/admin-tools", label: "Admin", roles: ["admin"] },
 ];
 
@@ -48,7 +58,7 @@ function Header(props: { user: User | null | undefined }) {
       {user ? (
         <nav aria-label="Areas">
           {areasFor(user).map((area) => (
-            <NavLink key={area.path} to={`${area.path}${search}`} end>
+            <NavLink key={area.path} to={`${area.path}${search}`} end={!area.section}>
               {area.label}
             </NavLink>
           ))}
@@ -101,6 +111,15 @@ function Guard(props: { user: User; roles: string[]; children: React.ReactNode }
   return hasRole(props.user, ...props.roles) ? <>{props.children}</> : <Forbidden />;
 }
 
+/** A Learning page: for leads, engineers and admins, loaded as its own chunk. */
+function Learning(props: { user: User; children: React.ReactNode }) {
+  return (
+    <Guard user={props.user} roles={LEARNING}>
+      <Suspense fallback={<p className="muted">Loading...</p>}>{props.children}</Suspense>
+    </Guard>
+  );
+}
+
 export function App() {
   const me = useMe();
   if (me.isPending) return <p className="muted">Loading...</p>;
@@ -121,6 +140,12 @@ export function App() {
             <Route path="/curation/cohorts" element={<Guard user={user} roles={["curator"]}><CohortsPage /></Guard>} />
             <Route path="/curation/datasets" element={<Guard user={user} roles={["curator"]}><DatasetsPage /></Guard>} />
             <Route path="/reader-studies/:studyId/analytics" element={<Guard user={user} roles={["lead", "admin"]}><StudyAnalyticsPage /></Guard>} />
+            <Route path="/learning" element={<Navigate to="/learning/loops" replace />} />
+            <Route path="/learning/models" element={<Learning user={user}><ModelsPage /></Learning>} />
+            <Route path="/learning/runs" element={<Learning user={user}><TrainingRunsPage /></Learning>} />
+            <Route path="/learning/runs/:runId" element={<Learning user={user}><TrainingRunPage /></Learning>} />
+            <Route path="/learning/loops" element={<Learning user={user}><LoopsPage /></Learning>} />
+            <Route path="/learning/loops/:loopId" element={<Learning user={user}><LoopPage /></Learning>} />
             <Route path="/admin-tools" element={<Guard user={user} roles={["admin"]}><AdminPage /></Guard>} />
             <Route path="*" element={<NotFound />} />
           </Routes>

@@ -1,12 +1,10 @@
-"""A server-rendered page of a loop's learning curve (a stopgap until the React page is built on the JSON
-API), and the curve as a PNG."""
+"""A loop's learning curve as a PNG (the React page at /learning/loops/<id>/ links it for download)."""
 
 from __future__ import annotations
 
 import io
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from readingroom.core.api import get_or_not_found
 from readingroom.core.exceptions import Forbidden, ReadingRoomError
@@ -48,18 +46,6 @@ def curve_png_bytes(curve: dict) -> bytes:
     fig.savefig(out, format="png")
     plt.close(fig)
     return out.getvalue()
-
-
-def curve_page(request: HttpRequest, loop_id: int) -> HttpResponse:
-    try:
-        loop = _loop(request, loop_id)
-    except ReadingRoomError as exc:
-        return _error(exc)
-    api = f"/api/learning/loops/{loop.pk}/curve/"
-    return render(request, "learning/curve.html", {
-        "loop": loop, "curve": loop_curve(loop=loop), "csv_url": f"{api}?download=csv",
-        "json_url": f"{api}?download=json", "png_url": f"/learning/loops/{loop.pk}/curve.png",
-    })  # fmt: skip
 
 
 def curve_png(request: HttpRequest, loop_id: int) -> HttpResponse:

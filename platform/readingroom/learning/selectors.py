@@ -77,6 +77,22 @@ def loop_curve(*, loop: LearningLoop) -> dict:
     return {"loop": loop.pk, "stopped_reason": loop.stopped_reason, "points": points}
 
 
+def learning_options() -> dict[str, list[str]]:
+    """The names a loop or a promotion may use: registered scoring methods and strategies, packaged cogaze
+    presets, and the held-out metrics a promotion compares."""
+    from cogaze.config import available_presets
+    from readingroom.learning.scoring import SCORING_METHODS
+    from readingroom.learning.strategies import STRATEGIES
+    from readingroom.modeling.registry import PROMOTION_METRICS
+
+    return {
+        "scoring": sorted(SCORING_METHODS),
+        "strategies": sorted(STRATEGIES),
+        "configs": available_presets(),
+        "metrics": list(PROMOTION_METRICS),
+    }
+
+
 def rows_csv(rows: list[dict], columns: list[str]) -> str:
     """``rows`` as CSV with a header; nested values (lists, dicts) as JSON-ish text."""
     out = io.StringIO()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from readingroom.curation.models import DatasetItem
 from readingroom.learning.models import LearningLoop, LearningRound
 from readingroom.modeling.models import (
     ImagePrediction,
@@ -102,11 +103,63 @@ class LearningRoundOutput(serializers.ModelSerializer):
 
 
 class LearningLoopOutput(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    readers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    pool_size = serializers.SerializerMethodField(help_text="studies in the pool (read or not)")
+
     class Meta:
         model = LearningLoop
-        fields = ["id", "project", "scoring", "strategy", "per_round", "heldout_version", "heldout_phantoms",
-                  "config_name", "train_steps", "retrain_every", "plateau_rounds", "plateau_delta", "stopped_reason",
-                  "created_at"]  # fmt: skip
+        fields = ["id", "project", "project_name", "scoring", "strategy", "per_round", "heldout_version",
+                  "heldout_phantoms", "config_name", "train_steps", "retrain_every", "plateau_rounds", "plateau_delta",
+                  "stopped_reason", "readers", "pool_size", "created_at"]  # fmt: skip
+
+    def get_pool_size(self, obj: LearningLoop) -> int:
+        return obj.pool.count()
+
+
+class LoopCreateInput(serializers.Serializer):
+    """A new learning loop: the pool is exactly one of pool_studies, pool_cohort or pool_dataset_version; the
+    held-out set one of heldout_version or heldout_phantoms."""
+
+    project = serializers.IntegerField(help_text="the reading project (at most one loop each)")
+    pool_studies = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True,
+                                         default=None, help_text="study ids")  # fmt: skip
+    pool_cohort = serializers.IntegerField(required=False, allow_null=True, default=None)
+    pool_dataset_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    pool_split = serializers.ChoiceField(DatasetItem.Split.choices, required=False, allow_null=True, default=None,
+                                         help_text="with pool_dataset_version: only this split")  # fmt: skip
+    reader_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="users with the reader role"
+    )
+    scoring = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="a registered scoring method; empty for random")  # fmt: skip
+    strategy = serializers.CharField(required=False, default="top_k")
+    per_round = serializers.IntegerField(required=False, min_value=1, default=8)
+    heldout_version = serializers.IntegerField(required=False, allow_null=True, default=None)
+    heldout_phantoms = serializers.IntegerField(required=False, min_value=0, default=0)
+    config_name = serializers.CharField(required=False, default="tiny")
+    train_steps = serializers.IntegerField(required=False, min_value=1, default=40)
+    retrain_every = serializers.IntegerField(required=False, min_value=0, default=0)
+    plateau_rounds = serializers.IntegerField(required=False, min_value=0, default=3)
+    plateau_delta = serializers.FloatField(required=False, min_value=0.0, default=0.005)
+
+
+class LearningOptionsOutput(serializers.Serializer):
+    scoring = serializers.ListField(child=serializers.CharField(), help_text="registered scoring methods")
+    strategies = serializers.ListField(child=serializers.CharField(), help_text="registered strategies")
+    configs = serializers.ListField(child=serializers.CharField(), help_text="cogaze presets (config_name)")
+    metrics = serializers.ListField(
+        child=serializers.CharField(), help_text="metrics a promotion may compare"
+    )
+
+
+class LoopUpdateInput(serializers.Serializer):
+    """What may change while a loop runs (from its next round on)."""
+
+    scoring = serializers.CharField(required=False, allow_blank=True)
+    strategy = serializers.CharField(required=False)
+    per_round = serializers.IntegerField(required=False, min_value=1)
+    retrain_every = serializers.IntegerField(required=False, min_value=0)
 
 
 class CurvePoint(serializers.Serializer):

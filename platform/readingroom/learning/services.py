@@ -273,3 +273,146 @@ def loop_tick(*, loop: LearningLoop) -> LearningRound | None:
     if since >= loop.retrain_every and _unread_pool(loop):
         return round_start(loop=loop)
     return None
+
+
+def _pool_images(
+    *, study_ids: list[int] | None, cohort_id: int | None, dataset_version_id: int | None, split: str | None
+) -> list[Image]:
+    """One image per study (the first by id) of exactly one pool source."""
+    from readingroom.curation.models import Cohort, DatasetItem, DatasetVersion
+    from readingroom.curation.selectors import cohort_filter_images
+
+    given = [name for name, value in (("pool_studies", study_ids), ("pool_cohort", cohort_id),
+                                      ("pool_dataset_version", dataset_version_id)) if value is not None]  # fmt: skip
+    if len(given) != 1:
+        raise InvalidInput("pool: give exactly one of pool_studies, pool_cohort or pool_dataset_version")
+    if study_ids is not None:
+        images = list(Image.objects.filter(study_id__in=study_ids).order_by("pk"))
+        without = sorted(set(study_ids) - {img.study_id for img in images})
+        if without:
+            raise InvalidInput(f"pool_studies: no study with an image for id {', '.join(map(str, without))}")
+    elif cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=cohort_id).first()
+        if cohort is None:
+            raise InvalidInput(f"pool_cohort: no cohort {cohort_id}")
+        images = cohort_filter_images(filters=cohort.filters)
+    else:
+        if not DatasetVersion.objects.filter(pk=dataset_version_id).exists():
+            raise InvalidInput(f"pool_dataset_version: no dataset version {dataset_version_id}")
+        items = DatasetItem.objects.filter(version_id=dataset_version_id)
+        if split:
+            items = items.filter(split=split)
+        images = [item.image for item in items.select_related("image").order_by("image_id")]
+    first: dict[int, Image] = {}
+    for image in images:
+        first.setdefault(image.study_id, image)
+    if not first:
+        raise InvalidInput(f"{given[0]}: the pool is empty (no study with an image)")
+    return list(first.values())
+
+
+def _check_names(*, scoring: str, strategy: str, config_name: str | None = None) -> None:
+    from cogaze.config import available_presets
+    from readingroom.learning.scoring import SCORING_METHODS
+    from readingroom.learning.strategies import STRATEGIES
+
+    if scoring and scoring not in SCORING_METHODS:
+        raise InvalidInput(f"scoring: unknown method {scoring!r}; known: {', '.join(sorted(SCORING_METHODS))} "
+                           "(or empty for random)")  # fmt: skip
+    if strategy not in STRATEGIES:
+        raise InvalidInput(f"strategy: unknown strategy {strategy!r}; known: {', '.join(sorted(STRATEGIES))}")
+    if config_name is not None and config_name not in available_presets():
+        raise InvalidInput(
+            f"config_name: unknown preset {config_name!r}; presets: {', '.join(available_presets())}"
+        )
+
+
+def loop_create(
+    *, project_id: int, reader_ids: list[int], user=None, pool_studies: list[int] | None = None,
+    pool_cohort: int | None = None, pool_dataset_version: int | None = None, pool_split: str | None = None,
+    scoring: str = "", strategy: str = "top_k", per_round: int = 8, heldout_version: int | None = None,
+    heldout_phantoms: int = 0, config_name: str = "tiny", train_steps: int = 40, retrain_every: int = 0,
+    plateau_rounds: int = 3, plateau_delta: float = 0.005,
+) -> LearningLoop:  # fmt: skip
+    """Give a reading project its learning loop (a project has at most one).
+
+    The pool is one image per study (the first by id) of the given study ids, of a cohort's images, or of a
+    frozen dataset version (optionally one split). The held-out set is a frozen dataset version that shares
+    no study with the pool, or ``heldout_phantoms`` SYNTHETIC phantoms: exactly one of the two. Every refusal
+    names the field: :class:`InvalidInput` for bad values, :class:`Conflict` when the project has a loop.
+    """
+    from readingroom.core.services import audit_record
+    from readingroom.curation.models import DatasetItem, DatasetVersion
+    from readingroom.reading.models import ReadingProject
+    from readingroom.reading.study_services import readers_check
+
+    project = ReadingProject.objects.filter(pk=project_id).first()
+    if project is None:
+        raise InvalidInput(f"project: no reading project {project_id}")
+    if LearningLoop.objects.filter(project=project).exists():
+        raise Conflict(f"project: {project} already has a learning loop")
+    _check_names(scoring=scoring, strategy=strategy, config_name=config_name)
+    if not reader_ids:
+        raise InvalidInput("reader_ids: a learning loop needs at least one reader")
+    readers = readers_check(reader_ids)
+    images = _pool_images(study_ids=pool_studies, cohort_id=pool_cohort, dataset_version_id=pool_dataset_version,
+                          split=pool_split)  # fmt: skip
+    if (heldout_version is None) == (heldout_phantoms == 0):
+        raise InvalidInput("heldout: give heldout_version or heldout_phantoms (one of the two)")
+    version = None
+    if heldout_version is not None:
+        version = DatasetVersion.objects.filter(pk=heldout_version).first()
+        if version is None:
+            raise InvalidInput(f"heldout_version: no dataset version {heldout_version}")
+        shared = DatasetItem.objects.filter(
+            version=version, image__study_id__in=[img.study_id for img in images]
+        )
+        if shared.exists():
+            raise InvalidInput(f"heldout_version: {shared.values('image__study_id').distinct().count()} "
+                               "pool studies are also in the held-out set")  # fmt: skip
+    for name, value, least in (("per_round", per_round, 1), ("train_steps", train_steps, 1),
+                               ("retrain_every", retrain_every, 0), ("plateau_rounds", plateau_rounds, 0)):  # fmt: skip
+        if value < least:
+            raise InvalidInput(f"{name} must be at least {least}, got {value}")
+    try:
+        with transaction.atomic():
+            loop = LearningLoop.objects.create(
+                project=project, scoring=scoring, strategy=strategy, per_round=per_round, heldout_version=version,
+                heldout_phantoms=heldout_phantoms if version is None else 0, config_name=config_name,
+                train_steps=train_steps, retrain_every=retrain_every, plateau_rounds=plateau_rounds,
+                plateau_delta=plateau_delta,
+            )  # fmt: skip
+            loop.pool.set(images)
+            loop.readers.set(readers)
+            audit_record(actor=user, action="learning.loop.create", target=f"loop:{loop.pk}",
+                         detail={"project": project.pk, "pool": len(images), "readers": len(readers)})  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict(f"project: {project} got a learning loop at the same time") from exc
+    return loop
+
+
+def loop_update(
+    *, loop: LearningLoop, user=None, scoring: str | None = None, strategy: str | None = None,
+    per_round: int | None = None, retrain_every: int | None = None,
+) -> LearningLoop:  # fmt: skip
+    """Change how the next rounds choose (scoring, strategy, per_round) and when they start (retrain_every);
+    an open round keeps what it started with. ``None`` leaves a setting as it is."""
+    from readingroom.core.services import audit_record
+
+    changes = {k: v for k, v in (("scoring", scoring), ("strategy", strategy), ("per_round", per_round),
+                                 ("retrain_every", retrain_every)) if v is not None}  # fmt: skip
+    _check_names(
+        scoring=changes.get("scoring", loop.scoring), strategy=changes.get("strategy", loop.strategy)
+    )
+    if changes.get("per_round", 1) < 1:
+        raise InvalidInput(f"per_round must be at least 1, got {per_round}")
+    if changes.get("retrain_every", 0) < 0:
+        raise InvalidInput(f"retrain_every must be 0 (off) or more, got {retrain_every}")
+    if not changes:
+        return loop
+    for name, value in changes.items():
+        setattr(loop, name, value)
+    with transaction.atomic():
+        loop.save(update_fields=list(changes))
+        audit_record(actor=user, action="learning.loop.update", target=f"loop:{loop.pk}", detail=changes)
+    return loop

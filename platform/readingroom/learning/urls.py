@@ -16,6 +16,8 @@ urlpatterns = [
     path("training-runs/<int:run_id>/loss/", views.TrainingRunLossView.as_view()),
     path("training-runs/<int:run_id>/cancel/", views.TrainingRunCancelView.as_view()),
     path("learning/loops/", views.LearningLoopListView.as_view()),
+    path("learning/options/", views.LearningOptionsView.as_view()),
+    path("learning/loops/<int:loop_id>/", views.LearningLoopView.as_view()),
     path("learning/loops/<int:loop_id>/rounds/", views.LearningRoundListView.as_view()),
     path("learning/loops/<int:loop_id>/curve/", views.LearningCurveView.as_view()),
     path("inference-jobs/", views.InferenceJobListView.as_view()),

@@ -24,7 +24,10 @@ from readingroom.learning.serializers import (
     InferenceJobOutput,
     LearningCurveOutput,
     LearningLoopOutput,
+    LearningOptionsOutput,
     LearningRoundOutput,
+    LoopCreateInput,
+    LoopUpdateInput,
     LossPoint,
     ModelChangeOutput,
     ModelEvaluationOutput,
@@ -34,7 +37,7 @@ from readingroom.learning.serializers import (
     TrainingRunInput,
     TrainingRunOutput,
 )
-from readingroom.learning.services import round_start
+from readingroom.learning.services import loop_create, loop_update, round_start
 from readingroom.modeling import registry
 from readingroom.modeling.inference import inference_job_queue
 from readingroom.modeling.models import (
@@ -52,7 +55,7 @@ from readingroom.reading.models import ReadingProject
 
 READERS = ("lead", "engineer", "admin")  # may see the registry, runs, rounds and curves
 ENGINEERS = ("engineer", "admin")  # may train, promote and roll back
-LEADS = ("lead", "engineer", "admin")  # may start a round
+LEADS = ("lead", "engineer", "admin")  # may create and change a loop, and start a round
 DOWNLOAD = OpenApiParameter("download", enum=["csv", "json"], required=False,
                             description="return the data as a file to download")  # fmt: skip
 
@@ -76,6 +79,8 @@ def _respond(
 
 _VERSION_COLUMNS = ["id", "name", "version", "config_name", "checkpoint_sha256", "dataset_version", "is_active",
                     "created_by", "created_at"]  # fmt: skip
+_RUN_COLUMNS = ["id", "name", "status", "config_name", "data_spec", "dataset_version", "max_steps", "model_version",
+                "error", "created_by", "created_at", "updated_at"]  # fmt: skip
 _EVALUATION_COLUMNS = ["id", "project", "candidate", "baseline", "heldout_spec", "metric", "margin", "status",
                        "candidate_value", "baseline_value", "beats", "promoted", "reason", "error",
                        "created_at"]  # fmt: skip
@@ -168,10 +173,11 @@ class ProjectRollbackView(APIView):
 
 
 class TrainingRunListView(APIView):
-    @extend_schema(responses=TrainingRunOutput(many=True))
+    @extend_schema(parameters=[DOWNLOAD], responses=TrainingRunOutput(many=True))
     def get(self, request: Request):
         require_role(request, *READERS)
-        return Response(TrainingRunOutput(TrainingRun.objects.order_by("-created_at")[:200], many=True).data)
+        data = TrainingRunOutput(TrainingRun.objects.order_by("-created_at")[:200], many=True).data
+        return _respond(request, data, rows=data, columns=_RUN_COLUMNS, name="training-runs")
 
     @extend_schema(request=TrainingRunInput, responses={201: TrainingRunOutput})
     def post(self, request: Request):
@@ -213,7 +219,39 @@ class LearningLoopListView(APIView):
     @extend_schema(responses=LearningLoopOutput(many=True))
     def get(self, request: Request):
         require_role(request, *READERS)
-        return Response(LearningLoopOutput(LearningLoop.objects.order_by("pk"), many=True).data)
+        loops = LearningLoop.objects.select_related("project").prefetch_related("readers").order_by("pk")
+        return Response(LearningLoopOutput(loops, many=True).data)
+
+    @extend_schema(request=LoopCreateInput, responses={201: LearningLoopOutput})
+    def post(self, request: Request):
+        """Give a reading project its learning loop (409 when it has one)."""
+        require_role(request, *LEADS)
+        data = dict(_valid(LoopCreateInput, request))
+        loop = loop_create(project_id=data.pop("project"), **data, user=request.user)
+        return Response(LearningLoopOutput(loop).data, status=201)
+
+
+class LearningOptionsView(APIView):
+    @extend_schema(responses=LearningOptionsOutput)
+    def get(self, request: Request):
+        """The scoring methods, strategies and model presets a loop may name."""
+        require_role(request, *READERS)
+        return Response(selectors.learning_options())
+
+
+class LearningLoopView(APIView):
+    @extend_schema(responses=LearningLoopOutput)
+    def get(self, request: Request, loop_id: int):
+        require_role(request, *READERS)
+        return Response(LearningLoopOutput(_get(LearningLoop, loop_id, "learning loop")).data)
+
+    @extend_schema(request=LoopUpdateInput, responses=LearningLoopOutput)
+    def patch(self, request: Request, loop_id: int):
+        """Change scoring, strategy, per_round or retrain_every (from the next round on)."""
+        require_role(request, *LEADS)
+        loop = _get(LearningLoop, loop_id, "learning loop")
+        loop = loop_update(loop=loop, **_valid(LoopUpdateInput, request), user=request.user)
+        return Response(LearningLoopOutput(loop).data)
 
 
 class LearningRoundListView(APIView):

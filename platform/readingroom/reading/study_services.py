@@ -50,7 +50,9 @@ def _project(project_id: int) -> ReadingProject:
     return project
 
 
-def _readers(reader_ids: Sequence[int]) -> list[User]:
+def readers_check(reader_ids: Sequence[int]) -> list[User]:
+    """The users of ``reader_ids`` in that order; :class:`InvalidInput` naming ``reader_ids`` when one is
+    listed twice, does not exist or does not hold the reader role."""
     if len(set(reader_ids)) != len(reader_ids):
         raise InvalidInput("reader_ids: a reader is listed twice")
     users = {u.pk: u for u in User.objects.filter(pk__in=reader_ids)}
@@ -113,7 +115,7 @@ def _set_arms_and_readers(
             for i, a in enumerate(cleaned)
         )
     if reader_ids is not None:
-        readers = _readers(reader_ids)
+        readers = readers_check(reader_ids)
         project.study_readers.all().delete()
         StudyReader.objects.bulk_create(
             StudyReader(project=project, reader=r, position=i) for i, r in enumerate(readers)
@@ -291,7 +293,7 @@ def assignment_reassign(*, assignment_id: int, lead: User, reader_id: int) -> As
     assignment = Assignment.objects.select_related("project").filter(pk=assignment_id).first()
     if assignment is None:
         raise NotFound(f"assignment {assignment_id} does not exist")
-    (new_reader,) = _readers([reader_id])
+    (new_reader,) = readers_check([reader_id])
     if assignment.status == Assignment.Status.DONE:
         raise Conflict(f"assignment {assignment_id} has already been read; it cannot be reassigned")
     if new_reader.pk == assignment.reader_id:

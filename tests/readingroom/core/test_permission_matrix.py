@@ -85,6 +85,10 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("training-runs/<int:run_id>/loss/", "get"): MODEL_READERS,
     ("training-runs/<int:run_id>/cancel/", "post"): ENGINEERS,
     ("learning/loops/", "get"): MODEL_READERS,
+    ("learning/loops/", "post"): MODEL_READERS,  # a lead or an engineer may give a project its loop
+    ("learning/loops/<int:loop_id>/", "get"): MODEL_READERS,
+    ("learning/options/", "get"): MODEL_READERS,
+    ("learning/loops/<int:loop_id>/", "patch"): MODEL_READERS,
     ("learning/loops/<int:loop_id>/rounds/", "get"): MODEL_READERS,
     ("learning/loops/<int:loop_id>/rounds/", "post"): MODEL_READERS,  # a lead may start a round
     ("learning/loops/<int:loop_id>/curve/", "get"): MODEL_READERS,

@@ -123,6 +123,8 @@ def test_training_run_queue_loss_download_and_cancel(engineer, lead, django_capt
     assert lead.get(f"/api/training-runs/{run.pk}/").json()["progress"][1] == {"step": 2, "loss": 2.0}
     csv = lead.get(f"/api/training-runs/{run.pk}/loss/", {"download": "csv"}).content.decode()
     assert csv == "step,loss\n1,2.5\n2,2.0\n"
+    runs = lead.get("/api/training-runs/", {"download": "csv"}).content.decode().splitlines()
+    assert runs[0].startswith("id,name,status,config_name") and runs[1].startswith(f"{run.pk},r,queued,tiny")
     cancelled = engineer.post(f"/api/training-runs/{run.pk}/cancel/")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert engineer.post(f"/api/training-runs/{run.pk}/cancel/").status_code == 409

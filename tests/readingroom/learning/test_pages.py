@@ -1,4 +1,4 @@
-"""The server-rendered learning-curve page and its PNG."""
+"""The learning curve as a PNG, and the loop's page served by the single-page app."""
 
 from __future__ import annotations
 
@@ -31,25 +31,23 @@ def _client(roles: list[str]) -> Client:
     return client
 
 
-def test_the_page_shows_the_curve_table_and_downloads(loop):
-    html = _client(["lead"]).get(f"/learning/loops/{loop.pk}/").content.decode()
-    assert "Curve &lt;project&gt;" in html  # escaped
-    assert "<td>16</td><td>0.6200</td>" in html
-    assert f'href="/api/learning/loops/{loop.pk}/curve/?download=csv"' in html
+def test_the_curve_png(loop):
     png = _client(["engineer"]).get(f"/learning/loops/{loop.pk}/curve.png")
     assert png["Content-Type"] == "image/png"
     with Image.open(io.BytesIO(png.content)) as image:
         assert image.size == (600, 400)
 
 
-def test_readers_and_anonymous_users_are_refused(loop, reader):
-    assert Client().get(f"/learning/loops/{loop.pk}/").status_code == 403
+def test_readers_and_anonymous_users_are_refused_the_png(loop, reader):
+    assert Client().get(f"/learning/loops/{loop.pk}/curve.png").status_code == 403
     client = Client()
     client.force_login(reader)
     assert client.get(f"/learning/loops/{loop.pk}/curve.png").status_code == 403
-    assert _client(["lead"]).get("/learning/loops/999/").status_code == 404
+    assert _client(["lead"]).get("/learning/loops/999/curve.png").status_code == 404
 
 
-def test_an_empty_loop_says_so(loop):
-    LearningRound.objects.all().delete()
-    assert 'id="empty"' in _client(["lead"]).get(f"/learning/loops/{loop.pk}/").content.decode()
+def test_the_loop_page_is_the_single_page_app(loop, settings, tmp_path):
+    settings.FRONTEND_DIST = tmp_path
+    (tmp_path / "index.html").write_text("<!doctype html><div id=app></div>")
+    page = _client(["lead"]).get(f"/learning/loops/{loop.pk}/")
+    assert page.status_code == 200 and page.content.decode() == "<!doctype html><div id=app></div>"
