@@ -113,17 +113,21 @@ function Frame(props: FrameProps) {
   );
 }
 
-export interface LineChartProps {
+/** What every chart takes: its title, x-axis label, size, and the legend's text for marked items. */
+interface ChartProps {
   title: string;
   xLabel: string;
-  yLabel: string;
-  points: ChartPoint[];
-  /** What a marked point means, for the legend (no legend without marked points). */
+  /** What a marked point or tick means, for the legend (no legend without marked items). */
   markLabel?: string;
   width?: number;
   height?: number;
   svgRef?: Ref<SVGSVGElement>;
   testId?: string;
+}
+
+export interface LineChartProps extends ChartProps {
+  yLabel: string;
+  points: ChartPoint[];
 }
 
 /** A line through `points` (sorted by x) with a dot at each; marked points larger, in the mark colour. */
@@ -188,18 +192,11 @@ export function LineChart(props: LineChartProps) {
   );
 }
 
-export interface HistogramProps {
-  title: string;
-  xLabel: string;
+export interface HistogramProps extends ChartProps {
   values: number[];
   /** Values drawn as ticks above the bars (e.g. the scores of the selected studies). */
   marks?: number[];
-  markLabel?: string;
   bins?: number;
-  width?: number;
-  height?: number;
-  svgRef?: Ref<SVGSVGElement>;
-  testId?: string;
 }
 
 /** Counts of `values` in equal-width bins, with `marks` as ticks along the top. */

@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { type Schemas, unwrap } from "../api/http";
 import { useServices } from "../app/context";
+import { ErrorLine } from "../app/page";
 
 type Options = Schemas["LearningOptionsOutput"];
 
@@ -48,3 +49,37 @@ export function ScoringFields(props: {
   );
 }
 
+
+/** The split of a dataset version to use ("" = every split). */
+export function SplitSelect(props: { value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      Split{" "}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">all</option>
+        <option value="train">train</option>
+        <option value="val">val</option>
+        <option value="test">test</option>
+      </select>
+    </label>
+  );
+}
+
+/** A form's submit button, the local problem that stopped it, and the server's refusal. */
+export function FormFooter(props: { label: string; disabled: boolean; problem: string; error: unknown; errorPrefix: string }) {
+  return (
+    <>
+      <div>
+        <button type="submit" className="primary" disabled={props.disabled}>
+          {props.label}
+        </button>
+      </div>
+      {props.problem ? (
+        <p className="error" role="alert">
+          {props.problem}
+        </p>
+      ) : null}
+      <ErrorLine error={props.error} prefix={props.errorPrefix} />
+    </>
+  );
+}

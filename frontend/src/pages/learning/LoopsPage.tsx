@@ -11,7 +11,7 @@ import { useServices } from "../../app/context";
 import { ErrorLine, Page } from "../../app/page";
 import { hasRole, useMe } from "../../app/session";
 import { DataTable, KEYS, LearningNav, type Loop, date, parseIds } from "../../learning/common";
-import { ScoringFields, useLearningOptions } from "../../learning/fields";
+import { FormFooter, ScoringFields, SplitSelect, useLearningOptions } from "../../learning/fields";
 
 const LOOP_COLUMNS = [
   { header: "Project", cell: (l: Loop) => <Link to={`/learning/loops/${l.id}/`}>{l.project_name}</Link> },
@@ -142,15 +142,7 @@ export function LoopForm() {
           {poolLabel} <input value={pool} onChange={(e) => setPool(e.target.value)} />
         </label>
         {poolKind === "version" ? (
-          <label>
-            Split{" "}
-            <select value={split} onChange={(e) => setSplit(e.target.value)}>
-              <option value="">all</option>
-              <option value="train">train</option>
-              <option value="val">val</option>
-              <option value="test">test</option>
-            </select>
-          </label>
+          <SplitSelect value={split} onChange={setSplit} />
         ) : null}
       </fieldset>
       <ReaderChoice value={readers} onChange={setReaders} />
@@ -182,17 +174,7 @@ export function LoopForm() {
       <label>Start a round after this many new reads (0: by hand) {number("retrainEvery")}</label>
       <label>Stop after this many rounds without improvement (0: never) {number("plateauRounds")}</label>
       <label>Smallest improvement that counts {number("plateauDelta")}</label>
-      <div>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create the loop
-        </button>
-      </div>
-      {problem ? (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <ErrorLine error={create.error} prefix="The loop was not created" />
+      <FormFooter label="Create the loop" disabled={create.isPending} problem={problem} error={create.error} errorPrefix="The loop was not created" />
     </form>
   );
 }

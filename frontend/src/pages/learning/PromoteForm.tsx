@@ -9,7 +9,7 @@ import { type Schemas, unwrap } from "../../api/http";
 import { useServices } from "../../app/context";
 import { ErrorLine } from "../../app/page";
 import { KEYS, num } from "../../learning/common";
-import { useLearningOptions } from "../../learning/fields";
+import { FormFooter, SplitSelect, useLearningOptions } from "../../learning/fields";
 
 const POLL_MS = 2000;
 const SETTLED = new Set(["done", "failed"]);
@@ -108,15 +108,7 @@ export function PromoteForm(props: { projectId: number }) {
           <input value={heldout} onChange={(e) => setHeldout(e.target.value)} inputMode="numeric" />
         </label>
         {heldoutKind === "version" ? (
-          <label>
-            Split{" "}
-            <select value={split} onChange={(e) => setSplit(e.target.value)}>
-              <option value="">all</option>
-              <option value="train">train</option>
-              <option value="val">val</option>
-              <option value="test">test</option>
-            </select>
-          </label>
+          <SplitSelect value={split} onChange={setSplit} />
         ) : null}
       </fieldset>
       <label>
@@ -133,17 +125,7 @@ export function PromoteForm(props: { projectId: number }) {
       <label>
         Margin (blank: the default) <input value={margin} onChange={(e) => setMargin(e.target.value)} inputMode="decimal" />
       </label>
-      <div>
-        <button type="submit" className="primary" disabled={promote.isPending || (evaluationId !== null && !SETTLED.has(evaluation.data?.status ?? "queued"))}>
-          Evaluate and promote
-        </button>
-      </div>
-      {problem ? (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <ErrorLine error={promote.error} prefix="Not queued" />
+      <FormFooter label="Evaluate and promote" disabled={promote.isPending || (evaluationId !== null && !SETTLED.has(evaluation.data?.status ?? "queued"))} problem={problem} error={promote.error} errorPrefix="Not queued" />
       <ErrorLine error={evaluation.error} prefix="Cannot follow the evaluation" />
       {evaluation.data ? (
         <p role="status" data-testid="promote-status">

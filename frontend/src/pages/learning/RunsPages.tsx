@@ -12,7 +12,7 @@ import { ErrorLine, Page } from "../../app/page";
 import { hasRole, useMe } from "../../app/session";
 import { LineChart } from "../../learning/charts";
 import { DataTable, KEYS, LearningNav, RUN_ACTIVE, type TrainingRun, date, num } from "../../learning/common";
-import { useLearningOptions } from "../../learning/fields";
+import { FormFooter, useLearningOptions } from "../../learning/fields";
 import { ApiDownloads, FigureDownloads } from "../../learning/downloads";
 
 const POLL_MS = 2000;
@@ -107,17 +107,7 @@ export function RunForm() {
       <label className="inline">
         <input type="checkbox" checked={activate} onChange={(e) => setActivate(e.target.checked)} /> make the trained model the global active version
       </label>
-      <div>
-        <button type="submit" className="primary" disabled={queue.isPending}>
-          Queue the run
-        </button>
-      </div>
-      {problem ? (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      <ErrorLine error={queue.error} prefix="The run was not queued" />
+      <FormFooter label="Queue the run" disabled={queue.isPending} problem={problem} error={queue.error} errorPrefix="The run was not queued" />
     </form>
   );
 }
