@@ -16,6 +16,7 @@ from pydicom.uid import RLELossless
 from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.ingest import import_job_create, import_job_run
 from readingroom.studies.models import Image, ImportJob, Study
+from readingroom.studies.pixels import image_pixels
 from tests.conftest import shared_data
 from tests.readingroom.conftest import write_dicom
 
@@ -58,10 +59,10 @@ def test_bad_files_are_per_file_errors_and_the_rest_imports(tmp_path, settings):
         assert f"{name}: " in errors and why in errors
     assert good.read_bytes() == original
     assert any("new UID" in w["warning"] for w in job.warnings)
-    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, the display's
-    # look-up table, de-identified DICOM; the PNGs are made when first read)
+    # nothing half-written: files on disk are exactly those of the imported images (the de-identified DICOM;
+    # the raw pixels, the display's look-up table and the PNGs are made when first read)
     names = {p.name for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()}
-    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".lut", ".dcm")}
+    expected = {f"{i.source_sha256}.dcm" for i in Image.objects.all()}
     assert names == expected
 
     again = _run([folder], workers=1)
@@ -152,9 +153,7 @@ def test_rle_compressed_dicom_imports_with_its_pixels(tmp_path, settings):
     job = _run([tmp_path / "rle.dcm"], workers=1)
     assert job.imported == 1, _errors(job)
     image = Image.objects.get()
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
-        image.rows, image.columns
-    )
+    stored = image_pixels(image)
     assert np.array_equal(stored, pydicom.dcmread(path).pixel_array)
     kept = pydicom.dcmread(settings.MEDIA_ROOT / image.dicom_file)
     assert kept.file_meta.TransferSyntaxUID == RLELossless
