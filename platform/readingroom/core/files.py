@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.http import FileResponse
@@ -21,14 +23,24 @@ def media_write(relative: str, data: bytes | memoryview) -> Path:
     On an OSError (a full disk) the temporary file is removed and the error raised: the target is either
     the old file or the new one, whole.
     """
+    return media_write_with(relative, lambda fh: fh.write(data))
+
+
+def media_write_with(relative: str, write: Callable[[BinaryIO], object]) -> Path:
+    """Like :func:`media_write`, ``write`` writing the content into the open temporary file itself (for
+    content made by a writer, e.g. a DICOM file: no copy of it in memory).
+
+    Whatever ``write`` or the disk raises, the temporary file is removed and the error raised.
+    """
     path = media_path(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     try:
-        tmp.write_bytes(data)
+        with tmp.open("wb") as fh:
+            write(fh)
         tmp.replace(path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk or a failed writer leaves no half-written file behind
         raise
     return path
 

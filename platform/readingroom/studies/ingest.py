@@ -2,7 +2,7 @@
 
 A job expands its sources into items (one image file each), skips the items it finished before (resume)
 and the files whose content is already imported (idempotence), prepares the rest in a process pool
-(:func:`.prepare.image_prepare`: read, de-identify, decode, render, write files) and commits each in this
+(:func:`.prepare.image_prepare`: read, check, de-identify, write files) and commits each in this
 process. Every failure is a per-item error in the job's report; the rest of the batch goes on.
 
 Metadata CSVs: a generic CSV has a ``file`` column (relative to the CSV) and optional ``patient_id``,
@@ -37,6 +37,7 @@ from readingroom.studies.services import image_commit_prepared
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
+_LOOKUP_CHUNK = 500  # content hashes looked up in one query (SQLite allows 32,766 parameters)
 log = logging.getLogger(__name__)
 
 
@@ -233,7 +234,7 @@ class _Recorder:
 def _commit(recorder: _Recorder, item: IngestItem, prepared, options: dict) -> None:
     try:
         result = image_commit_prepared(prepared=prepared, indication=options.get("indication", ""),
-                                       history=options.get("history", ""))  # fmt: skip
+                                       history=options.get("history", ""), looked_up=True)  # fmt: skip
     except ReadingRoomError as exc:
         recorder.finish(item.key, outcome="failed", message=str(exc))
         return
@@ -307,7 +308,7 @@ def _import_job_run(
         job.total = len(done) + len(items)
         job.save()
         recorder = _Recorder(job, progress)
-        todo: list[tuple[IngestItem, str]] = []  # with the SHA-256 computed here (hashed once)
+        hashed: list[tuple[IngestItem, str]] = []  # with the SHA-256 computed here (hashed once)
         for item in items:
             if item.error:
                 recorder.finish(item.key, outcome="failed", message=item.error)
@@ -317,7 +318,9 @@ def _import_job_run(
             except InvalidInput as exc:
                 recorder.finish(item.key, outcome="failed", message=str(exc))
                 continue
-            existing = Image.objects.filter(source_sha256=digest).first()
+            hashed.append((item, digest))
+        todo: list[tuple[IngestItem, str]] = []
+        for item, digest, existing in _with_existing(hashed):
             if existing is not None:
                 recorder.finish(item.key, outcome="skipped", message=_run_hooks(item, existing))
             else:
@@ -327,6 +330,17 @@ def _import_job_run(
     job.message = f"{job.imported} imported, {job.skipped} already imported, {job.failed} failed"
     recorder.save()
     return job
+
+
+def _with_existing(
+    hashed: list[tuple[IngestItem, str]],
+) -> Iterator[tuple[IngestItem, str, Image | None]]:
+    """Each item with its digest and the image already imported with that content (one query a chunk)."""
+    for start in range(0, len(hashed), _LOOKUP_CHUNK):
+        chunk = hashed[start : start + _LOOKUP_CHUNK]
+        found = {i.source_sha256: i for i in Image.objects.filter(source_sha256__in={d for _, d in chunk})}
+        for item, digest in chunk:
+            yield item, digest, found.get(digest)
 
 
 def _executor(workers: int) -> Executor:

@@ -22,7 +22,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
-from readingroom.core.files import media_path, media_write
+from readingroom.core.files import media_path, media_write_with
 from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
 from readingroom.studies.dicomio.header import RadiographHeader, radiograph_header
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
@@ -118,6 +118,22 @@ def dicom_bytes(ds: pydicom.Dataset) -> bytes:
     return buf.getvalue()
 
 
+def dicom_write(ds: pydicom.Dataset, relative: str) -> None:
+    """Write ``ds`` as a DICOM file (with file meta where it has them) to MEDIA_ROOT/relative, atomically;
+    straight into the file, without a copy in memory. A value that cannot be written raises; nothing is left.
+    """
+
+    def write(fh) -> None:
+        try:
+            ds.save_as(fh, enforce_file_format=True)
+        except (AttributeError, ValueError):  # a source without complete file meta: write it as it came
+            fh.seek(0)
+            fh.truncate()
+            ds.save_as(fh, enforce_file_format=False)
+
+    media_write_with(relative, write)
+
+
 def derivative_names(digest: str) -> dict[str, str]:
     """The names (relative to MEDIA_ROOT) of an image's pixel file and display PNGs, keyed by ``Image`` field.
 
@@ -133,7 +149,7 @@ def derivative_names(digest: str) -> dict[str, str]:
 
 
 def write_derivatives(
-    decoded: DecodedImage | None, digest: str, *, dicom: bytes | None = None
+    decoded: DecodedImage | None, digest: str, *, dicom: pydicom.Dataset | None = None
 ) -> dict[str, str]:
     """Write the de-identified DICOM (where given) and the pixels and display table of ``decoded`` (where
     given) under MEDIA_ROOT; returns the names of all of an image's files (:func:`derivative_names`).
@@ -143,7 +159,7 @@ def write_derivatives(
     names = derivative_names(digest)
     if dicom is not None:
         names["dicom_file"] = str(Path(names["pixels_file"]).with_suffix(".dcm"))
-        media_write(names["dicom_file"], dicom)
+        dicom_write(dicom, names["dicom_file"])
     if decoded is not None:
         write_pixel_files(decoded, pixels_file=names["pixels_file"], display_file=names["display_file"])
     return names
@@ -259,8 +275,8 @@ def _prepare_dataset(ds: pydicom.Dataset, *, path: Path | str, digest: str) -> P
     decoded = decode_radiograph(ds, source=str(path)) if header is None else None
     fields = _header_fields(header) if header is not None else _image_fields(decoded)  # type: ignore[arg-type]
     dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
-    deidentified = dicom_bytes(ds)  # before any file is written: a value that cannot be written fails here
-    files = write_derivatives(decoded, digest, dicom=deidentified)
+    # the de-identified DICOM is the first file written: a value that cannot be written fails before any other
+    files = write_derivatives(decoded, digest, dicom=ds)
     return PreparedImage(
         source=str(path),
         digest=digest,
