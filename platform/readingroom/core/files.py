@@ -23,7 +23,16 @@ def media_write(relative: str, data: bytes | memoryview) -> Path:
     On an OSError (a full disk) the temporary file is removed and the error raised: the target is either
     the old file or the new one, whole.
     """
-    return media_write_with(relative, lambda fh: fh.write(data))
+    path = media_path(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
+    return path
 
 
 def media_write_with(relative: str, write: Callable[[BinaryIO], object]) -> Path:

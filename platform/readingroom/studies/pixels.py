@@ -18,10 +18,15 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
-from readingroom.core.exceptions import Conflict, InvalidInput, NotFound
+from readingroom.core.exceptions import InvalidInput, NotFound
 from readingroom.core.files import media_path, media_write
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
 from readingroom.studies.models import Image
+
+
+class PixelsUnreadable(NotFound):
+    """The stored DICOM of an image cannot be read or decoded: its pixels are not available (as if missing,
+    for the callers that go on without an image's pixels; the message names the image and the cause)."""
 
 
 def display_raw_name(display_file: str) -> str:
@@ -65,19 +70,19 @@ def _refresh_window(image: Image) -> None:
 
 
 def _decode_stored(image: Image, handle) -> DecodedImage:
-    """Decode the stored DICOM open as ``handle``; :class:`Conflict` naming the image where it cannot be."""
+    """Decode the stored DICOM open as ``handle``; :class:`PixelsUnreadable` naming the image if it cannot be."""
     try:
         ds = pydicom.dcmread(handle)
         decoded = decode_radiograph(ds, source=f"image {image.pk} ({image.dicom_file})")
     except InvalidInput as exc:
-        raise Conflict(f"{exc}; re-import the source file") from exc
+        raise PixelsUnreadable(f"{exc}; re-import the source file") from exc
     except Exception as exc:  # a damaged stored file: pydicom and the decoders raise many types
-        raise Conflict(
+        raise PixelsUnreadable(
             f"image {image.pk}: its stored DICOM {image.dicom_file} cannot be read or decoded "
             f"({type(exc).__name__}: {exc}); re-import the source file"
         ) from exc
     if decoded.stored.shape != (image.rows, image.columns):
-        raise Conflict(
+        raise PixelsUnreadable(
             f"image {image.pk}: its stored DICOM decodes to {decoded.stored.shape[0]}x"
             f"{decoded.stored.shape[1]} pixels, its header said {image.rows}x{image.columns}"
         )
@@ -89,8 +94,8 @@ def image_derive(image: Image) -> Image:
 
     Returns ``image`` with its window filled in. Two callers at once (threads or processes) decode once: the
     second waits on the lock and finds the files. :class:`NotFound` where the pixel file is missing and
-    there is no stored DICOM to derive it from; :class:`Conflict` naming the image where the stored DICOM
-    cannot be read or decoded (nothing is written then).
+    there is no stored DICOM to derive it from; :class:`PixelsUnreadable` (a :class:`NotFound`) naming the
+    image and the cause where the stored DICOM cannot be read or decoded (nothing is written then).
     """
     if _derived(image):
         return image
@@ -104,7 +109,8 @@ def image_derive(image: Image) -> Image:
         ) from exc
     with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the handle is closed
-        _refresh_window(image)
+        if image.window_center is None or image.window_width is None:
+            _refresh_window(image)  # computed by another caller meanwhile?
         if _derived(image):  # another caller derived it while this one waited
             return image
         decoded = _decode_stored(image, handle)
