@@ -217,7 +217,7 @@ def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, 
     return content, digest or hashlib.sha256(content).hexdigest()
 
 
-def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> PreparedImage:
+def image_prepare_dicom(*, path: Path | str, content: bytes | None, digest: str) -> PreparedImage:
     """Read, check and de-identify (PS3.15 Annex E) one DICOM file; write the de-identified DICOM.
 
     The pixels are not decoded here (see :mod:`.dicomio.header`): the pixel file, display table and, where the
@@ -225,10 +225,12 @@ def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> Pre
     Raises :class:`InvalidInput` naming ``path`` for a non-DICOM, corrupt, non-image or undecodable file
     (as far as the header and the start of the pixel data show),
     and for burned-in annotation where ``DEID_BURNED_IN_ANNOTATION`` is ``"refuse"``; nothing is written
-    in that case.
+    in that case. ``content`` None: the file is read from ``path`` (no copy of its bytes in memory).
     """
     try:
-        ds = pydicom.dcmread(io.BytesIO(content))
+        ds = pydicom.dcmread(io.BytesIO(content) if content is not None else Path(path))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc.strerror or exc}") from exc
     except InvalidDicomError as exc:
         raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
     except Exception as exc:  # truncated or malformed element streams raise many types
@@ -357,9 +359,13 @@ def image_prepare(
 ) -> PreparedImage:
     """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above.
 
-    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`).
+    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`); a DICOM
+    file is then read by pydicom from its path, not first into memory.
     """
+    is_bitmap = Path(path).suffix.lower() in BITMAP_SUFFIXES
+    if digest is not None and not is_bitmap:
+        return image_prepare_dicom(path=path, content=None, digest=digest)
     content, digest = read_source(path, digest=digest)
-    if Path(path).suffix.lower() in BITMAP_SUFFIXES:
+    if is_bitmap:
         return image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
     return image_prepare_dicom(path=path, content=content, digest=digest)
