@@ -31,12 +31,19 @@ from readingroom.core.exceptions import InvalidInput, NotFound, ReadingRoomError
 from readingroom.studies.archives import zip_members
 from readingroom.studies.layouts import IMPORTED_HOOKS, LAYOUTS, IngestItem
 from readingroom.studies.models import Image, ImportJob
-from readingroom.studies.prepare import BITMAP_SUFFIXES, image_prepare, read_source
-from readingroom.studies.services import image_commit_prepared
+from readingroom.studies.prepare import (
+    BITMAP_SUFFIXES,
+    PreparedImage,
+    image_prepare,
+    read_source,
+    remove_files,
+)
+from readingroom.studies.services import image_commit_prepared, images_commit_prepared
 
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
+_COMMIT_EVERY = 25  # prepared images whose rows are written in one transaction
 _LOOKUP_CHUNK = 500  # content hashes looked up in one query (SQLite allows 32,766 parameters)
 log = logging.getLogger(__name__)
 
@@ -242,6 +249,48 @@ def _commit(recorder: _Recorder, item: IngestItem, prepared, options: dict) -> N
     recorder.finish(item.key, outcome="imported" if result.created else "skipped", message=warning)
 
 
+class _Committer:
+    """Commits prepared images in batches (one transaction each, rows inserted in bulk); a batch that cannot
+    go in as one is committed image by image (:func:`_commit`: duplicates, UID conflicts, per-item errors).
+
+    Where committing a batch raises (the database failing), its images' files are removed and the error
+    raised; :meth:`discard` removes those of images prepared but not yet committed when the job stops.
+    """
+
+    def __init__(self, recorder: _Recorder, options: dict) -> None:
+        self.recorder, self.options = recorder, options
+        self.pending: list[tuple[IngestItem, PreparedImage]] = []
+
+    def add(self, item: IngestItem, prepared: PreparedImage) -> None:
+        self.pending.append((item, prepared))
+        if len(self.pending) >= _COMMIT_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            results = images_commit_prepared(prepared=[p for _, p in pending],
+                                             indication=self.options.get("indication", ""),
+                                             history=self.options.get("history", ""))  # fmt: skip
+        except Exception:
+            for _, prepared in pending:
+                remove_files(prepared.files)
+            raise
+        if results is None:
+            for item, prepared in pending:
+                _commit(self.recorder, item, prepared, self.options)
+            return
+        for (item, _), result in zip(pending, results, strict=True):
+            self.recorder.finish(item.key, outcome="imported", message=_run_hooks(item, result.image))
+
+    def discard(self) -> None:
+        for _, prepared in self.pending:
+            remove_files(prepared.files)
+        self.pending = []
+
+
 def _run_hooks(item: IngestItem, image: Image) -> str:
     """Run the imported-item hooks (reports, labels); their errors become a warning on the item.
 
@@ -358,6 +407,18 @@ def _executor(workers: int) -> Executor:
 def _prepare_all(
     recorder: _Recorder, todo: list[tuple[IngestItem, str]], *, workers: int, options: dict
 ) -> None:
+    committer = _Committer(recorder, options)
+    try:
+        _prepare_each(recorder, committer, todo, workers=workers)
+        committer.flush()
+    except BaseException:
+        committer.discard()
+        raise
+
+
+def _prepare_each(
+    recorder: _Recorder, committer: _Committer, todo: list[tuple[IngestItem, str]], *, workers: int
+) -> None:
     def metadata(item: IngestItem) -> dict | None:
         return item.metadata if item.path.suffix.lower() in BITMAP_SUFFIXES else None
 
@@ -373,7 +434,7 @@ def _prepare_all(
                     item.key, outcome="failed", message=f"{item.key}: {type(exc).__name__}: {exc}"
                 )
                 continue
-            _commit(recorder, item, prepared, options)
+            committer.add(item, prepared)
         return
     with _executor(workers) as pool:
         futures = {
@@ -391,4 +452,4 @@ def _prepare_all(
                     item.key, outcome="failed", message=f"{item.key}: {type(exc).__name__}: {exc}"
                 )
                 continue
-            _commit(recorder, item, prepared, options)
+            committer.add(item, prepared)

@@ -26,6 +26,7 @@ from readingroom.studies.prepare import (
 __all__ = [
     "ImportResult",
     "image_commit_prepared",
+    "images_commit_prepared",
     "image_import_bitmap",
     "image_import_dicom",
     "patient_key",
@@ -60,15 +61,26 @@ def _rows_create(*, prepared: PreparedImage, sop_uid: str, indication: str, hist
         patient = Patient.objects.filter(key=prepared.patient_key).first()
         if patient is None:
             patient = Patient.objects.create(key=prepared.patient_key, sex=prepared.sex)
-        study = Study.objects.create(
-            study_uid=prepared.study_uid,
-            patient=patient,
-            modality=prepared.modality,
-            description=f"{prepared.modality or 'XR'} chest {prepared.view_position}".strip(),
-            indication=prepared.study_fields.get("indication", indication),
-            history=prepared.study_fields.get("history", history),
-        )
-    return Image.objects.create(
+        study = _study_row(prepared, patient, indication, history)
+        study.save(force_insert=True)
+    image = _image_row(prepared, study, sop_uid)
+    image.save(force_insert=True)
+    return image
+
+
+def _study_row(prepared: PreparedImage, patient: Patient, indication: str, history: str) -> Study:
+    return Study(
+        study_uid=prepared.study_uid,
+        patient=patient,
+        modality=prepared.modality,
+        description=f"{prepared.modality or 'XR'} chest {prepared.view_position}".strip(),
+        indication=prepared.study_fields.get("indication", indication),
+        history=prepared.study_fields.get("history", history),
+    )
+
+
+def _image_row(prepared: PreparedImage, study: Study, sop_uid: str) -> Image:
+    return Image(
         study=study,
         sop_uid=sop_uid,
         source_sha256=prepared.digest,
@@ -119,6 +131,46 @@ def image_commit_prepared(
             remove_files(prepared.files)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def images_commit_prepared(
+    *, prepared: list[PreparedImage], indication: str = "", history: str = ""
+) -> list[ImportResult] | None:
+    """Create the rows of several prepared images in one transaction: the studies and patients looked up in
+    one query each, the new ones and the images inserted in bulk (about 7 queries for the whole batch).
+
+    For a batch import whose contents were just looked up (none imported before). Returns None, having
+    written nothing, where the batch cannot go in as one (the same content or SOP Instance UID twice, or in
+    the database already, or any other integrity error): the caller then commits each image on its own
+    (:func:`image_commit_prepared`), which handles each of those cases. Files are never removed here.
+    """
+    if not prepared:
+        return []
+    if len({p.digest for p in prepared}) < len(prepared) or len({p.sop_uid for p in prepared}) < len(
+        prepared
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            studies = {
+                s.study_uid: s for s in Study.objects.filter(study_uid__in={p.study_uid for p in prepared})
+            }
+            new_studies = {p.study_uid: p for p in reversed(prepared) if p.study_uid not in studies}
+            keys = {p.patient_key for p in new_studies.values()}
+            patients = {pt.key: pt for pt in Patient.objects.filter(key__in=keys)} if keys else {}
+            created = {p.patient_key: Patient(key=p.patient_key, sex=p.sex)
+                       for p in reversed(prepared) if p.study_uid in new_studies and p.patient_key not in patients}  # fmt: skip
+            patients.update({pt.key: pt for pt in Patient.objects.bulk_create(list(created.values()))})
+            for study in Study.objects.bulk_create(
+                [_study_row(p, patients[p.patient_key], indication, history) for p in new_studies.values()]
+            ):
+                studies[study.study_uid] = study
+            images = Image.objects.bulk_create(
+                [_image_row(p, studies[p.study_uid], p.sop_uid) for p in prepared]
+            )
+    except IntegrityError:
+        return None
+    return [ImportResult(image=image, created=True) for image in images]
 
 
 def image_import_dicom(*, path: Path | str, indication: str = "", history: str = "") -> ImportResult:

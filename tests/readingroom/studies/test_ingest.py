@@ -192,3 +192,42 @@ def test_a_job_hashes_each_file_once_and_stores_that_hash(tmp_path, monkeypatch)
     for i in range(3):
         digest = real((tmp_path / "in" / f"{i}.dcm").read_bytes()).hexdigest()
         assert Image.objects.filter(source_sha256=digest).exists()
+
+
+def test_rows_are_committed_in_batches_with_a_fixed_number_of_queries(
+    tmp_path, django_assert_max_num_queries
+):
+    """30 images of 6 studies of 3 patients: rows go in per batch (bulk), not a dozen queries per image."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    studies = [pydicom.uid.generate_uid() for _ in range(6)]
+    for i in range(30):
+        write_dicom(folder / f"{i:02d}.dcm", seed=i, StudyInstanceUID=studies[i % 6], PatientID=f"P{i % 3}")
+    job = import_job_create(sources=[str(folder)], enqueue=False)
+    with django_assert_max_num_queries(40):
+        job = import_job_run(job_id=job.pk, workers=1)
+    assert job.imported == 30, _errors(job)
+    assert Study.objects.count() == 6 and Image.objects.count() == 30
+    assert {s.patient.key for s in Study.objects.all()} == {i.study.patient.key for i in Image.objects.all()}
+    assert len({s.patient_id for s in Study.objects.all()}) == 3
+
+
+def test_a_database_failure_in_a_batch_fails_the_job_and_leaves_no_files(tmp_path, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from readingroom.studies import ingest
+
+    def broken(**kwargs):
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(ingest, "images_commit_prepared", broken)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(3):
+        write_dicom(folder / f"{i}.dcm", seed=i)
+    job = import_job_create(sources=[str(folder)], enqueue=False)
+    with pytest.raises(DatabaseError):
+        import_job_run(job_id=job.pk, workers=1)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "disk I/O error" in job.message
+    assert not [p for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()]
