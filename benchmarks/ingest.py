@@ -114,7 +114,7 @@ _STAGES = [
     ("decode pixels at import (pixel_array)", "pixel_array"),
     ("write de-identified DICOM (save_as into it)", "dicom_write"),
     ("  of which save_as", "save_as"),
-    ("database rows", "image_commit_prepared"),
+    ("database rows (batches, or one by one)", "commit_prepared"),
 ]
 
 

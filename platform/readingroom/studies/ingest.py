@@ -35,8 +35,8 @@ from readingroom.studies.prepare import (
     BITMAP_SUFFIXES,
     PreparedImage,
     image_prepare,
-    read_source,
     remove_files,
+    source_sha256,
 )
 from readingroom.studies.services import image_commit_prepared, images_commit_prepared
 
@@ -363,7 +363,7 @@ def _import_job_run(
                 recorder.finish(item.key, outcome="failed", message=item.error)
                 continue
             try:
-                _, digest = read_source(item.path)
+                digest = source_sha256(item.path)
             except InvalidInput as exc:
                 recorder.finish(item.key, outcome="failed", message=str(exc))
                 continue

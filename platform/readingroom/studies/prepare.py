@@ -204,6 +204,15 @@ def _header_fields(header: RadiographHeader) -> dict:
     }
 
 
+def source_sha256(path: Path | str) -> str:
+    """The SHA-256 (hex) of a source file, read in chunks; :class:`InvalidInput` naming it if unreadable."""
+    try:
+        with Path(path).open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
+
+
 def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, str]:
     """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable.
 

@@ -177,14 +177,19 @@ def test_a_job_hashes_each_file_once_and_stores_that_hash(tmp_path, monkeypatch)
     for i in range(3):
         write_dicom(tmp_path / "in" / f"{i}.dcm", seed=300 + i, PatientID=f"H{i}")
     hashed: list[int] = []
-    real = hashlib.sha256
+    real, real_file = hashlib.sha256, hashlib.file_digest
 
     def counting(data=b"", *args, **kwargs):
         if len(data) > 1000:  # file contents (the patient-key HMAC hashes short strings)
             hashed.append(len(data))
         return real(data, *args, **kwargs)
 
+    def counting_file(fh, digest, /, **kwargs):
+        hashed.append(-1)
+        return real_file(fh, digest, **kwargs)
+
     monkeypatch.setattr(prepare.hashlib, "sha256", counting)
+    monkeypatch.setattr(prepare.hashlib, "file_digest", counting_file)
     job = import_job_run(
         job_id=import_job_create(sources=[str(tmp_path / "in")], enqueue=False).pk, workers=1
     )
