@@ -1522,10 +1522,13 @@ export interface components {
             rescale_slope?: number;
             /** Format: double */
             rescale_intercept?: number;
+            /**
+             * Format: double
+             * @description empty until first read where the header has no VOI (see studies.pixels)
+             */
+            window_center?: number | null;
             /** Format: double */
-            window_center: number;
-            /** Format: double */
-            window_width: number;
+            window_width?: number | null;
             /** @description [row mm, column mm] */
             pixel_spacing?: unknown;
             view_position?: string;

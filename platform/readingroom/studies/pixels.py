@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pydicom
@@ -69,7 +70,7 @@ def _refresh_window(image: Image) -> None:
         image.window_center, image.window_width = row["window_center"], row["window_width"]
 
 
-def _decode_stored(image: Image, handle) -> DecodedImage:
+def _decode_stored(image: Image, handle: BinaryIO) -> DecodedImage:
     """Decode the stored DICOM open as ``handle``; :class:`PixelsUnreadable` naming the image if it cannot be."""
     try:
         ds = pydicom.dcmread(handle)
