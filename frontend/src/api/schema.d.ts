@@ -1524,7 +1524,7 @@ export interface components {
             rescale_intercept?: number;
             /**
              * Format: double
-             * @description empty until first read where the header has no VOI (see studies.pixels)
+             * @description modality units; the header's, else computed from the pixels when first read
              */
             window_center?: number | null;
             /** Format: double */

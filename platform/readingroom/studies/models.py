@@ -62,7 +62,7 @@ class Image(models.Model):
     window_center = models.FloatField(
         null=True,
         blank=True,
-        help_text="empty until first read where the header has no VOI (see studies.pixels)",
+        help_text="modality units; the header's, else computed from the pixels when first read",
     )
     window_width = models.FloatField(null=True, blank=True)
     pixel_spacing = models.JSONField(null=True, blank=True, help_text="[row mm, column mm]")

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name="window_center",
             field=models.FloatField(
                 blank=True,
-                help_text="empty until first read where the header has no VOI (see studies.pixels)",
+                help_text="modality units; the header's, else computed from the pixels when first read",
                 null=True,
             ),
         ),
