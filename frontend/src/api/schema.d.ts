@@ -1577,10 +1577,13 @@ export interface components {
             rescale_slope?: number;
             /** Format: double */
             rescale_intercept?: number;
+            /**
+             * Format: double
+             * @description modality units; the header's, else computed from the pixels when first read
+             */
+            window_center?: number | null;
             /** Format: double */
-            window_center: number;
-            /** Format: double */
-            window_width: number;
+            window_width?: number | null;
             /** @description [row mm, column mm] */
             pixel_spacing?: unknown;
             view_position?: string;

@@ -2,7 +2,7 @@
 
 A job expands its sources into items (one image file each), skips the items it finished before (resume)
 and the files whose content is already imported (idempotence), prepares the rest in a process pool
-(:func:`.prepare.image_prepare`: read, de-identify, decode, render, write files) and commits each in this
+(:func:`.prepare.image_prepare`: read, check, de-identify, write files) and commits each in this
 process. Every failure is a per-item error in the job's report; the rest of the batch goes on.
 
 Metadata CSVs: a generic CSV has a ``file`` column (relative to the CSV) and optional ``patient_id``,
@@ -31,12 +31,20 @@ from readingroom.core.exceptions import InvalidInput, NotFound, ReadingRoomError
 from readingroom.studies.archives import zip_members
 from readingroom.studies.layouts import IMPORTED_HOOKS, LAYOUTS, IngestItem
 from readingroom.studies.models import Image, ImportJob
-from readingroom.studies.prepare import BITMAP_SUFFIXES, image_prepare, read_source
-from readingroom.studies.services import image_commit_prepared
+from readingroom.studies.prepare import (
+    BITMAP_SUFFIXES,
+    PreparedImage,
+    image_prepare,
+    remove_files,
+    source_sha256,
+)
+from readingroom.studies.services import image_commit_prepared, images_commit_prepared
 
 GENERIC_COLUMNS = ("file",)
 HANNOVER_COLUMNS = ("patient_id", "image_id", "sex", "modality", "projection")
 _SAVE_EVERY = 10
+_COMMIT_EVERY = 25  # prepared images whose rows are written in one transaction
+_LOOKUP_CHUNK = 500  # content hashes looked up in one query (SQLite allows 32,766 parameters)
 log = logging.getLogger(__name__)
 
 
@@ -233,12 +241,54 @@ class _Recorder:
 def _commit(recorder: _Recorder, item: IngestItem, prepared, options: dict) -> None:
     try:
         result = image_commit_prepared(prepared=prepared, indication=options.get("indication", ""),
-                                       history=options.get("history", ""))  # fmt: skip
+                                       history=options.get("history", ""), looked_up=True)  # fmt: skip
     except ReadingRoomError as exc:
         recorder.finish(item.key, outcome="failed", message=str(exc))
         return
     warning = "; ".join(w for w in (result.warning, _run_hooks(item, result.image)) if w)
     recorder.finish(item.key, outcome="imported" if result.created else "skipped", message=warning)
+
+
+class _Committer:
+    """Commits prepared images in batches (one transaction each, rows inserted in bulk); a batch that cannot
+    go in as one is committed image by image (:func:`_commit`: duplicates, UID conflicts, per-item errors).
+
+    Where committing a batch raises (the database failing), its images' files are removed and the error
+    raised; :meth:`discard` removes those of images prepared but not yet committed when the job stops.
+    """
+
+    def __init__(self, recorder: _Recorder, options: dict) -> None:
+        self.recorder, self.options = recorder, options
+        self.pending: list[tuple[IngestItem, PreparedImage]] = []
+
+    def add(self, item: IngestItem, prepared: PreparedImage) -> None:
+        self.pending.append((item, prepared))
+        if len(self.pending) >= _COMMIT_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            results = images_commit_prepared(prepared=[p for _, p in pending],
+                                             indication=self.options.get("indication", ""),
+                                             history=self.options.get("history", ""))  # fmt: skip
+        except Exception:
+            for _, prepared in pending:
+                remove_files(prepared.files)
+            raise
+        if results is None:
+            for item, prepared in pending:
+                _commit(self.recorder, item, prepared, self.options)
+            return
+        for (item, _), result in zip(pending, results, strict=True):
+            self.recorder.finish(item.key, outcome="imported", message=_run_hooks(item, result.image))
+
+    def discard(self) -> None:
+        for _, prepared in self.pending:
+            remove_files(prepared.files)
+        self.pending = []
 
 
 def _run_hooks(item: IngestItem, image: Image) -> str:
@@ -307,17 +357,19 @@ def _import_job_run(
         job.total = len(done) + len(items)
         job.save()
         recorder = _Recorder(job, progress)
-        todo: list[tuple[IngestItem, str]] = []  # with the SHA-256 computed here (hashed once)
+        hashed: list[tuple[IngestItem, str]] = []  # with the SHA-256 computed here (hashed once)
         for item in items:
             if item.error:
                 recorder.finish(item.key, outcome="failed", message=item.error)
                 continue
             try:
-                _, digest = read_source(item.path)
+                digest = source_sha256(item.path)
             except InvalidInput as exc:
                 recorder.finish(item.key, outcome="failed", message=str(exc))
                 continue
-            existing = Image.objects.filter(source_sha256=digest).first()
+            hashed.append((item, digest))
+        todo: list[tuple[IngestItem, str]] = []
+        for item, digest, existing in _with_existing(hashed):
             if existing is not None:
                 recorder.finish(item.key, outcome="skipped", message=_run_hooks(item, existing))
             else:
@@ -327,6 +379,17 @@ def _import_job_run(
     job.message = f"{job.imported} imported, {job.skipped} already imported, {job.failed} failed"
     recorder.save()
     return job
+
+
+def _with_existing(
+    hashed: list[tuple[IngestItem, str]],
+) -> Iterator[tuple[IngestItem, str, Image | None]]:
+    """Each item with its digest and the image already imported with that content (one query a chunk)."""
+    for start in range(0, len(hashed), _LOOKUP_CHUNK):
+        chunk = hashed[start : start + _LOOKUP_CHUNK]
+        found = {i.source_sha256: i for i in Image.objects.filter(source_sha256__in={d for _, d in chunk})}
+        for item, digest in chunk:
+            yield item, digest, found.get(digest)
 
 
 def _executor(workers: int) -> Executor:
@@ -344,6 +407,18 @@ def _executor(workers: int) -> Executor:
 def _prepare_all(
     recorder: _Recorder, todo: list[tuple[IngestItem, str]], *, workers: int, options: dict
 ) -> None:
+    committer = _Committer(recorder, options)
+    try:
+        _prepare_each(recorder, committer, todo, workers=workers)
+        committer.flush()
+    except BaseException:
+        committer.discard()
+        raise
+
+
+def _prepare_each(
+    recorder: _Recorder, committer: _Committer, todo: list[tuple[IngestItem, str]], *, workers: int
+) -> None:
     def metadata(item: IngestItem) -> dict | None:
         return item.metadata if item.path.suffix.lower() in BITMAP_SUFFIXES else None
 
@@ -359,7 +434,7 @@ def _prepare_all(
                     item.key, outcome="failed", message=f"{item.key}: {type(exc).__name__}: {exc}"
                 )
                 continue
-            _commit(recorder, item, prepared, options)
+            committer.add(item, prepared)
         return
     with _executor(workers) as pool:
         futures = {
@@ -377,4 +452,4 @@ def _prepare_all(
                     item.key, outcome="failed", message=f"{item.key}: {type(exc).__name__}: {exc}"
                 )
                 continue
-            _commit(recorder, item, prepared, options)
+            committer.add(item, prepared)

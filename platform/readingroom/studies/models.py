@@ -42,7 +42,10 @@ class Study(models.Model):
 class Image(models.Model):
     """One radiograph. Pixels are kept as stored values (uint16) beside an 8-bit display rendering.
 
-    ``window_center``/``window_width`` are in modality units (after rescale slope/intercept).
+    ``window_center``/``window_width`` are in modality units (after rescale slope/intercept); a DICOM import
+    takes them from the header, or leaves them empty until the pixels are first derived
+    (:func:`readingroom.studies.pixels.image_window`). The pixel file and the display's table are made from
+    the stored DICOM when first read (:mod:`readingroom.studies.pixels`): read them only through there.
     """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="images")
@@ -56,8 +59,12 @@ class Image(models.Model):
     photometric_interpretation = models.CharField(max_length=16)
     rescale_slope = models.FloatField(default=1.0)
     rescale_intercept = models.FloatField(default=0.0)
-    window_center = models.FloatField()
-    window_width = models.FloatField()
+    window_center = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="modality units; the header's, else computed from the pixels when first read",
+    )
+    window_width = models.FloatField(null=True, blank=True)
     pixel_spacing = models.JSONField(null=True, blank=True, help_text="[row mm, column mm]")
     pixels_file = models.CharField(max_length=255, help_text="raw uint16 little-endian, row-major")
     display_file = models.CharField(max_length=255, help_text="8-bit PNG, windowed and inverted")

@@ -1,4 +1,4 @@
-"""The database-free half of an import: read, de-identify, decode, render and write the derivative files.
+"""The database-free half of an import: read, check, de-identify and write the files of an image.
 
 These functions run in worker processes of a batch import (:mod:`readingroom.studies.ingest`); they read
 settings (the patient-key salt, MEDIA_ROOT, the de-identification settings) but never the database. The
@@ -22,10 +22,11 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import generate_uid
 
 from readingroom.core.exceptions import InvalidInput
-from readingroom.core.files import media_path, media_write
-from readingroom.studies.derivatives import display_raw_name, display_table_name
+from readingroom.core.files import media_path, media_write_with
 from readingroom.studies.dicomio.deid import dataset_deidentify, date_offset_days
+from readingroom.studies.dicomio.header import RadiographHeader, radiograph_header
 from readingroom.studies.dicomio.render import DecodedImage, decode_radiograph
+from readingroom.studies.pixels import display_raw_name, display_table_name, write_pixel_files
 
 # Modalities of non-image objects (SR, RT, presentation states, key objects): refused.
 NON_IMAGE_MODALITIES = {"SR", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTIMAGE", "PR", "KO", "DOC", "SEG"}
@@ -117,32 +118,50 @@ def dicom_bytes(ds: pydicom.Dataset) -> bytes:
     return buf.getvalue()
 
 
-def write_derivatives(decoded: DecodedImage, digest: str, *, dicom: bytes | None = None) -> dict[str, str]:
-    """Write the pixels, the display's look-up table (and the de-identified DICOM) under MEDIA_ROOT.
+def dicom_write(ds: pydicom.Dataset, relative: str) -> None:
+    """Write ``ds`` as a DICOM file (with file meta where it has them) to MEDIA_ROOT/relative, atomically;
+    straight into the file, without a copy in memory. A value that cannot be written raises; nothing is left.
+    """
 
-    Returns the names relative to MEDIA_ROOT, keyed by the ``Image`` field that holds each; the display and
-    thumbnail PNGs named there are encoded when first read (:mod:`readingroom.studies.derivatives`).
+    def write(fh) -> None:
+        try:
+            ds.save_as(fh, enforce_file_format=True)
+        except (AttributeError, ValueError):  # a source without complete file meta: write it as it came
+            fh.seek(0)
+            fh.truncate()
+            ds.save_as(fh, enforce_file_format=False)
+
+    media_write_with(relative, write)
+
+
+def derivative_names(digest: str) -> dict[str, str]:
+    """The names (relative to MEDIA_ROOT) of an image's pixel file and display PNGs, keyed by ``Image`` field.
+
+    The files themselves are made when first read (:mod:`readingroom.studies.pixels`,
+    :mod:`readingroom.studies.derivatives`) unless the import wrote them.
     """
     base = Path("images") / digest[:2] / digest
-    names = {
+    return {
         "pixels_file": str(base.with_suffix(".u16")),
         "display_file": str(base.with_suffix(".png")),
         "thumbnail_file": str(base) + "_thumb.png",
     }
+
+
+def write_derivatives(
+    decoded: DecodedImage | None, digest: str, *, dicom: pydicom.Dataset | None = None
+) -> dict[str, str]:
+    """Write the de-identified DICOM (where given) and the pixels and display table of ``decoded`` (where
+    given) under MEDIA_ROOT; returns the names of all of an image's files (:func:`derivative_names`).
+
+    A DICOM import passes no ``decoded``: its pixels are derived from the stored DICOM when first read.
+    """
+    names = derivative_names(digest)
     if dicom is not None:
-        names["dicom_file"] = str(base.with_suffix(".dcm"))
-        media_write(names["dicom_file"], dicom)
-    # the arrays' own buffers are written (no bytes copy of each image)
-    media_write(names["pixels_file"], memoryview(np.ascontiguousarray(decoded.stored, dtype="<u2")).cast("B"))
-    if decoded.display_table is not None:  # 64 KB instead of the display image: looked up when first read
-        media_write(
-            display_table_name(names["display_file"]), decoded.display_table.astype(np.uint8).tobytes()
-        )
-    else:
-        media_write(
-            display_raw_name(names["display_file"]),
-            memoryview(np.ascontiguousarray(decoded.display)).cast("B"),
-        )
+        names["dicom_file"] = str(Path(names["pixels_file"]).with_suffix(".dcm"))
+        dicom_write(dicom, names["dicom_file"])
+    if decoded is not None:
+        write_pixel_files(decoded, pixels_file=names["pixels_file"], display_file=names["display_file"])
     return names
 
 
@@ -169,6 +188,31 @@ def _image_fields(decoded: DecodedImage) -> dict:
     }
 
 
+def _header_fields(header: RadiographHeader) -> dict:
+    """The image fields from the header; a window the header lacks is computed with the pixels later."""
+    center, width = header.window or (None, None)
+    return {
+        "rows": header.rows,
+        "columns": header.columns,
+        "bits_stored": header.bits_stored,
+        "photometric_interpretation": header.photometric_interpretation,
+        "rescale_slope": header.rescale_slope,
+        "rescale_intercept": header.rescale_intercept,
+        "window_center": center,
+        "window_width": width,
+        "pixel_spacing": list(header.pixel_spacing) if header.pixel_spacing else None,
+    }
+
+
+def source_sha256(path: Path | str) -> str:
+    """The SHA-256 (hex) of a source file, read in chunks; :class:`InvalidInput` naming it if unreadable."""
+    try:
+        with Path(path).open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc.strerror}") from exc
+
+
 def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, str]:
     """The bytes of a source file and their SHA-256 (hex); :class:`InvalidInput` naming it if unreadable.
 
@@ -182,15 +226,20 @@ def read_source(path: Path | str, *, digest: str | None = None) -> tuple[bytes, 
     return content, digest or hashlib.sha256(content).hexdigest()
 
 
-def image_prepare_dicom(*, path: Path | str, content: bytes, digest: str) -> PreparedImage:
-    """Read, de-identify (PS3.15 Annex E), decode and render one DICOM file; write its derivatives.
+def image_prepare_dicom(*, path: Path | str, content: bytes | None, digest: str) -> PreparedImage:
+    """Read, check and de-identify (PS3.15 Annex E) one DICOM file; write the de-identified DICOM.
 
-    Raises :class:`InvalidInput` naming ``path`` for a non-DICOM, corrupt, non-image or undecodable file,
+    The pixels are not decoded here (see :mod:`.dicomio.header`): the pixel file, display table and, where the
+    header has none, the window are derived from the stored DICOM when first read (:mod:`.pixels`).
+    Raises :class:`InvalidInput` naming ``path`` for a non-DICOM, corrupt, non-image or undecodable file
+    (as far as the header and the start of the pixel data show),
     and for burned-in annotation where ``DEID_BURNED_IN_ANNOTATION`` is ``"refuse"``; nothing is written
-    in that case.
+    in that case. ``content`` None: the file is read from ``path`` (no copy of its bytes in memory).
     """
     try:
-        ds = pydicom.dcmread(io.BytesIO(content))
+        ds = pydicom.dcmread(io.BytesIO(content) if content is not None else Path(path))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read file: {exc.strerror or exc}") from exc
     except InvalidDicomError as exc:
         raise InvalidInput(f"{path}: not a DICOM file ({exc})") from exc
     except Exception as exc:  # truncated or malformed element streams raise many types
@@ -231,10 +280,14 @@ def _prepare_dataset(ds: pydicom.Dataset, *, path: Path | str, digest: str) -> P
     sex = SEXES.get(str(ds.get("PatientSex", "")).strip().upper(), "")
     view_position = str(ds.get("ViewPosition", "")).upper()
     key = patient_key(source_ids["PatientID"] or f"unknown:{ds.StudyInstanceUID}")
-    decoded = decode_radiograph(ds, source=str(path))
+    # The header and a cheap check of the pixel data; the pixels are decoded from the stored DICOM when first
+    # read (readingroom.studies.pixels), unless the header cannot vouch for them (then they are decoded now).
+    header = radiograph_header(ds, source=str(path))
+    decoded = decode_radiograph(ds, source=str(path)) if header is None else None
+    fields = _header_fields(header) if header is not None else _image_fields(decoded)  # type: ignore[arg-type]
     dataset_deidentify(ds, pseudonym=key[:16], date_offset_days=date_offset_days(key), remap_uid=remap_uid)
-    deidentified = dicom_bytes(ds)  # before any file is written: a value that cannot be written fails here
-    files = write_derivatives(decoded, digest, dicom=deidentified)
+    # the de-identified DICOM is the first file written: a value that cannot be written fails before any other
+    files = write_derivatives(decoded, digest, dicom=ds)
     return PreparedImage(
         source=str(path),
         digest=digest,
@@ -245,7 +298,7 @@ def _prepare_dataset(ds: pydicom.Dataset, *, path: Path | str, digest: str) -> P
         source_sop_uid=source_ids["SOPInstanceUID"],
         modality=modality,
         view_position=view_position,
-        image_fields={**_image_fields(decoded), "burned_in_annotation": burned_in},
+        image_fields={**fields, "burned_in_annotation": burned_in},
         files=files,
         source_identifiers=source_ids if settings.DEID_STORE_SOURCE_IDENTIFIERS else {},
     )
@@ -315,9 +368,13 @@ def image_prepare(
 ) -> PreparedImage:
     """Prepare a DICOM file, or a PNG/JPEG file (by its suffix) with its ``metadata``; see above.
 
-    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`).
+    ``digest``: the file's SHA-256 where the caller has just computed it (see :func:`read_source`); a DICOM
+    file is then read by pydicom from its path, not first into memory.
     """
+    is_bitmap = Path(path).suffix.lower() in BITMAP_SUFFIXES
+    if digest is not None and not is_bitmap:
+        return image_prepare_dicom(path=path, content=None, digest=digest)
     content, digest = read_source(path, digest=digest)
-    if Path(path).suffix.lower() in BITMAP_SUFFIXES:
+    if is_bitmap:
         return image_prepare_bitmap(path=path, content=content, digest=digest, metadata=metadata or {})
     return image_prepare_dicom(path=path, content=content, digest=digest)

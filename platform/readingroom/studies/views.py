@@ -22,6 +22,7 @@ from readingroom.studies.derivatives import image_display_png, image_thumbnail_p
 from readingroom.studies.dicomweb import series_uid_of
 from readingroom.studies.ingest import import_job_create
 from readingroom.studies.models import Image, ImportJob
+from readingroom.studies.pixels import image_derive, image_window
 from readingroom.studies.serializers import ImportJobInput, ImportJobOutput
 
 
@@ -89,6 +90,7 @@ class ImageDetailView(APIView):
     def get(self, request: Request, image_id: int) -> Response:
         image = _image_for(request, image_id)
         audit_record(actor=request.user, action="image.view", target=f"image:{image.pk}")
+        image_window(image)  # a window the header lacked is computed with the pixels, the first time
         return Response(ImageOutput(image).data)
 
 
@@ -97,7 +99,7 @@ class ImagePixelsView(APIView):
     def get(self, request: Request, image_id: int) -> FileResponse:
         image = _image_for(request, image_id)
         audit_record(actor=request.user, action="image.download", target=f"image:{image.pk}")
-        return _file(image.pixels_file, "application/octet-stream")
+        return _file(image_derive(image).pixels_file, "application/octet-stream")  # made the first time
 
 
 class ImageDisplayView(APIView):

@@ -28,6 +28,7 @@ from readingroom.gaze.models import GazeChunk
 from readingroom.reading.models import ReadingSession, ViewEvent
 from readingroom.reading.services import report_submit
 from readingroom.studies.models import Image
+from readingroom.studies.pixels import image_pixels
 from readingroom.studies.services import image_import_dicom
 from tests.readingroom.conftest import write_dicom
 
@@ -75,7 +76,7 @@ def test_native_layout(reduced_priors, version, image, tmp_path, settings):
     row = next(r for r in rows if r["image_id"] == str(image.pk))
     assert row["Cardiomegaly"] == "present" and row["split"] in {"train", "val", "test"}
     pixels = np.load(root / row["pixels"])
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(pixels.shape)
+    stored = image_pixels(image)
     assert np.array_equal(pixels, stored)
     assert pydicom.dcmread(root / row["dicom"]).PatientIdentityRemoved == "YES"
     session_id = manifest["items"][[i["image_id"] for i in manifest["items"]].index(image.pk)][

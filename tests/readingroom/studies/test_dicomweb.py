@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 from rest_framework.test import APIClient
 
 from readingroom.studies.derivatives import image_display_png
+from readingroom.studies.pixels import image_pixels
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_image_detail_gives_the_wado_rs_url_of_the_instance(reader, assignment, 
     assert metadata["00281050"]["Value"] == [image.window_center]
     accept = 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1'
     (frame,) = _parts(api.get(f"{url}/frames/1", HTTP_ACCEPT=accept))
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2")
+    stored = image_pixels(image).ravel()
     assert np.array_equal(np.frombuffer(frame, dtype="<u2"), stored)
 
 

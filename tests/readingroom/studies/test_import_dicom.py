@@ -13,6 +13,7 @@ from readingroom.core.exceptions import InvalidInput
 from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.dicomio.render import decode_radiograph
 from readingroom.studies.models import Image, Patient, Study
+from readingroom.studies.pixels import image_derive, image_pixels
 from readingroom.studies.services import image_import_dicom
 from tests.conftest import rg1_uncr, shared_data
 from tests.readingroom.conftest import write_dicom
@@ -41,9 +42,7 @@ def test_real_monochrome1_radiograph_renders_like_pydicom(settings):
     assert image.bits_stored == 15
     display = _display(image, settings)
     assert np.abs(display.astype(int) - _pydicom_display(path)).max() <= 1
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
-        image.rows, image.columns
-    )
+    stored = image_pixels(image)
     assert np.array_equal(stored, pydicom.dcmread(path).pixel_array)
 
 
@@ -76,8 +75,10 @@ def test_patient_identity_is_not_stored(dicom_file):
 
 def test_window_missing_falls_back_to_percentiles(tmp_path, settings):
     image = image_import_dicom(path=write_dicom(tmp_path / "nowin.dcm", window=None)).image
+    assert image.window_width is None  # computed with the pixels, when they are first read
     display = _display(image, settings)
     assert display.min() == 0 and display.max() == 255
+    image.refresh_from_db()
     assert image.window_width > 0
 
 
@@ -139,9 +140,7 @@ def test_jpeg2000_radiograph_renders_like_pydicom(settings):
 def test_jpeg_lossless_keeps_its_modality_values(settings):
     path = _pydicom_testdata("JPEG-LL.dcm")
     image = image_import_dicom(path=path).image
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
-        image.rows, image.columns
-    )
+    stored = image_pixels(image)
     ds = pydicom.dcmread(path)
     modality = stored * image.rescale_slope + image.rescale_intercept  # signed sources are shifted
     assert np.array_equal(modality, apply_modality_lut(ds.pixel_array, ds))
@@ -158,13 +157,12 @@ def test_display_pngs_are_encoded_when_first_read(dicom_file, settings):
     )
 
     image = image_import_dicom(path=dicom_file).image
+    image_derive(image)
     assert not (settings.MEDIA_ROOT / image.display_file).exists()
     assert not (settings.MEDIA_ROOT / image.thumbnail_file).exists()
     assert not (settings.MEDIA_ROOT / display_raw_name(image.display_file)).exists()
     table = np.fromfile(settings.MEDIA_ROOT / display_table_name(image.display_file), dtype=np.uint8)
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
-        image.rows, image.columns
-    )
+    stored = image_pixels(image)
     assert table.size == 65536
     assert np.array_equal(image_display_array(image), table[stored])
     # the same display as rendering the DICOM directly

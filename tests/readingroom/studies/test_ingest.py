@@ -16,6 +16,7 @@ from pydicom.uid import RLELossless
 from readingroom.studies.derivatives import image_display_png
 from readingroom.studies.ingest import import_job_create, import_job_run
 from readingroom.studies.models import Image, ImportJob, Study
+from readingroom.studies.pixels import image_pixels
 from tests.conftest import shared_data
 from tests.readingroom.conftest import write_dicom
 
@@ -58,10 +59,10 @@ def test_bad_files_are_per_file_errors_and_the_rest_imports(tmp_path, settings):
         assert f"{name}: " in errors and why in errors
     assert good.read_bytes() == original
     assert any("new UID" in w["warning"] for w in job.warnings)
-    # nothing half-written: files on disk are exactly those of the imported images (raw pixels, the display's
-    # look-up table, de-identified DICOM; the PNGs are made when first read)
+    # nothing half-written: files on disk are exactly those of the imported images (the de-identified DICOM;
+    # the raw pixels, the display's look-up table and the PNGs are made when first read)
     names = {p.name for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()}
-    expected = {f"{i.source_sha256}{s}" for i in Image.objects.all() for s in (".u16", ".lut", ".dcm")}
+    expected = {f"{i.source_sha256}.dcm" for i in Image.objects.all()}
     assert names == expected
 
     again = _run([folder], workers=1)
@@ -152,9 +153,7 @@ def test_rle_compressed_dicom_imports_with_its_pixels(tmp_path, settings):
     job = _run([tmp_path / "rle.dcm"], workers=1)
     assert job.imported == 1, _errors(job)
     image = Image.objects.get()
-    stored = np.fromfile(settings.MEDIA_ROOT / image.pixels_file, dtype="<u2").reshape(
-        image.rows, image.columns
-    )
+    stored = image_pixels(image)
     assert np.array_equal(stored, pydicom.dcmread(path).pixel_array)
     kept = pydicom.dcmread(settings.MEDIA_ROOT / image.dicom_file)
     assert kept.file_meta.TransferSyntaxUID == RLELossless
@@ -178,14 +177,19 @@ def test_a_job_hashes_each_file_once_and_stores_that_hash(tmp_path, monkeypatch)
     for i in range(3):
         write_dicom(tmp_path / "in" / f"{i}.dcm", seed=300 + i, PatientID=f"H{i}")
     hashed: list[int] = []
-    real = hashlib.sha256
+    real, real_file = hashlib.sha256, hashlib.file_digest
 
     def counting(data=b"", *args, **kwargs):
         if len(data) > 1000:  # file contents (the patient-key HMAC hashes short strings)
             hashed.append(len(data))
         return real(data, *args, **kwargs)
 
+    def counting_file(fh, digest, /, **kwargs):
+        hashed.append(-1)
+        return real_file(fh, digest, **kwargs)
+
     monkeypatch.setattr(prepare.hashlib, "sha256", counting)
+    monkeypatch.setattr(prepare.hashlib, "file_digest", counting_file)
     job = import_job_run(
         job_id=import_job_create(sources=[str(tmp_path / "in")], enqueue=False).pk, workers=1
     )
@@ -193,3 +197,42 @@ def test_a_job_hashes_each_file_once_and_stores_that_hash(tmp_path, monkeypatch)
     for i in range(3):
         digest = real((tmp_path / "in" / f"{i}.dcm").read_bytes()).hexdigest()
         assert Image.objects.filter(source_sha256=digest).exists()
+
+
+def test_rows_are_committed_in_batches_with_a_fixed_number_of_queries(
+    tmp_path, django_assert_max_num_queries
+):
+    """30 images of 6 studies of 3 patients: rows go in per batch (bulk), not a dozen queries per image."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    studies = [pydicom.uid.generate_uid() for _ in range(6)]
+    for i in range(30):
+        write_dicom(folder / f"{i:02d}.dcm", seed=i, StudyInstanceUID=studies[i % 6], PatientID=f"P{i % 3}")
+    job = import_job_create(sources=[str(folder)], enqueue=False)
+    with django_assert_max_num_queries(40):
+        job = import_job_run(job_id=job.pk, workers=1)
+    assert job.imported == 30, _errors(job)
+    assert Study.objects.count() == 6 and Image.objects.count() == 30
+    assert {s.patient.key for s in Study.objects.all()} == {i.study.patient.key for i in Image.objects.all()}
+    assert len({s.patient_id for s in Study.objects.all()}) == 3
+
+
+def test_a_database_failure_in_a_batch_fails_the_job_and_leaves_no_files(tmp_path, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    from readingroom.studies import ingest
+
+    def broken(**kwargs):
+        raise DatabaseError("disk I/O error")
+
+    monkeypatch.setattr(ingest, "images_commit_prepared", broken)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for i in range(3):
+        write_dicom(folder / f"{i}.dcm", seed=i)
+    job = import_job_create(sources=[str(folder)], enqueue=False)
+    with pytest.raises(DatabaseError):
+        import_job_run(job_id=job.pk, workers=1)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "disk I/O error" in job.message
+    assert not [p for p in (settings.MEDIA_ROOT / "images").rglob("*") if p.is_file()]

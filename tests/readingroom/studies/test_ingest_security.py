@@ -54,7 +54,7 @@ def test_an_unexpected_error_ends_the_job_as_failed(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ingest, "read_source", explode)
+    monkeypatch.setattr(ingest, "source_sha256", explode)
     job = import_job_create(sources=[str(write_dicom(tmp_path / "x.dcm"))], enqueue=False)
     with pytest.raises(RuntimeError):
         import_job_run(job_id=job.pk, workers=1)

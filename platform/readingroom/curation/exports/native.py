@@ -35,6 +35,7 @@ from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.analysis import session_gaze
 from readingroom.gaze.models import Fixation, GazeAnalysis
 from readingroom.reading.models import OBSERVATIONS, ReadingSession
+from readingroom.studies.pixels import image_pixels
 
 _COLUMNS = ["image_id", "study_id", "patient", "split", "view_position", "modality", "sex", "rows", "columns",
             "source_sha256", "image", "pixels", "dicom", *OBSERVATIONS]  # fmt: skip
@@ -75,7 +76,7 @@ def version_export_native(*, version: DatasetVersion, root: Path | str) -> Path:
         iid, sid = image.pk, item["study_id"]
         files = {"image": f"images/{iid}.png", "pixels": f"pixels/{iid}.npy", "dicom": ""}
         copy_display(image, root / files["image"])
-        stored = np.fromfile(media_path(image.pixels_file), dtype="<u2").reshape(image.rows, image.columns)
+        stored = image_pixels(image)
         (root / "pixels").mkdir(exist_ok=True)
         np.save(root / files["pixels"], stored)
         if image.dicom_file:

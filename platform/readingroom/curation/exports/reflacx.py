@@ -44,6 +44,7 @@ from readingroom.curation.models import DatasetVersion
 from readingroom.gaze.analysis import screen_geometry, session_gaze
 from readingroom.reading.models import ReadingSession, Report
 from readingroom.studies.models import Image
+from readingroom.studies.pixels import image_window
 
 PHASE = 3
 LABEL_COLUMNS = (
@@ -91,7 +92,7 @@ def reflacx_labels(labels: dict[str, str]) -> dict[str, object]:
 def normalised_window(image: Image, width: float | None, level: float | None) -> tuple[float, float]:
     """REFLACX's window (width, level) in units of the stored range from a window in modality units."""
     if width is None or level is None:
-        width, level = image.window_width, image.window_center
+        level, width = image_window(image)
     full = float(2 ** int(image.bits_stored))
     slope = image.rescale_slope or 1.0
     return (width / slope) / full, ((level - image.rescale_intercept) / slope) / full

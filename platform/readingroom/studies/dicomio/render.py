@@ -102,6 +102,48 @@ def _voi_output_range(ds: Dataset) -> tuple[float, float]:
     return y_min, y_max
 
 
+def header_window(ds: Dataset) -> tuple[float, float] | None:
+    """The window (centre, width, modality units) the header gives, or None where it has no VOI.
+
+    The first window centre/width; else the first VOI LUT sequence's range of mapped values.
+    """
+    if "WindowCenter" in ds and "WindowWidth" in ds:
+        return _first(ds.WindowCenter), _first(ds.WindowWidth)
+    if "VOILUTSequence" in ds:
+        lut = ds.VOILUTSequence[0]
+        first_mapped, entries = int(lut.LUTDescriptor[1]), int(lut.LUTDescriptor[0]) or 65536
+        return first_mapped + entries / 2.0, float(entries)
+    return None
+
+
+def stored_rescale(ds: Dataset) -> tuple[int, float, float]:
+    """Bits stored, rescale slope and the intercept of the stored (unsigned) values.
+
+    Signed sources are stored shifted by half their range, the intercept adjusted to match.
+    """
+    bits = int(ds.BitsStored)
+    slope = float(ds.get("RescaleSlope", 1.0))
+    intercept = float(ds.get("RescaleIntercept", 0.0))
+    if int(ds.get("PixelRepresentation", 0)) == 1:
+        intercept -= slope * 2 ** (bits - 1)
+    return bits, slope, intercept
+
+
+def pixel_spacing_of(ds: Dataset) -> tuple[float, float] | None:
+    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    return (float(spacing[0]), float(spacing[1])) if spacing else None
+
+
+def grayscale_photometric(ds: Dataset, where: str) -> str:
+    """The photometric interpretation of a dataset with grayscale pixel data; :class:`InvalidInput` if not."""
+    if "PixelData" not in ds:
+        raise InvalidInput(f"{where}no pixel data (SOP class {ds.get('SOPClassUID', 'unknown')})")
+    photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    if photometric not in {"MONOCHROME1", "MONOCHROME2"}:
+        raise InvalidInput(f"{where}photometric interpretation {photometric or 'missing'} is not grayscale")
+    return photometric
+
+
 def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     """Decode the first frame of a grayscale radiograph and render its display image.
 
@@ -109,11 +151,7 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     or its transfer syntax cannot be decoded.
     """
     where = f"{source}: " if source else ""
-    if "PixelData" not in ds:
-        raise InvalidInput(f"{where}no pixel data (SOP class {ds.get('SOPClassUID', 'unknown')})")
-    photometric = str(ds.get("PhotometricInterpretation", "")).upper()
-    if photometric not in {"MONOCHROME1", "MONOCHROME2"}:
-        raise InvalidInput(f"{where}photometric interpretation {photometric or 'missing'} is not grayscale")
+    photometric = grayscale_photometric(ds, where)
     try:
         raw = ds.pixel_array
     except Exception as exc:  # pydicom raises several types for undecodable pixel data
@@ -124,13 +162,9 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     if raw.ndim != 2:
         raise InvalidInput(f"{where}pixel data has shape {raw.shape}, expected a 2-D grayscale image")
 
-    bits = int(ds.BitsStored)
-    slope = float(ds.get("RescaleSlope", 1.0))
-    intercept = float(ds.get("RescaleIntercept", 0.0))
+    bits, slope, intercept = stored_rescale(ds)
     if int(ds.get("PixelRepresentation", 0)) == 1:
-        shift = 2 ** (bits - 1)
-        stored = (raw.astype(np.int32) + shift).astype(np.uint16)
-        intercept -= slope * shift
+        stored = (raw.astype(np.int32) + 2 ** (bits - 1)).astype(np.uint16)
     else:
         stored = raw.astype(np.uint16, copy=False)  # most sources decode to uint16 already: no copy
 
@@ -146,14 +180,13 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     # integers where there is no rescale: what a VOI LUT sequence indexes with
     mapped = apply_modality_lut(values, ds)
     modality = mapped.astype(np.float64)
-    if "WindowCenter" in ds and "WindowWidth" in ds:
-        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
+    window = header_window(ds)
+    if window is not None and "WindowCenter" in ds:
+        center, width = window
         windowed = apply_voi_lut(modality, ds, index=0, prefer_lut=False)
         y_min, y_max = _voi_output_range(ds)
-    elif "VOILUTSequence" in ds:
-        lut = ds.VOILUTSequence[0]
-        first_mapped, entries = int(lut.LUTDescriptor[1]), int(lut.LUTDescriptor[0]) or 65536
-        center, width = first_mapped + entries / 2.0, float(entries)
+    elif window is not None:  # a VOI LUT sequence
+        center, width = window
         windowed = apply_voi_lut(mapped, ds, index=0)
         y_min, y_max = _voi_output_range(ds)
     else:
@@ -177,8 +210,6 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
     else:
         pixels = np.take(table, _table_index(raw, lo)) if tabulated else table.reshape(raw.shape)
 
-    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
-    pixel_spacing = (float(spacing[0]), float(spacing[1])) if spacing else None
     return DecodedImage(
         stored=np.ascontiguousarray(stored),
         display_table=full_table,
@@ -189,5 +220,5 @@ def decode_radiograph(ds: Dataset, *, source: str = "") -> DecodedImage:
         rescale_intercept=intercept,
         window_center=float(center),
         window_width=float(width),
-        pixel_spacing=pixel_spacing,
+        pixel_spacing=pixel_spacing_of(ds),
     )

@@ -25,6 +25,7 @@ from readingroom.core.files import media_path
 from readingroom.reading.selectors import user_can_view_study, user_sees_all_studies
 from readingroom.studies.dicomweb.matching import check_uid
 from readingroom.studies.models import Image, Study
+from readingroom.studies.pixels import image_pixels, image_pixels_path
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
@@ -201,8 +202,7 @@ def instances_of(
 def frame_pixels(image: Image, header: pydicom.Dataset, number: int) -> np.ndarray:
     """Frame ``number`` (1-based) of ``image`` as decoded stored values, shape (rows, columns[, samples])."""
     if not image.dicom_file:
-        raw = media_path(image.pixels_file).read_bytes()
-        return np.frombuffer(raw, dtype="<u2").reshape(image.rows, image.columns)
+        return image_pixels(image)
     index = number - 1 if frame_count(header) > 1 else None
     return pixel_array(media_path(image.dicom_file), index=index)
 
@@ -216,6 +216,6 @@ def instance_file(image: Image) -> pydicom.FileDataset | pydicom.Dataset:
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.PixelData = media_path(image.pixels_file).read_bytes()
+    ds.PixelData = image_pixels_path(image).read_bytes()
     ds["PixelData"].VR = "OW"
     return ds
