@@ -62,7 +62,7 @@ class SimulationSettings:
     round's model for 100 steps rises from 0.60 at 16 reads to 0.69 at 80; with the same 16 reads every round
     it levels off at 0.63, so the rise is the reads', not only the accumulated steps'. The 200 held-out
     phantoms give positives to every observation the phantoms carry (9 of 14; the other 5 never occur and
-    are skipped). Arms read 80 of 160 pool phantoms, half. 4 arms x 3 seeds fit in about 20 minutes on one
+    are skipped). Arms read 80 of 160 pool phantoms, half. 4 arms x 3 seeds took 13 minutes on one shared
     core."""
 
     config_name: str = "tiny"
