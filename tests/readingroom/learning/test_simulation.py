@@ -1,14 +1,23 @@
-"""The simulation command on a tiny pool (tiny config, two optimizer steps per retraining)."""
+"""The simulation command and its parts on a tiny pool (tiny config, two optimizer steps per retraining)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from readingroom.learning import simulation
 from readingroom.learning.report import curve_area, markdown_table, summarise, verdict
+from readingroom.learning.simulation import (
+    SimulationSettings,
+    heldout_observations,
+    phantom_pool,
+    simulate_arm,
+)
 
 TINY = ["--seeds", "2", "--rounds", "1", "--pool", "12", "--heldout", "8", "--initial", "4", "--per-round", "4",
         "--steps", "2"]  # fmt: skip
@@ -53,3 +62,51 @@ def test_curve_area_and_verdict():
     assert "0.700 ± 0.000" in markdown_table(rows)
     curves["entropy"] = curves["random"]
     assert verdict(summarise(curves)) == "No strategy beats random by more than the spread over seeds."
+
+
+SMALL = SimulationSettings(pool=8, heldout=6, initial=2, per_round=2, rounds=2, steps=2)
+
+
+def test_rounds_continue_from_the_previous_model_unless_cold(monkeypatch):
+    starts: list = []
+    original = simulation.train_model
+
+    def recording(*args, **kwargs):
+        starts.append(kwargs.get("init_from"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(simulation, "train_model", recording)
+    pool, heldout = phantom_pool(SMALL)
+    simulate_arm("random", seed=0, settings=SMALL, pool=pool, heldout=heldout)
+    assert starts[0] is None and all(s is not None and s.name == "checkpoint.pt" for s in starts[1:])
+    assert starts[1].parent.name == "r0" and starts[2].parent.name == "r1"
+    starts.clear()
+    simulate_arm("random", seed=0, settings=replace(SMALL, warm_start=False), pool=pool, heldout=heldout)
+    assert starts == [None, None, None]
+
+
+def test_reader_disagreement_has_no_evidence_on_unread_candidates():
+    pool, heldout = phantom_pool(SMALL)
+    points = simulate_arm("reader_disagreement", seed=0, settings=SMALL, pool=pool, heldout=heldout)
+    assert [len(p.selected) for p in points] == [0, 2, 2]
+    assert all(v is None for p in points for v in p.scores)  # nan: unread studies carry no reader answers
+    outputs = simulation.pool_outputs([_Constant()], pool[:2], frozenset({pool[0].study_id}))
+    assert np.array_equal(outputs[0].reader_labels, simulation.binary_labels(pool[0]), equal_nan=True)
+    assert outputs[1].reader_labels is None
+
+
+def test_heldout_observations_name_the_single_class_ones():
+    _, heldout = phantom_pool(replace(SMALL, heldout=200))
+    observations = heldout_observations(heldout)
+    assert len(observations["scored"]) + len(observations["skipped"]) == 14
+    assert "Fracture" in observations["skipped"] and "Pleural Effusion" in observations["scored"]
+
+
+class _Constant:
+    """A predictor whose every output is the same."""
+
+    def predict(self, image, **kwargs):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(probabilities={str(k): 0.5 for k in range(14)}, embedding=np.ones(4) / 2,
+                               attention=None)  # fmt: skip

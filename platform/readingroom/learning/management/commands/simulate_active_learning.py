@@ -8,7 +8,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from readingroom.learning.report import markdown_table, plot_curves, summarise
-from readingroom.learning.simulation import SimulationSettings, arm_parts, phantom_pool, simulate_arm
+from readingroom.learning.simulation import (
+    SimulationSettings,
+    arm_parts,
+    heldout_observations,
+    phantom_pool,
+    simulate_arm,
+)
+
+# the defaults are SimulationSettings' (chosen so that the random arm's curve rises; see its docstring)
+DEFAULTS = SimulationSettings()
 
 
 class Command(BaseCommand):
@@ -19,16 +28,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--strategy", nargs="+", default=["entropy", "random"],
-                            help="arms: entropy, margin, mc_disagreement, attention_gaze, coreset, diverse, random, "
-                                 "or METHOD+STRATEGY")  # fmt: skip
+                            help="arms: entropy, margin, mc_disagreement, attention_gaze, coreset, diverse, "
+                                 "reader_disagreement, random, or METHOD+STRATEGY")  # fmt: skip
         parser.add_argument("--seeds", type=int, default=3)
-        parser.add_argument("--rounds", type=int, default=3)
-        parser.add_argument("--pool", type=int, default=48)
-        parser.add_argument("--heldout", type=int, default=32)
-        parser.add_argument("--initial", type=int, default=8)
-        parser.add_argument("--per-round", type=int, default=8)
-        parser.add_argument("--steps", type=int, default=20, help="optimizer steps of each retraining")
-        parser.add_argument("--config", default="tiny", help="cogaze config name")
+        parser.add_argument("--rounds", type=int, default=DEFAULTS.rounds)
+        parser.add_argument("--pool", type=int, default=DEFAULTS.pool)
+        parser.add_argument("--heldout", type=int, default=DEFAULTS.heldout)
+        parser.add_argument("--initial", type=int, default=DEFAULTS.initial)
+        parser.add_argument("--per-round", type=int, default=DEFAULTS.per_round)
+        parser.add_argument(
+            "--steps", type=int, default=DEFAULTS.steps, help="optimizer steps of each retraining"
+        )
+        parser.add_argument("--cold-start", action="store_true",
+                            help="train each round from scratch instead of continuing from the previous round's "
+                                 "model (from scratch, the tiny model's curve does not rise with reads)")  # fmt: skip
+        parser.add_argument("--config", default=DEFAULTS.config_name, help="cogaze config name")
         parser.add_argument("--out", default="learning-simulation", help="output folder")
         parser.add_argument(
             "--platform",
@@ -49,9 +63,14 @@ class Command(BaseCommand):
             raise CommandError("--pool is too small for --initial + --rounds x --per-round reads")
         settings = SimulationSettings(
             config_name=opts["config"], pool=opts["pool"], heldout=opts["heldout"], initial=opts["initial"],
-            per_round=opts["per_round"], rounds=opts["rounds"], steps=opts["steps"],
+            per_round=opts["per_round"], rounds=opts["rounds"], steps=opts["steps"], warm_start=not opts["cold_start"],
         )  # fmt: skip
         pool, heldout = phantom_pool(settings)
+        observations = heldout_observations(heldout)
+        self.stdout.write(
+            f"held-out macro AUROC over {len(observations['scored'])} observations with both classes; skipped "
+            f"(one class only): {', '.join(observations['skipped']) or 'none'}"
+        )
         curves: dict[str, list[list[dict]]] = {}
         for arm in opts["strategy"]:
             for seed in range(opts["seeds"]):
@@ -67,6 +86,7 @@ class Command(BaseCommand):
         rows = summarise(curves)
         (out / "learning_curves.md").write_text(markdown_table(rows))
         (out / "learning_curves.json").write_text(json.dumps({"settings": settings.__dict__, "curves": curves,
+                                                              "heldout_observations": observations,
                                                               "summary": rows}, indent=1))  # fmt: skip
         plot_curves(curves, out / "learning_curves.png")
         self.stdout.write(markdown_table(rows))
