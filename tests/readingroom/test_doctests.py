@@ -15,6 +15,7 @@ MODULES = [
     "readingroom.core.security",
     "readingroom.curation.exports.transcripts",
     "readingroom.curation.splits",
+    "readingroom.learning.report",
     "readingroom.learning.selectors",
     "readingroom.modeling.registry",
     "readingroom.reading.study_services",

@@ -35,6 +35,56 @@ def summarise(curves: dict[str, list[list[dict]]]) -> list[dict]:
     return rows
 
 
+def paired_against_random(curves: dict[str, list[list[dict]]]) -> list[dict]:
+    """Per arm, its curve area minus random's seed by seed (round 0 is the same reads for both within a seed):
+    the mean difference, its sample sd, the seeds where the arm was ahead, and the exact two-sided p-value of
+    the sign-flip (paired permutation) test over seeds, ``None`` where random or the arm's seeds are missing.
+
+    >>> c = lambda a: [[{"reads": 0, "auroc": a}, {"reads": 1, "auroc": a}]]
+    >>> paired_against_random({"random": c(0.5) * 3, "x": c(0.6) * 3})[0]["wins"]
+    3
+    """
+    base = {i: curve_area([p["reads"] for p in s], [p["auroc"] for p in s])
+            for i, s in enumerate(curves.get("random", []))}  # fmt: skip
+    rows = []
+    for arm, seeds in curves.items():
+        if arm == "random" or not base:
+            continue
+        diffs = []
+        for i, s in enumerate(seeds):
+            area = curve_area([p["reads"] for p in s], [p["auroc"] for p in s])
+            if area is not None and base.get(i) is not None:
+                diffs.append(area - base[i])
+        d = np.array(diffs)
+        if len(d) == 0:
+            rows.append(
+                {"arm": arm, "seeds": 0, "diff_mean": None, "diff_std": None, "wins": 0, "p_value": None}
+            )
+            continue
+        signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * len(d))).reshape(len(d), -1).T  # every sign flip
+        flipped = np.abs((signs * d).mean(axis=1))
+        p_value = float(np.mean(flipped >= abs(d.mean()) - 1e-12))
+        rows.append({"arm": arm, "seeds": len(d), "diff_mean": float(d.mean()),
+                     "diff_std": float(d.std(ddof=1)) if len(d) > 1 else 0.0,
+                     "wins": int((d > 0).sum()), "p_value": p_value})  # fmt: skip
+    return rows
+
+
+def paired_table(curves: dict[str, list[list[dict]]]) -> str:
+    """:func:`paired_against_random` as a markdown table ("" without a random arm)."""
+    rows = paired_against_random(curves)
+    if not rows:
+        return ""
+    lines = ["| arm | seeds | area minus random (mean ± sd) | seeds ahead | sign-flip p (two-sided) |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for r in rows:
+        diff = f"{_fmt(r['diff_mean'])} ± {_fmt(r['diff_std'])}" if r["seeds"] else "n/a"
+        lines.append(
+            f"| {r['arm']} | {r['seeds']} | {diff} | {r['wins']} of {r['seeds']} | {_fmt(r['p_value'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _fmt(v: float | None, digits: int = 3) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
 

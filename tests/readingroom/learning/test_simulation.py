@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from readingroom.learning import simulation
-from readingroom.learning.report import curve_area, markdown_table, summarise, verdict
+from readingroom.learning.report import curve_area, markdown_table, paired_against_random, summarise, verdict
 from readingroom.learning.simulation import (
     SimulationSettings,
     heldout_observations,
@@ -36,9 +36,44 @@ def test_simulation_writes_plot_table_and_curves(tmp_path):
     )
     assert all(isinstance(v, float) for v in entropy_round["scores"])
     table = (tmp_path / "learning_curves.md").read_text()
-    assert "| entropy |" in table and "| random |" in table and "random" in table.splitlines()[-1]
+    assert (
+        "| entropy |" in table
+        and "| random |" in table
+        and "random by more than the spread over seeds" in table
+    )
+    assert "| entropy | 2 |" in table and "sign-flip p" in table  # the paired comparison with random
     with Image.open(tmp_path / "learning_curves.png") as png:
         assert png.format == "PNG" and png.width == 600
+
+
+def test_a_later_run_of_other_seeds_joins_an_earlier_one_with_the_same_settings(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    call_command("simulate_active_learning", "--strategy", "entropy", "random", *TINY, "--out", str(first))
+    later = [a if a != "2" or i != 1 else "1" for i, a in enumerate(TINY)]  # one more seed
+    call_command("simulate_active_learning", "--strategy", "entropy", "random", *later, "--first-seed", "2",
+                 "--also", str(first / "learning_curves.json"), "--out", str(second))  # fmt: skip
+    data = json.loads((second / "learning_curves.json").read_text())
+    assert [len(seeds) for seeds in data["curves"].values()] == [3, 3]
+    assert "| entropy | 3 |" in (second / "learning_curves.md").read_text()
+    with pytest.raises(CommandError, match="settings differ"):
+        call_command("simulate_active_learning", "--strategy", "entropy", "random", *later, "--steps", "3",
+                     "--also", str(first / "learning_curves.json"), "--out", str(tmp_path / "third"))  # fmt: skip
+    with pytest.raises(CommandError, match="no curves of margin"):
+        call_command("simulate_active_learning", "--strategy", "margin", *later,
+                     "--also", str(first / "learning_curves.json"), "--out", str(tmp_path / "fourth"))  # fmt: skip
+
+
+def test_paired_comparison_counts_seeds_ahead_and_gives_the_exact_sign_flip_p():
+    def curve(area):
+        return [{"reads": 0, "auroc": area, "seconds": 1}, {"reads": 10, "auroc": area, "seconds": 1}]
+
+    curves = {"random": [curve(0.5)] * 4, "x": [curve(a) for a in (0.6, 0.55, 0.52, 0.45)]}
+    (row,) = paired_against_random(curves)
+    assert row["seeds"] == 4 and row["wins"] == 3
+    assert row["diff_mean"] == pytest.approx(0.03)
+    # 16 sign flips of (0.1, 0.05, 0.02, -0.05): |mean| >= 0.03 for 8 of them (the observed and its mirror among them)
+    assert row["p_value"] == pytest.approx(8 / 16)
+    assert paired_against_random({"x": [curve(0.6)]}) == []
 
 
 def test_bad_arguments_are_named(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from readingroom.learning.report import markdown_table, plot_curves, summarise
+from readingroom.learning.report import markdown_table, paired_table, plot_curves, summarise
 from readingroom.learning.simulation import (
     SimulationSettings,
     arm_parts,
@@ -31,6 +31,12 @@ class Command(BaseCommand):
                             help="arms: entropy, margin, mc_disagreement, attention_gaze, coreset, diverse, "
                                  "reader_disagreement, random, or METHOD+STRATEGY")  # fmt: skip
         parser.add_argument("--seeds", type=int, default=3)
+        parser.add_argument(
+            "--first-seed", type=int, default=0, help="seeds run: first-seed .. first-seed+seeds-1"
+        )
+        parser.add_argument("--also", type=Path, default=None,
+                            help="learning_curves.json of an earlier run with the same settings and other seeds, "
+                                 "whose curves join this run's table")  # fmt: skip
         parser.add_argument("--rounds", type=int, default=DEFAULTS.rounds)
         parser.add_argument("--pool", type=int, default=DEFAULTS.pool)
         parser.add_argument("--heldout", type=int, default=DEFAULTS.heldout)
@@ -73,7 +79,7 @@ class Command(BaseCommand):
         )
         curves: dict[str, list[list[dict]]] = {}
         for arm in opts["strategy"]:
-            for seed in range(opts["seeds"]):
+            for seed in range(opts["first_seed"], opts["first_seed"] + opts["seeds"]):
                 points = simulate_arm(
                     arm, seed=seed, settings=settings, pool=pool, heldout=heldout,
                     on_round=lambda p, arm=arm, seed=seed: self.stdout.write(
@@ -81,18 +87,35 @@ class Command(BaseCommand):
                     ),
                 )  # fmt: skip
                 curves.setdefault(arm, []).append([p.__dict__ for p in points])
+        if opts["also"] is not None:
+            curves = _joined(opts["also"], settings, curves)
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
         rows = summarise(curves)
-        (out / "learning_curves.md").write_text(markdown_table(rows))
+        (out / "learning_curves.md").write_text(markdown_table(rows) + "\n" + paired_table(curves))
         (out / "learning_curves.json").write_text(json.dumps({"settings": settings.__dict__, "curves": curves,
                                                               "heldout_observations": observations,
                                                               "summary": rows}, indent=1))  # fmt: skip
         plot_curves(curves, out / "learning_curves.png")
         self.stdout.write(markdown_table(rows))
+        self.stdout.write(paired_table(curves))
         if opts["platform"]:
             from readingroom.learning.platform_run import platform_simulation
 
             for line in platform_simulation(arm=opts["strategy"][0], settings=settings, pool=pool):
                 self.stdout.write(line)
         self.stdout.write(f"wrote {out / 'learning_curves.png'} and {out / 'learning_curves.md'}")
+
+
+def _joined(path: Path, settings: SimulationSettings, curves: dict[str, list[list[dict]]]) -> dict:
+    """The earlier run's curves followed by this run's, per arm; refused unless its settings are the same."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"--also {path}: {exc}") from exc
+    if earlier.get("settings") != json.loads(json.dumps(settings.__dict__)):
+        raise CommandError(f"--also {path}: its settings differ from this run's: {earlier.get('settings')}")
+    missing = set(curves) - set(earlier.get("curves", {}))
+    if missing:
+        raise CommandError(f"--also {path} has no curves of {', '.join(sorted(missing))}")
+    return {arm: earlier["curves"][arm] + seeds for arm, seeds in curves.items()}
