@@ -6,11 +6,16 @@ the table does not list; after de-identification no element anywhere may still h
 
 from __future__ import annotations
 
+import io
+
 import pydicom
 import pytest
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as annex_e
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
@@ -108,7 +113,24 @@ def test_the_platform_uses_the_whole_maintained_table():
     assert [r[:4] for r in deid_table.MASKED_ROWS] == [tuple(r) for r in ranges]
 
 
-def test_every_attribute_of_the_table_loses_its_identifying_value_also_in_sequences():
+def _as_read(ds: Dataset, implicit: bool | None) -> Dataset:
+    """``ds`` encoded (implicit or explicit VR, little endian) and read back, so that its elements are pydicom's
+    raw elements as in an import (``None``: ``ds`` itself, its elements built in memory). The table's command
+    elements (group 0000) rule out a DICOM file: the data set alone is encoded."""
+    if implicit is None:
+        return ds
+    buf = DicomBytesIO()
+    buf.is_implicit_VR, buf.is_little_endian = implicit, True
+    write_dataset(buf, ds)
+    read = read_dataset(io.BytesIO(buf.getvalue()), implicit, True)
+    read.file_meta = ds.file_meta
+    return read
+
+
+@pytest.mark.parametrize(
+    "implicit", [None, False, True], ids=["in-memory", "explicit-vr-read", "implicit-vr-read"]
+)
+def test_every_attribute_of_the_table_loses_its_identifying_value_also_in_sequences(implicit):
     tags, ranges = _table()
     assert _CONTAINER not in ACTIONS
     uids: list[str] = []
@@ -124,6 +146,9 @@ def test_every_attribute_of_the_table_loses_its_identifying_value_also_in_sequen
     nested.add_new(_CONTAINER, "SQ", Sequence([deeper]))
     ds.add_new(_CONTAINER, "SQ", Sequence([nested]))
     assert len(_survivors(ds, set(uids))) > 3 * len(tags)  # the check sees what was planted
+    ds = _as_read(ds, implicit)
+    if implicit is not None:
+        assert any(ds.get_item(tag).is_raw for tag in ds.keys())
 
     dataset_deidentify(ds, pseudonym="p" * 16, date_offset_days=-100, remap_uid=remap_uid)
 

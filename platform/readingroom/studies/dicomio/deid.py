@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -73,6 +75,9 @@ _CODE_MEANING = 0x00080104
 _CODE_VALUE = 0x00080100
 _CODING_SCHEME = 0x00080102
 _NUMBER_VRS = {"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV"}
+# VRs of the attributes the table does not list that the safety net inspects (sequences are walked); an
+# unlisted attribute of another VR (other than Code Meaning) is kept as read, without converting its value.
+_INSPECTED_VRS = {"SQ", "DA", "DT", "PN"} | _FREE_TEXT_VRS
 
 
 @dataclass
@@ -116,6 +121,27 @@ def _is_removed_group(tag: int) -> bool:
         (group & group_mask) == row_group and (element & element_mask) == row_element
         for row_group, row_element, group_mask, element_mask, _ in MASKED_ROWS
     )
+
+
+def _vr_of(elem: DataElement | RawDataElement, tag: int) -> str:
+    """The VR an element has once converted, without converting it: a raw element read with implicit VR (or
+    as UN) takes the dictionary's VR, as pydicom's conversion does; ``"UN"`` for a tag the dictionary lacks.
+
+    >>> from pydicom.dataelem import RawDataElement
+    >>> _vr_of(RawDataElement(0x00100010, None, 4, b"A^B ", 0, True, True), 0x00100010)
+    'PN'
+    >>> _vr_of(RawDataElement(0x00100010, "UN", 4, b"A^B ", 0, False, True), 0x00100010)
+    'PN'
+    >>> _vr_of(RawDataElement(0x00091001, None, 2, b"xy", 0, True, True), 0x00091001)
+    'UN'
+    """
+    vr = elem.VR
+    if vr is None or vr == "UN":
+        try:
+            return dictionary_VR(tag)
+        except KeyError:
+            return "UN"
+    return str(vr)
 
 
 def _text_of(ds: Dataset, tag: int) -> str:
@@ -176,18 +202,36 @@ class _Deidentifier:
         self.report.dates_shifted += 1
 
     def apply(self, ds: Dataset) -> None:
-        for elem in list(ds):
-            tag = int(elem.tag)
-            if _is_removed_group(tag):
-                del ds[elem.tag]
-                self.report.private_removed += 1 if (tag >> 16) & 1 else 0
+        """De-identify ``ds`` in place, nested sequences too.
+
+        Elements are walked by tag, as read (``get_item``): an element is converted to its value only where
+        the profile changes it or must look at it; one that is removed is deleted as read, and one that is
+        kept (action ``K`` outside sequences; an unlisted one the safety net does not inspect) stays as read,
+        so that it is written back with its original bytes and its value is never decoded and encoded again.
+        """
+        for tag in list(ds.keys()):
+            raw = ds.get_item(tag)
+            number = int(tag)
+            if _is_removed_group(number):
+                del ds[tag]
+                self.report.private_removed += 1 if (number >> 16) & 1 else 0
                 self.report.removed += 1
                 continue
-            action = ACTIONS.get(tag)
+            action = ACTIONS.get(number)
+            vr = _vr_of(raw, number)
             if action is None:
-                self._unlisted(ds, elem)
+                if vr in _INSPECTED_VRS or number == _CODE_MEANING:
+                    self._unlisted(ds, ds[tag])
                 continue
-            self._act(ds, elem, resolve_action(action))
+            action = resolve_action(action)
+            if action == "K" and vr != "SQ":
+                continue
+            if action == "X":
+                del ds[tag]
+                self.report.removed += 1
+                self.report.removed_tags.append(keyword_for_tag(number) or f"{number:08X}")
+                continue
+            self._act(ds, ds[tag], action)
 
     def _unlisted(self, ds: Dataset, elem) -> None:
         """The safety net for an attribute the table does not list (see the module's docstring)."""
@@ -210,16 +254,12 @@ class _Deidentifier:
             self.report.removed_tags.append(elem.keyword or f"{tag:08X}")
 
     def _act(self, ds: Dataset, elem, action: str) -> None:
+        """A listed attribute's action other than ``X`` (which :meth:`apply` does without converting)."""
         tag = int(elem.tag)
         if action == "K":
             if elem.VR == "SQ":
                 for item in elem.value:
                     self.apply(item)
-            return
-        if action == "X":
-            del ds[elem.tag]
-            self.report.removed += 1
-            self.report.removed_tags.append(elem.keyword or f"{tag:08X}")
             return
         if action == "U":
             elem.value = self._uid(elem.value)
