@@ -8,6 +8,10 @@ under heavy load the cost of the commit is shared by all the batches that queued
 at most :data:`MAX_BATCHES_PER_COMMIT` batches and :data:`MAX_SAMPLES_PER_COMMIT` samples, so that a few
 large batches cannot make everyone's commit slow.
 
+The commits run in a thread of their own (:data:`_COMMIT_THREAD`), not in the thread that Channels shares
+between every other database call of the process: a burst of sockets connecting (each authorised through
+the database) or a slow view then no longer delays the acknowledgements of the sockets already streaming.
+
 Batches are validated before they are queued (``gaze.batches``), so the shared commit should never fail on a
 value; if the database still refuses the group, each batch is stored again in its own transaction and only
 the one it refuses gets the error. An unreachable database (``OperationalError``, ``InterfaceError``) fails
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
@@ -31,6 +36,9 @@ from readingroom.reading.models import ReadingSession
 
 MAX_BATCHES_PER_COMMIT = 500
 MAX_SAMPLES_PER_COMMIT = 20_000  # 20 readers x 1000 Hz x 50 ms batches is 1,000
+# One commit at a time per event loop, so one thread is enough; it holds one database connection while it
+# commits (returned to the pool after each group, as every database_sync_to_async call does).
+_COMMIT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gaze-commit")
 
 
 @dataclass
@@ -128,9 +136,9 @@ class ChunkWriter:
                 continue
             pending = self._next_group()
             try:
-                results = await database_sync_to_async(chunks_store_isolated)(
-                    [(p.session_id, p.batch) for p in pending]
-                )
+                results = await database_sync_to_async(
+                    chunks_store_isolated, thread_sensitive=False, executor=_COMMIT_THREAD
+                )([(p.session_id, p.batch) for p in pending])
             except Exception as exc:  # the database is unreachable: every waiter learns why
                 results = [exc] * len(pending)
             for item, error in zip(pending, results, strict=True):
