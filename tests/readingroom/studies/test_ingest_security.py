@@ -221,7 +221,10 @@ def test_a_malformed_number_in_a_dicom_is_that_files_invalid_input(tmp_path, set
 
     path = write_dicom(tmp_path / "nul.dcm", window=(2048.0, 4096.0))
     raw = path.read_bytes()
-    at = raw.index(b"2048")
+    # the value of Window Center (0028,1050): 8 bytes after its tag in explicit and implicit VR alike (searching
+    # for "2048" itself could hit a random UID that happens to contain it)
+    at = raw.index(b"\x28\x00\x50\x10") + 8
+    assert raw[at : at + 4] == b"2048"
     path.write_bytes(raw[:at] + b"\0" + raw[at + 1 :])  # Window Center "\0048"
     with pytest.raises(InvalidInput, match=r"nul.dcm: malformed DICOM attribute value \(ValueError"):
         image_prepare(path=path)
