@@ -16,6 +16,7 @@ from readingroom.learning.simulation import SimulationSettings, phantom_pool
 from readingroom.modeling.registry import project_model_version
 from readingroom.reading.models import ReadingProject
 from tests.e2e.http import Browserless
+from tests.e2e.learning import round_wait
 from tests.readingroom.modeling.conftest import tiny_checkpoints  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
@@ -33,12 +34,7 @@ def test_reads_trigger_retraining_and_promotion_on_the_worker(live_stack):
     simulated_read(
         rnd=rnd, reader=reader, samples_by_image={i.pk: s for i, s in zip(images, pool, strict=True)}
     )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        rnd.refresh_from_db()
-        if rnd.status in (LearningRound.Status.DONE, LearningRound.Status.FAILED):
-            break
-        time.sleep(0.3)
+    round_wait(rnd)
     assert rnd.status == LearningRound.Status.DONE, (rnd.status, rnd.error)
     assert rnd.reads_at_end == 2 and rnd.evaluation.promoted
     assert project_model_version(loop.project) == rnd.model_after

@@ -5,8 +5,6 @@ the page, sees what it selected with the scores of round 1's model, and download
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from readingroom.core.services import user_create
@@ -16,6 +14,7 @@ from readingroom.learning.services import loop_create, round_start
 from readingroom.learning.simulation import SimulationSettings, phantom_pool
 from readingroom.reading.models import ReadingProject
 from tests.e2e.browser import axe_violations, chromium_page, login
+from tests.e2e.learning import round_wait
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.services]
 LEAD, PASSWORD = "browser-al-lead", "browser-al-lead-123"
@@ -36,12 +35,7 @@ def finished_round(live_stack) -> LearningRound:
     simulated_read(
         rnd=rnd, reader=reader, samples_by_image={i.pk: s for i, s in zip(images, pool, strict=True)}
     )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        rnd.refresh_from_db()
-        if rnd.status in (LearningRound.Status.DONE, LearningRound.Status.FAILED):
-            break
-        time.sleep(0.3)
+    round_wait(rnd)
     assert rnd.status == LearningRound.Status.DONE, (rnd.status, rnd.error)
     return rnd
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -105,3 +106,28 @@ def test_the_ack_is_sent_after_the_commit_returns(reading_session, reader, monke
 
     assert run(scenario()) == [{"type": "ack", "seq": 0}, {"type": "ack", "seq": 1}]
     assert events == ["committed [0]", "sent ack", "committed [1]", "sent ack"]
+
+
+def test_a_commit_does_not_wait_for_the_database_thread_other_socket_work_holds(reading_session):
+    # Channels runs every other database call of the process (socket authorisation, view events) in one
+    # shared thread; a burst of them must not hold back the acknowledgements of the sockets already streaming.
+    from asgiref.sync import sync_to_async
+
+    release = threading.Event()
+
+    async def scenario():
+        blocker = asyncio.ensure_future(sync_to_async(release.wait, thread_sensitive=True)(20))
+        await asyncio.sleep(0.2)  # the shared thread is now busy
+        try:
+            await asyncio.wait_for(
+                ingest.ChunkWriter().store(session_id=reading_session.pk, batch=_gaze_batch(0, "beside")),
+                timeout=10,
+            )
+            committed_while_busy = not blocker.done()
+        finally:
+            release.set()
+            await blocker
+        return committed_while_busy
+
+    assert run(scenario()) is True
+    assert list(GazeChunk.objects.values_list("stream", "seq")) == [("beside", 0)]
