@@ -192,8 +192,22 @@ def _heldout(loop: LearningLoop) -> HeldOut:
     return HeldOut(phantoms=loop.heldout_phantoms, seed=1000)
 
 
+def _warm_start(rnd: LearningRound, loop: LearningLoop) -> Path | None:
+    """The checkpoint the round's retraining continues from: the model the round started with, when it has the
+    loop's configuration (its hash checked); None (from scratch) otherwise. Trained from scratch for a fixed
+    number of steps on ever more reads, the tiny model stayed at chance (benchmarks/README.md, "Learning
+    curves on phantoms"); continuing from the last model is what made the held-out curve rise."""
+    from readingroom.modeling.registry import model_version_verify
+
+    start = rnd.model_before
+    if start is None or start.config_name != loop.config_name:
+        return None
+    return model_version_verify(model_version=start)
+
+
 def round_finish(*, rnd: LearningRound, user=None) -> LearningRound:
-    """Retrain on every read so far, evaluate on the held-out set, promote if better, close the round."""
+    """Retrain on every read so far (continuing from the round's starting model, see :func:`_warm_start`),
+    evaluate on the held-out set, promote if better, close the round."""
     from cogaze import CogazeError, load_config
     from cogaze.data import ListDataset
     from cogaze.train import train
@@ -218,7 +232,12 @@ def round_finish(*, rnd: LearningRound, user=None) -> LearningRound:
         config = load_config(loop.config_name)
         with tempfile.TemporaryDirectory() as tmp:
             result = train(
-                config, ListDataset(samples), out_dir=Path(tmp), max_steps=loop.train_steps, progress=False
+                config,
+                ListDataset(samples),
+                out_dir=Path(tmp),
+                max_steps=loop.train_steps,
+                progress=False,
+                init_from=_warm_start(rnd, loop),
             )
             version = model_version_register(
                 checkpoint=result.checkpoint, name=f"learning-project-{loop.project_id}", version=f"round-{rnd.number}",

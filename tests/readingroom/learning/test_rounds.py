@@ -131,3 +131,27 @@ def test_mc_disagreement_scores_with_the_earlier_models_of_the_loop(loop, pool, 
     third = round_start(loop=loop)  # round 1 had no model; round 2's model disagrees with round 1's
     assert third.model_before is not None
     assert all(isinstance(s["score"], float) and s["score"] >= 0 for s in third.selected)
+
+
+def test_a_round_retrains_from_the_model_it_started_with(loop, pool, reader, monkeypatch):
+    import cogaze.train
+    from readingroom.modeling.registry import model_version_verify
+
+    starts, real_train = [], cogaze.train.train
+
+    def recording_train(*args, **kwargs):
+        starts.append(kwargs.get("init_from"))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(cogaze.train, "train", recording_train)
+    by_image = {img.pk: s for img, s in zip(loop.pool.order_by("pk"), pool, strict=True)}
+    rounds = []
+    for _ in range(2):
+        rnd = round_start(loop=loop)
+        simulated_read(rnd=rnd, reader=reader, samples_by_image=by_image)
+        rounds.append(round_finish(rnd=rnd))
+    assert [r.status for r in rounds] == [LearningRound.Status.DONE] * 2
+    first, second = rounds
+    assert first.model_before is None and starts[0] is None  # no model yet: from scratch
+    assert second.model_before == first.model_after  # round 1's model won (the project had none)
+    assert starts[1] == model_version_verify(model_version=second.model_before)
